@@ -1,0 +1,280 @@
+//! `quiver`: the command line over the Quiver core. Every command takes `--json` for
+//! scripts; without it, output is for people.
+
+mod render;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use chrono::Utc;
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+
+use quiver::catalog::AssetField;
+use quiver::datadir::DataDir;
+use quiver::extract::pool::{self, WorkerCommand};
+use quiver::indexer::{self, Progress};
+use quiver::search::{self, Request};
+
+#[derive(Parser)]
+#[command(
+    name = "quiver",
+    version,
+    about = "Search your sales collateral, offline."
+)]
+struct Cli {
+    /// Data dir (catalog, index, config). Default: $QUIVER_DATA_DIR, else the OS data dir.
+    #[arg(long, global = true, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Machine-readable JSON output.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Manage the folders Quiver indexes.
+    #[command(subcommand)]
+    Library(LibraryCommand),
+    /// Read new and changed files into the index.
+    Index,
+    /// Search the library.
+    Search(SearchArgs),
+    /// Show or edit an asset's catalog fields.
+    #[command(subcommand)]
+    Asset(AssetCommand),
+    /// List files that could not be indexed, and why.
+    Problems,
+}
+
+#[derive(Subcommand)]
+enum LibraryCommand {
+    /// Add folders (walked recursively).
+    Add {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// List library folders.
+    List,
+    /// Remove a folder; its files leave search at the next `quiver index`.
+    Remove { path: PathBuf },
+}
+
+#[derive(Args)]
+struct SearchArgs {
+    /// Words, "quoted phrases"; the last word matches as a prefix.
+    query: String,
+    #[arg(long, default_value_t = 10)]
+    limit: usize,
+    /// FIELD=VALUE on format, folder, tag, product, persona, stage, industry, owner.
+    #[arg(long = "filter", value_name = "FIELD=VALUE")]
+    filters: Vec<String>,
+}
+
+#[derive(Subcommand)]
+enum AssetCommand {
+    /// Show an asset: fields, files, versions, history.
+    Show {
+        /// Asset id (or a unique prefix of 6+ characters) or a file path.
+        id: String,
+    },
+    /// Set catalog fields: product, persona, stage, industry, owner, expires_on
+    /// (YYYY-MM-DD), tags and addresses (comma-separated), title. Empty clears.
+    Set {
+        id: String,
+        #[arg(required = true, value_name = "FIELD=VALUE")]
+        assignments: Vec<String>,
+    },
+}
+
+fn main() -> ExitCode {
+    if std::env::args().nth(1).as_deref() == Some(pool::WORKER_ARG) {
+        return match pool::serve_stdio() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(_) => ExitCode::FAILURE,
+        };
+    }
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_env("QUIVER_LOG"))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let json = cli.json;
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let (code, user) = match e.downcast_ref::<quiver::Error>() {
+                Some(q) => (q.code(), matches!(q, quiver::Error::User(_))),
+                None => ("internal.other", false),
+            };
+            if json {
+                #[derive(Serialize)]
+                struct ErrorBody<'a> {
+                    code: &'a str,
+                    message: String,
+                }
+                let body =
+                    serde_json::json!({ "error": ErrorBody { code, message: format!("{e:#}") } });
+                eprintln!("{body}");
+            } else {
+                eprintln!("quiver: {e:#}");
+            }
+            ExitCode::from(if user { 2 } else { 1 })
+        }
+    }
+}
+
+fn open(cli_dir: Option<&PathBuf>) -> anyhow::Result<DataDir> {
+    let dir = DataDir::resolve(cli_dir.map(PathBuf::as_path))?;
+    Ok(DataDir::open(&dir)?)
+}
+
+fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let json = cli.json;
+    let mut dd = open(cli.data_dir.as_ref())?;
+    let now = Utc::now();
+    match cli.command {
+        Command::Library(LibraryCommand::Add { paths }) => {
+            let added = quiver::library::add(&dd.catalog, &paths, now)?;
+            if json {
+                return print_json(&added);
+            }
+            for a in &added {
+                match a.status {
+                    "added" => println!("added {}", a.path),
+                    "already" => println!("{} is already in the library", a.path),
+                    _ => println!(
+                        "{} is inside {}, already in the library",
+                        a.path,
+                        a.covered_by.as_deref().unwrap_or("?")
+                    ),
+                }
+            }
+            println!("run `quiver index` to read its files");
+        }
+        Command::Library(LibraryCommand::List) => {
+            let roots = dd.catalog.roots()?;
+            if json {
+                return print_json(&roots);
+            }
+            if roots.is_empty() {
+                println!("the library is empty: add a folder with `quiver library add PATH`");
+            }
+            for r in roots {
+                println!("{}", r.display());
+            }
+        }
+        Command::Library(LibraryCommand::Remove { path }) => {
+            let removed = quiver::library::remove(&dd.catalog, &path)?;
+            if json {
+                return print_json(&serde_json::json!({ "removed": removed }));
+            }
+            println!(
+                "removed {}; run `quiver index` to take its files out of search",
+                removed.display()
+            );
+        }
+        Command::Index => {
+            let worker = WorkerCommand::current_exe().context("locating the quiver executable")?;
+            let bar = (!json && std::io::stderr().is_terminal()).then(|| {
+                let bar = ProgressBar::new(0);
+                bar.set_style(
+                    ProgressStyle::with_template(
+                        "{bar:30} {pos}/{len} files  {per_sec}  {wide_msg}",
+                    )
+                    .expect("valid template"),
+                );
+                bar
+            });
+            let mut on_progress = |p: Progress| {
+                if let Some(bar) = &bar {
+                    match p {
+                        Progress::Planned { to_read } => bar.set_length(to_read as u64),
+                        Progress::Read { path } => {
+                            bar.inc(1);
+                            bar.set_message(path.display().to_string());
+                        }
+                        Progress::Finished => bar.finish_and_clear(),
+                    }
+                }
+            };
+            let report = indexer::run(&mut dd, &worker, now, &mut on_progress)?;
+            if json {
+                return print_json(&report);
+            }
+            render::index_report(&report);
+        }
+        Command::Search(args) => {
+            let mut filters = Vec::new();
+            for f in &args.filters {
+                let (k, v) = f
+                    .split_once('=')
+                    .with_context(|| format!("--filter {f:?} is not FIELD=VALUE"))?;
+                filters.push((k.trim().to_lowercase(), v.to_owned()));
+            }
+            let request = Request {
+                query: args.query,
+                filters,
+                limit: args.limit,
+                today: now.format("%Y-%m-%d").to_string(),
+            };
+            let results = search::search(&dd.index, &dd.catalog, &request)?;
+            if json {
+                return print_json(&results);
+            }
+            render::search_results(&results, std::io::stdout().is_terminal());
+        }
+        Command::Asset(AssetCommand::Show { id }) => {
+            let id = dd.catalog.resolve_asset(&id)?;
+            let detail = dd.catalog.asset_detail(&id)?;
+            if json {
+                return print_json(&detail);
+            }
+            render::asset(&detail);
+        }
+        Command::Asset(AssetCommand::Set { id, assignments }) => {
+            let id = dd.catalog.resolve_asset(&id)?;
+            let mut parsed = Vec::new();
+            for a in &assignments {
+                let (k, v) = a
+                    .split_once('=')
+                    .with_context(|| format!("{a:?} is not FIELD=VALUE"))?;
+                parsed.push((AssetField::parse(k.trim())?, v.to_owned()));
+            }
+            for (field, value) in parsed {
+                dd.catalog.set_field(&id, field, &value)?;
+            }
+            let note = match indexer::refresh(&mut dd) {
+                Ok(_) => "saved".to_owned(),
+                Err(quiver::Error::User(quiver::UserError::IndexingRunning(_))) => {
+                    "saved; the running index job will update search".to_owned()
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let detail = dd.catalog.asset_detail(&id)?;
+            if json {
+                return print_json(&detail);
+            }
+            println!("{note}");
+            render::asset(&detail);
+        }
+        Command::Problems => {
+            let problems = dd.catalog.problems()?;
+            if json {
+                return print_json(&problems);
+            }
+            render::problems(&problems);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,146 @@
+//! Output for people: short, aligned, and quiet about what went right.
+
+use quiver::catalog::{AssetDetail, ProblemRow};
+use quiver::indexer::IndexReport;
+use quiver::search::{Hit, Results};
+
+pub fn index_report(r: &IndexReport) {
+    println!(
+        "indexed {}, unchanged {}, missing {}, problems {} ({:.1} s)",
+        r.indexed,
+        r.unchanged,
+        r.missing,
+        r.failed.len(),
+        r.took_ms / 1000.0
+    );
+    for f in &r.failed {
+        println!("  {:<11} {}  ({})", f.kind, f.path, f.reason);
+    }
+    for w in &r.warnings {
+        println!("  warning     {}  ({})", w.path, w.reason);
+    }
+    if !r.failed.is_empty() {
+        println!("see `quiver problems` for every file that could not be indexed");
+    }
+}
+
+pub fn search_results(r: &Results, color: bool) {
+    if r.hits.is_empty() {
+        println!("no results for {:?}", r.query);
+        return;
+    }
+    println!(
+        "{} results for {:?} ({:.1} ms)\n",
+        r.total, r.query, r.took_ms
+    );
+    for (i, hit) in r.hits.iter().enumerate() {
+        let mut head = format!("{}. {}", i + 1, hit.title);
+        if let Some(loc) = &hit.location {
+            head.push_str(&format!("  [{} {}]", loc.kind, loc.number));
+        }
+        if hit.expired {
+            head.push_str("  EXPIRED");
+        }
+        println!(
+            "{}",
+            if color {
+                format!("\x1b[1m{head}\x1b[0m")
+            } else {
+                head
+            }
+        );
+        println!("   {}  ({})", hit.path, hit.format);
+        println!("   {}\n", marked(hit, color));
+    }
+}
+
+/// The snippet with matched words in bold (terminal) or «guillemets» (pipes).
+fn marked(hit: &Hit, color: bool) -> String {
+    let (open, close) = if color {
+        ("\x1b[1;33m", "\x1b[0m")
+    } else {
+        ("«", "»")
+    };
+    let mut out = String::new();
+    let mut at = 0;
+    for r in &hit.highlights {
+        out.push_str(&hit.fragment[at..r.start]);
+        out.push_str(open);
+        out.push_str(&hit.fragment[r.clone()]);
+        out.push_str(close);
+        at = r.end;
+    }
+    out.push_str(&hit.fragment[at..]);
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+pub fn asset(a: &AssetDetail) {
+    println!(
+        "{}  ({})",
+        a.title.as_deref().unwrap_or("(untitled)"),
+        a.status
+    );
+    println!("  id          {}", a.asset_id);
+    let fields = [
+        ("format", a.format.clone()),
+        ("author", a.author.clone()),
+        ("created", a.created.clone()),
+        ("modified", a.modified.clone()),
+        ("pages", a.page_count.map(|n| n.to_string())),
+        ("bytes", a.byte_size.map(|n| n.to_string())),
+        ("product", a.product.clone()),
+        ("persona", a.persona.clone()),
+        ("stage", a.stage.clone()),
+        ("industry", a.industry.clone()),
+        ("owner", a.owner.clone()),
+        ("expires_on", a.expires_on.clone()),
+    ];
+    for (name, value) in fields {
+        if let Some(v) = value {
+            println!("  {name:<11} {v}");
+        }
+    }
+    let tags: Vec<&String> = a.tags.iter().chain(&a.folder_tags).collect();
+    if !tags.is_empty() {
+        println!(
+            "  tags        {}",
+            tags.iter()
+                .map(|t| t.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    if !a.addresses.is_empty() {
+        println!("  addresses   {}", a.addresses.join(", "));
+    }
+    println!("  versions    {}", a.versions);
+    println!("  files:");
+    for l in &a.locations {
+        let note = match (l.status.as_str(), l.current) {
+            ("missing", _) => " (missing)",
+            (_, false) => " (older version)",
+            _ => "",
+        };
+        println!("    {}{}", l.path, note);
+    }
+    println!("  history:");
+    for h in &a.history {
+        println!(
+            "    {}  {:<8} {}",
+            &h.at[..19.min(h.at.len())],
+            h.event,
+            h.path
+        );
+    }
+}
+
+pub fn problems(rows: &[ProblemRow]) {
+    if rows.is_empty() {
+        println!("no problems: every file in the library was indexed");
+        return;
+    }
+    for p in rows {
+        println!("{:<11} {}\n            {}", p.kind, p.path, p.reason);
+    }
+    println!("\n{} files could not be fully indexed", rows.len());
+}

@@ -1,0 +1,75 @@
+//! The data dir: where one Quiver keeps its catalog, index and config.
+//!
+//! ```text
+//! <data dir>/
+//!   catalog.sqlite3   source of truth (SQLite, WAL)
+//!   index/            tantivy index, derived from the catalog
+//!   config.toml       optional limits
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use crate::catalog::Catalog;
+use crate::config::Config;
+use crate::index::{self, SearchIndex};
+use crate::{Error, Result};
+
+/// An opened data dir.
+pub struct DataDir {
+    pub root: PathBuf,
+    pub catalog: Catalog,
+    pub index: SearchIndex,
+    pub config: Config,
+}
+
+impl DataDir {
+    /// `--data-dir`, else `QUIVER_DATA_DIR`, else the OS's data dir for Quiver.
+    pub fn resolve(explicit: Option<&Path>) -> Result<PathBuf> {
+        if let Some(p) = explicit {
+            return Ok(p.to_owned());
+        }
+        if let Some(p) = std::env::var_os("QUIVER_DATA_DIR").filter(|p| !p.is_empty()) {
+            return Ok(PathBuf::from(p));
+        }
+        directories::ProjectDirs::from("", "", "Quiver")
+            .map(|d| d.data_dir().to_owned())
+            .ok_or_else(|| Error::Internal("no home directory: pass --data-dir".into()))
+    }
+
+    /// Opens (creating, migrating) a data dir. An index written by another schema
+    /// version is rebuilt from the catalog.
+    ///
+    /// # Errors
+    /// [`crate::UserError::SchemaTooNew`] for a data dir of a newer Quiver, or I/O and
+    /// database errors.
+    pub fn open(root: &Path) -> Result<DataDir> {
+        std::fs::create_dir_all(root)
+            .map_err(|e| Error::io(format!("creating data dir {}", root.display()), e))?;
+        let mut catalog = Catalog::open(&root.join("catalog.sqlite3"))?;
+        let config = Config::load(&root.join("config.toml"))?;
+        let index_dir = root.join("index");
+        if catalog.meta("index_schema")?.as_deref() != Some(index::SCHEMA_VERSION) {
+            // Nothing in the index is worth keeping: it is rebuilt from the catalog's
+            // text on the next index run.
+            if index_dir.exists() {
+                std::fs::remove_dir_all(&index_dir).map_err(|e| {
+                    Error::io(format!("removing old index {}", index_dir.display()), e)
+                })?;
+            }
+            let all: Vec<String> = catalog.indexed_assets()?.into_iter().collect();
+            catalog.forget_indexed(&all)?;
+            catalog.set_meta("index_schema", index::SCHEMA_VERSION)?;
+        }
+        let index = SearchIndex::open(&index_dir)?;
+        Ok(DataDir {
+            root: root.to_owned(),
+            catalog,
+            index,
+            config,
+        })
+    }
+
+    pub fn index_dir(&self) -> PathBuf {
+        self.root.join("index")
+    }
+}

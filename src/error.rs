@@ -1,0 +1,94 @@
+//! Errors of the core, split the meilisearch way: a [`UserError`] is something the user
+//! can fix (a bad path, a busy data dir, a newer schema), everything else is internal.
+//! Each error has a stable [`Error::code`] so the CLI's JSON and the desktop UI never
+//! match on message text.
+
+use std::path::PathBuf;
+
+/// The crate's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Any error of the Quiver core.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    User(#[from] UserError),
+    #[error("catalog database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("catalog migration: {0}")]
+    Migration(#[from] rusqlite_migration::Error),
+    #[error("search index: {0}")]
+    Tantivy(#[from] tantivy::TantivyError),
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Internal(String),
+}
+
+/// Errors the user can act on; their messages say what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum UserError {
+    #[error(
+        "indexing already running: another Quiver process holds the index writer of {0} (searches keep working; wait for it to finish)"
+    )]
+    IndexingRunning(PathBuf),
+    #[error(
+        "the data dir {path} was written by a newer Quiver (schema v{found}, this build knows up to v{known}); upgrade Quiver to open it"
+    )]
+    SchemaTooNew {
+        path: PathBuf,
+        found: usize,
+        known: usize,
+    },
+    #[error("no such folder: {0}")]
+    NoSuchFolder(PathBuf),
+    #[error("{0} is not in the library (see `quiver library list`)")]
+    NotInLibrary(PathBuf),
+    #[error(
+        "no asset matches {0:?} (give an asset id from `quiver search --json` or a path in the library)"
+    )]
+    NoSuchAsset(String),
+    #[error("unknown field {0:?} (known: {1})")]
+    UnknownField(String, &'static str),
+    #[error("invalid value for {field}: {message}")]
+    InvalidValue { field: String, message: String },
+    #[error("invalid query: {0}")]
+    InvalidQuery(String),
+    #[error("invalid config file {path}: {message}")]
+    InvalidConfig { path: PathBuf, message: String },
+}
+
+impl Error {
+    /// A stable, machine-readable code: `user.<kind>` or `internal.<kind>`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::User(u) => match u {
+                UserError::IndexingRunning(_) => "user.indexing_running",
+                UserError::SchemaTooNew { .. } => "user.schema_too_new",
+                UserError::NoSuchFolder(_) => "user.no_such_folder",
+                UserError::NotInLibrary(_) => "user.not_in_library",
+                UserError::NoSuchAsset(_) => "user.no_such_asset",
+                UserError::UnknownField(..) => "user.unknown_field",
+                UserError::InvalidValue { .. } => "user.invalid_value",
+                UserError::InvalidQuery(_) => "user.invalid_query",
+                UserError::InvalidConfig { .. } => "user.invalid_config",
+            },
+            Error::Sqlite(_) => "internal.sqlite",
+            Error::Migration(_) => "internal.migration",
+            Error::Tantivy(_) => "internal.index",
+            Error::Io { .. } => "internal.io",
+            Error::Internal(_) => "internal.other",
+        }
+    }
+
+    pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        Error::Io {
+            context: context.into(),
+            source,
+        }
+    }
+}

@@ -1,0 +1,392 @@
+//! An index run: walk the library, read what is new or changed, and bring the catalog
+//! and the search index up to date.
+//!
+//! Work is ordered so that a kill at any moment is harmless (see `catalog::ingest`):
+//! the catalog records content first, the index is committed second, and assets are
+//! marked indexed last. A run starts by reconciling the index with the catalog, which
+//! removes whatever a killed run left half-done.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use tantivy::IndexWriter;
+
+use crate::Result;
+use crate::catalog::{FileStat, KnownPath};
+use crate::datadir::DataDir;
+use crate::extract::pool::{self, WorkerCommand};
+use crate::extract::{Problem, ProblemKind};
+use crate::walk;
+
+/// Commit the search index at least this often, so a long first run shows results
+/// early and a kill loses little work.
+const COMMIT_EVERY_DOCS: usize = 2000;
+const COMMIT_EVERY: Duration = Duration::from_secs(10);
+/// Catalog writes are batched: each transaction is an fsync.
+const INGEST_BATCH: usize = 64;
+
+/// `quiver index --json`.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct IndexReport {
+    /// Files read (or recognised as known bytes at a new path) in this run.
+    pub indexed: usize,
+    pub unchanged: usize,
+    /// Files that vanished since the last run.
+    pub missing: usize,
+    /// Files of this run that could not be (fully) indexed.
+    pub failed: Vec<Failure>,
+    /// Folders or entries the walk could not read.
+    pub warnings: Vec<Failure>,
+    pub took_ms: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Failure {
+    pub path: String,
+    pub kind: String,
+    pub reason: String,
+}
+
+/// What a run reports while it works.
+#[derive(Debug, Clone)]
+pub enum Progress<'a> {
+    /// The walk is done; `to_read` files will be extracted.
+    Planned {
+        to_read: usize,
+    },
+    /// One file was read (or failed).
+    Read {
+        path: &'a Path,
+    },
+    Finished,
+}
+
+/// Runs one index run over every library folder.
+///
+/// # Errors
+/// [`crate::UserError::IndexingRunning`] when another process is indexing this data
+/// dir; catalog and index errors. Problems with single files are not errors: they are
+/// in the report and in `quiver problems`.
+pub fn run(
+    dd: &mut DataDir,
+    worker: &WorkerCommand,
+    now: DateTime<Utc>,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<IndexReport> {
+    let started = Instant::now();
+    let mut writer = dd.index.writer(&dd.index_dir())?;
+    reconcile(dd, &mut writer)?;
+    let mut report = IndexReport::default();
+
+    let roots = dd.catalog.roots()?;
+    let mut files = Vec::new();
+    for root in &roots {
+        if !root.is_dir() {
+            report.warnings.push(Failure {
+                path: root.display().to_string(),
+                kind: "unreadable".into(),
+                reason: "library folder not found; its files are marked missing".into(),
+            });
+            continue;
+        }
+        let (found, warnings) = walk::walk(root);
+        report
+            .warnings
+            .extend(warnings.into_iter().map(|(p, w)| Failure {
+                path: p.display().to_string(),
+                kind: "unreadable".into(),
+                reason: w,
+            }));
+        files.extend(found.into_iter().map(|f| FileStat {
+            path: f.path.to_string_lossy().into_owned(),
+            root: root.to_string_lossy().into_owned(),
+            size: f.size as i64,
+            mtime_ns: f.mtime_ns,
+        }));
+    }
+
+    let known = dd.catalog.known_paths()?;
+    let known_problems = dd.catalog.known_problems()?;
+    let seen: HashSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
+    let vanished: HashSet<String> = known
+        .iter()
+        .filter(|(p, k)| k.present && !seen.contains(p.as_str()))
+        .map(|(p, _)| p.clone())
+        .collect();
+
+    // Sort the walk into unchanged files, known bytes at new paths, and new bytes.
+    let limits = dd.config.bounds().limits;
+    let mut to_read: HashMap<String, Vec<FileStat>> = HashMap::new();
+    let ingest = dd.catalog.begin()?;
+    for f in &files {
+        let prior = known.get(&f.path);
+        let same_stat = |size: i64, mtime: i64| size == f.size && mtime == f.mtime_ns;
+        if prior.is_some_and(|k| k.present && same_stat(k.size, k.mtime_ns))
+            || known_problems
+                .get(&f.path)
+                .is_some_and(|&(s, m)| same_stat(s, m))
+        {
+            report.unchanged += 1;
+            continue;
+        }
+        if f.size as u64 > limits.max_file_bytes {
+            let problem = Problem::new(
+                ProblemKind::TooLarge,
+                format!(
+                    "file is {} MiB, over the {} MiB limit (max_file_bytes in config.toml)",
+                    f.size >> 20,
+                    limits.max_file_bytes >> 20
+                ),
+            );
+            fail(&ingest, &mut report, f, &problem, now)?;
+            continue;
+        }
+        let hash = match hash_file(Path::new(&f.path)) {
+            Ok(h) => h,
+            Err(e) => {
+                let problem = Problem::new(
+                    ProblemKind::Unreadable,
+                    format!("cannot read the file: {e}"),
+                );
+                fail(&ingest, &mut report, f, &problem, now)?;
+                continue;
+            }
+        };
+        if prior.is_some_and(|k| k.present && k.hash == hash) {
+            ingest.touch(f, now)?;
+            report.unchanged += 1;
+        } else if ingest
+            .link_known_bytes(f, &hash, prior, &vanished, now)?
+            .is_some()
+        {
+            report.indexed += 1;
+        } else {
+            to_read.entry(hash).or_default().push(f.clone());
+        }
+    }
+    for path in &vanished {
+        ingest.mark_missing(path, now)?;
+        ingest.clear_problem(path)?;
+        report.missing += 1;
+    }
+    ingest.commit()?;
+
+    // Read new content on all cores; record it in batches as it arrives.
+    progress(Progress::Planned {
+        to_read: to_read.len(),
+    });
+    let jobs: Vec<((String, Vec<FileStat>), PathBuf)> = to_read
+        .into_iter()
+        .map(|(hash, stats)| {
+            let path = PathBuf::from(&stats[0].path);
+            ((hash, stats), path)
+        })
+        .collect();
+    let results = pool::extract_all(worker, dd.config.bounds(), dd.config.worker_count(), jobs);
+    let mut batch = Vec::with_capacity(INGEST_BATCH);
+    let mut pending = Pending::default();
+    let mut last_flush = Instant::now();
+    for outcome in results {
+        progress(Progress::Read {
+            path: &outcome.path,
+        });
+        batch.push(outcome);
+        if batch.len() >= INGEST_BATCH || last_flush.elapsed() > Duration::from_secs(1) {
+            ingest_batch(
+                dd,
+                &mut batch,
+                &known,
+                &vanished,
+                &mut report,
+                &mut pending,
+                now,
+            )?;
+            write_docs(dd, &mut writer, &mut pending, false)?;
+            last_flush = Instant::now();
+        }
+    }
+    ingest_batch(
+        dd,
+        &mut batch,
+        &known,
+        &vanished,
+        &mut report,
+        &mut pending,
+        now,
+    )?;
+
+    // Everything else out of date: moved and edited assets, missing ones, and work a
+    // killed run left behind.
+    for (id, _) in dd.catalog.assets_to_index()? {
+        pending.add(id);
+    }
+    write_docs(dd, &mut writer, &mut pending, true)?;
+    progress(Progress::Finished);
+    report.took_ms = started.elapsed().as_secs_f64() * 1000.0;
+    Ok(report)
+}
+
+/// Brings the search index up to date with the catalog without reading any file:
+/// after `quiver asset set`, for instance.
+///
+/// # Errors
+/// [`crate::UserError::IndexingRunning`] when an index run holds the writer (it will
+/// pick the changes up itself).
+pub fn refresh(dd: &mut DataDir) -> Result<usize> {
+    let mut writer = dd.index.writer(&dd.index_dir())?;
+    let mut pending = Pending::default();
+    for (id, _) in dd.catalog.assets_to_index()? {
+        pending.add(id);
+    }
+    let n = pending.ids.len();
+    write_docs(dd, &mut writer, &mut pending, true)?;
+    Ok(n)
+}
+
+/// Assets written to the index writer but not yet committed.
+#[derive(Default)]
+struct Pending {
+    ids: Vec<String>,
+    queued: HashSet<String>,
+    written: usize,
+    since: Option<Instant>,
+}
+
+impl Pending {
+    fn add(&mut self, id: String) {
+        if self.queued.insert(id.clone()) {
+            self.ids.push(id);
+        }
+    }
+}
+
+fn ingest_batch(
+    dd: &mut DataDir,
+    batch: &mut Vec<pool::Outcome<(String, Vec<FileStat>)>>,
+    known: &HashMap<String, KnownPath>,
+    vanished: &HashSet<String>,
+    report: &mut IndexReport,
+    pending: &mut Pending,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let ingest = dd.catalog.begin()?;
+    for outcome in batch.drain(..) {
+        let (hash, stats) = outcome.tag;
+        let doc = match outcome.result {
+            Ok(doc) => doc,
+            Err(problem) => {
+                for f in &stats {
+                    fail(&ingest, report, f, &problem, now)?;
+                }
+                continue;
+            }
+        };
+        for (i, f) in stats.iter().enumerate() {
+            let prior = known.get(&f.path);
+            // Identical new bytes at several paths: read once, the others link to it.
+            let asset = match (i, ingest.link_known_bytes(f, &hash, prior, vanished, now)?) {
+                (_, Some(id)) => id,
+                (_, None) => {
+                    let fallback = Path::new(&f.path)
+                        .file_stem()
+                        .map(|s| s.to_string_lossy().into_owned())
+                        .unwrap_or_default();
+                    ingest.record_extracted(f, &hash, prior, &doc, &fallback, now)?
+                }
+            };
+            report.indexed += 1;
+            if !doc.has_text() {
+                let problem = Problem::new(
+                    ProblemKind::NoText,
+                    if doc.format == Some(crate::extract::Format::Pdf) {
+                        "no text layer (image-only PDF: it needs OCR); findable by its title only"
+                    } else {
+                        "no text in the file; findable by its title only"
+                    },
+                );
+                fail(&ingest, report, f, &problem, now)?;
+            }
+            pending.add(asset);
+        }
+    }
+    ingest.commit()
+}
+
+fn fail(
+    ingest: &crate::catalog::Ingest,
+    report: &mut IndexReport,
+    f: &FileStat,
+    problem: &Problem,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    ingest.record_problem(f, problem, now)?;
+    report.failed.push(Failure {
+        path: f.path.clone(),
+        kind: problem.kind.as_str().to_owned(),
+        reason: problem.message.clone(),
+    });
+    Ok(())
+}
+
+/// Writes pending assets' documents; commits when enough has built up (or `finish`),
+/// and only then records them as indexed in the catalog.
+fn write_docs(
+    dd: &mut DataDir,
+    writer: &mut IndexWriter,
+    pending: &mut Pending,
+    finish: bool,
+) -> Result<()> {
+    let ids: Vec<String> = pending.ids[pending.written..].to_vec();
+    for id in &ids {
+        writer.delete_term(dd.index.id_term(id));
+        if let Some(doc) = dd.catalog.index_doc(id)? {
+            writer.add_document(dd.index.document(&doc))?;
+        }
+    }
+    pending.written = pending.ids.len();
+    let since = *pending.since.get_or_insert_with(Instant::now);
+    let due = pending.written >= COMMIT_EVERY_DOCS || since.elapsed() >= COMMIT_EVERY;
+    if pending.written > 0 && (finish || due) {
+        writer.commit()?;
+        dd.catalog.mark_indexed(&pending.ids)?;
+        *pending = Pending::default();
+    }
+    Ok(())
+}
+
+/// Makes the committed index agree with the catalog: drops documents of assets the
+/// catalog does not count as indexed (a run killed between commit and mark) and
+/// duplicates, and forgets assets the index lost.
+fn reconcile(dd: &mut DataDir, writer: &mut IndexWriter) -> Result<()> {
+    let in_index = dd.index.asset_ids()?;
+    let believed = dd.catalog.indexed_assets()?;
+    let mut deleted = false;
+    let mut forget = Vec::new();
+    for (id, count) in &in_index {
+        if !believed.contains(id) || *count > 1 {
+            writer.delete_term(dd.index.id_term(id));
+            deleted = true;
+            if *count > 1 {
+                forget.push(id.clone());
+            }
+        }
+    }
+    forget.extend(believed.into_iter().filter(|id| !in_index.contains_key(id)));
+    if deleted {
+        writer.commit()?;
+    }
+    dd.catalog.forget_indexed(&forget)?;
+    Ok(())
+}
+
+fn hash_file(path: &Path) -> std::io::Result<String> {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update_reader(std::fs::File::open(path)?)?;
+    Ok(hasher.finalize().to_hex().to_string())
+}

@@ -1,0 +1,21 @@
+//! Quiver's core: a catalog of sales collateral, its full-text index and search.
+//!
+//! The flow of data: [`library`] names folders; an [`indexer`] run [`walk`]s them,
+//! reads new or changed files with [`extract`] (in worker processes), records assets,
+//! versions, locations and text in the [`catalog`] (SQLite, the source of truth), and
+//! derives the tantivy [`index`] from it; [`search`] queries the index and fills hits
+//! from the catalog. A [`datadir::DataDir`] holds the three together. The `quiver` CLI
+//! and the desktop app are thin fronts over these functions.
+
+pub mod catalog;
+pub mod config;
+pub mod datadir;
+pub mod error;
+pub mod extract;
+pub mod index;
+pub mod indexer;
+pub mod library;
+pub mod search;
+pub mod walk;
+
+pub use error::{Error, Result, UserError};

@@ -1,0 +1,76 @@
+//! The library: which folders Quiver indexes.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::catalog::Catalog;
+use crate::{Result, UserError};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Added {
+    pub path: String,
+    /// `added`, `already` (in the library), or `covered` (inside a library folder).
+    pub status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub covered_by: Option<String>,
+}
+
+/// Adds folders. Each is stored canonical (symlinks resolved), and a folder inside one
+/// already in the library is not added twice.
+///
+/// # Errors
+/// [`UserError::NoSuchFolder`] when a path is not an existing folder; nothing is added
+/// then.
+pub fn add(catalog: &Catalog, paths: &[PathBuf], now: DateTime<Utc>) -> Result<Vec<Added>> {
+    let mut canonical = Vec::with_capacity(paths.len());
+    for p in paths {
+        match std::fs::canonicalize(p) {
+            Ok(c) if c.is_dir() => canonical.push(c),
+            _ => return Err(UserError::NoSuchFolder(p.clone()).into()),
+        }
+    }
+    let mut out = Vec::new();
+    for path in canonical {
+        let roots = catalog.roots()?;
+        let shown = path.display().to_string();
+        if let Some(parent) = roots.iter().find(|r| path.starts_with(r) && **r != path) {
+            out.push(Added {
+                path: shown,
+                status: "covered",
+                covered_by: Some(parent.display().to_string()),
+            });
+            continue;
+        }
+        let status = if catalog.add_root(&path, now)? {
+            "added"
+        } else {
+            "already"
+        };
+        // A folder that contains library folders replaces them.
+        for child in roots.iter().filter(|r| r.starts_with(&path) && **r != path) {
+            catalog.remove_root(child)?;
+        }
+        out.push(Added {
+            path: shown,
+            status,
+            covered_by: None,
+        });
+    }
+    Ok(out)
+}
+
+/// Removes a folder; its files are marked missing by the next index run.
+///
+/// # Errors
+/// [`UserError::NotInLibrary`] when it is not a library folder.
+pub fn remove(catalog: &Catalog, path: &Path) -> Result<PathBuf> {
+    let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
+    for candidate in [&canonical, &path.to_owned()] {
+        if catalog.remove_root(candidate)? {
+            return Ok(candidate.clone());
+        }
+    }
+    Err(UserError::NotInLibrary(path.to_owned()).into())
+}

@@ -1,0 +1,638 @@
+//! Search: a query string and filters in, ranked assets with snippets and locations out.
+//!
+//! The query language is what people type: words (all must match, in title, tags or
+//! body, BM25 with the title boosted), `"quoted phrases"`, the last word matched as a
+//! prefix while typing, and typo tolerance for a word that matches nothing as typed.
+//! Prefix and typo matching expand the word into real index terms (from the unstemmed
+//! `words` field), so scoring and highlighting treat expansions like typed words.
+
+use std::collections::{BTreeMap, HashSet};
+use std::ops::Range;
+use std::time::Instant;
+
+use serde::Serialize;
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, EmptyQuery, Occur, PhraseQuery, Query, TermQuery,
+};
+use tantivy::schema::{Facet, Field, IndexRecordOption, Value};
+use tantivy::snippet::SnippetGenerator;
+use tantivy::tokenizer::TextAnalyzer;
+use tantivy::{Searcher, TantivyDocument, Term};
+
+use crate::catalog::{AssetField, Catalog};
+use crate::index::{FILTER_FIELDS, SearchIndex, tokenizer};
+use crate::{Result, UserError};
+
+const TITLE_BOOST: f32 = 3.0;
+const TAGS_BOOST: f32 = 1.5;
+/// How many index terms one prefix or misspelt word may expand to.
+const MAX_EXPANSIONS: usize = 32;
+const SNIPPET_CHARS: usize = 180;
+
+/// A search request.
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    pub query: String,
+    pub filters: Vec<(String, String)>,
+    pub limit: usize,
+    /// Today, for marking expired assets (`YYYY-MM-DD`).
+    pub today: String,
+}
+
+/// `quiver search --json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Results {
+    pub query: String,
+    pub total: usize,
+    pub took_ms: f64,
+    pub hits: Vec<Hit>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Hit {
+    pub asset_id: String,
+    pub title: String,
+    pub path: String,
+    pub format: String,
+    pub score: f32,
+    /// The best passage, HTML-escaped, matched words in `<mark>`.
+    pub snippet: String,
+    pub location: Option<Location>,
+    pub expired: bool,
+    pub expires_on: Option<String>,
+    /// The passage as plain text, and the byte ranges of matched words in it.
+    #[serde(skip)]
+    pub fragment: String,
+    #[serde(skip)]
+    pub highlights: Vec<Range<usize>>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Location {
+    pub kind: String,
+    pub number: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// Runs a search.
+///
+/// # Errors
+/// [`UserError::UnknownField`] for a filter on a field that does not exist; index and
+/// catalog errors.
+pub fn search(index: &SearchIndex, catalog: &Catalog, req: &Request) -> Result<Results> {
+    let started = Instant::now();
+    let searcher = index.reader.searcher();
+    let plan = plan(index, &searcher, req)?;
+    let limit = req.limit.max(1);
+    let (top, total) = searcher.search(
+        &plan.query,
+        &(TopDocs::with_limit(limit).order_by_score(), Count),
+    )?;
+    let mut snippets = SnippetGenerator::new(
+        plan.highlight_terms,
+        analyzer(index, tokenizer::ANALYZER)?,
+        index.fields.body,
+        SNIPPET_CHARS,
+    );
+    snippets.set_max_num_chars(SNIPPET_CHARS);
+    let mut hits = Vec::with_capacity(top.len());
+    for (score, addr) in top {
+        let doc: TantivyDocument = searcher.doc(addr)?;
+        let Some(asset_id) = doc
+            .get_first(index.fields.asset_id)
+            .and_then(|v| v.as_str())
+        else {
+            continue;
+        };
+        let Some(record) = catalog.search_record(asset_id)? else {
+            continue;
+        };
+        let sections = catalog.sections(record.version_id)?;
+        let best = best_section(&snippets, &sections);
+        let expired = record
+            .expires_on
+            .as_deref()
+            .is_some_and(|d| d < req.today.as_str());
+        hits.push(Hit {
+            asset_id: asset_id.to_owned(),
+            title: record.title,
+            path: record.path,
+            format: record.format,
+            score,
+            snippet: best.html,
+            location: best.location,
+            expired,
+            expires_on: record.expires_on,
+            fragment: best.fragment,
+            highlights: best.highlights,
+        });
+    }
+    Ok(Results {
+        query: req.query.clone(),
+        total,
+        took_ms: started.elapsed().as_secs_f64() * 1000.0,
+        hits,
+    })
+}
+
+struct Plan {
+    query: Box<dyn Query>,
+    /// Stemmed terms to mark in snippets, weighted rarer-first.
+    highlight_terms: BTreeMap<String, f32>,
+}
+
+/// A piece of the typed query.
+#[derive(Debug, PartialEq)]
+enum Piece {
+    Word(String),
+    Phrase(String),
+}
+
+/// Splits a query into words and quoted phrases; says whether the last word is still
+/// being typed (no trailing space or quote), which makes it a prefix.
+fn pieces(query: &str) -> (Vec<Piece>, bool) {
+    let mut out = Vec::new();
+    let mut rest = query;
+    while !rest.is_empty() {
+        if let Some(after) = rest.strip_prefix('"') {
+            let end = after.find('"').unwrap_or(after.len());
+            out.push(Piece::Phrase(after[..end].to_owned()));
+            rest = after.get(end + 1..).unwrap_or("");
+        } else {
+            let end = rest
+                .find(|c: char| c.is_whitespace() || c == '"')
+                .unwrap_or(rest.len());
+            if end > 0 {
+                out.push(Piece::Word(rest[..end].to_owned()));
+            }
+            rest = rest[end..].trim_start_matches(char::is_whitespace);
+        }
+    }
+    let typing = matches!(out.last(), Some(Piece::Word(_)))
+        && !query.ends_with(|c: char| c.is_whitespace() || c == '"');
+    (out, typing)
+}
+
+fn analyzer(index: &SearchIndex, name: &str) -> Result<TextAnalyzer> {
+    index
+        .index
+        .tokenizers()
+        .get(name)
+        .ok_or_else(|| crate::Error::Internal(format!("analyzer {name} not registered")))
+}
+
+fn tokens(analyzer: &mut TextAnalyzer, text: &str) -> Vec<String> {
+    let mut stream = analyzer.token_stream(text);
+    let mut out = Vec::new();
+    while let Some(t) = stream.next() {
+        out.push(t.text.clone());
+    }
+    out
+}
+
+fn plan(index: &SearchIndex, searcher: &Searcher, req: &Request) -> Result<Plan> {
+    let f = index.fields;
+    let mut stem = analyzer(index, tokenizer::ANALYZER)?;
+    let mut plain = analyzer(index, tokenizer::WORDS_ANALYZER)?;
+    let (pieces, typing) = pieces(&req.query);
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    let mut highlight = BTreeMap::new();
+    let mut mark = |term: &str, df: u64| {
+        highlight.insert(term.to_owned(), 1.0 / (1.0 + df as f32));
+    };
+    let last = pieces.len().saturating_sub(1);
+    for (i, piece) in pieces.iter().enumerate() {
+        match piece {
+            Piece::Phrase(text) => {
+                let stems = tokens(&mut stem, text);
+                if stems.is_empty() {
+                    continue;
+                }
+                for s in &stems {
+                    mark(s, searcher.doc_freq(&Term::from_field_text(f.body, s))?);
+                }
+                if stems.len() == 1 {
+                    clauses.push((Occur::Must, word_query(index, &stems[0])));
+                    continue;
+                }
+                let phrase = |field: Field| -> Box<dyn Query> {
+                    Box::new(PhraseQuery::new(
+                        stems
+                            .iter()
+                            .map(|s| Term::from_field_text(field, s))
+                            .collect(),
+                    ))
+                };
+                let either: Vec<(Occur, Box<dyn Query>)> = vec![
+                    (
+                        Occur::Should,
+                        Box::new(BoostQuery::new(phrase(f.title), TITLE_BOOST)),
+                    ),
+                    (Occur::Should, phrase(f.body)),
+                ];
+                clauses.push((Occur::Must, Box::new(BooleanQuery::new(either))));
+            }
+            Piece::Word(word) => {
+                let stems = tokens(&mut stem, word);
+                let plains = tokens(&mut plain, word);
+                // A word with punctuation inside ("soc-2", "e-mail") is a short phrase.
+                if stems.len() > 1 {
+                    for s in &stems {
+                        mark(s, searcher.doc_freq(&Term::from_field_text(f.body, s))?);
+                    }
+                    let terms = stems
+                        .iter()
+                        .map(|s| Term::from_field_text(f.body, s))
+                        .collect();
+                    clauses.push((Occur::Must, Box::new(PhraseQuery::new(terms))));
+                    continue;
+                }
+                let (Some(s), Some(p)) = (stems.first(), plains.first()) else {
+                    continue;
+                };
+                let df = doc_freq_any(searcher, index, s, p)?;
+                let mut alternatives: Vec<(Occur, Box<dyn Query>)> =
+                    vec![(Occur::Should, word_query(index, s))];
+                if df > 0 {
+                    mark(s, df);
+                }
+                let mut expansions = if typing && i == last && p.chars().count() >= 2 {
+                    expand(searcher, f.words, p, Expansion::Prefix)?
+                } else {
+                    Vec::new()
+                };
+                if df == 0 && expansions.is_empty() {
+                    let distance = match p.chars().count() {
+                        0..=3 => 0,
+                        4..=5 => 1,
+                        _ => 2,
+                    };
+                    if distance > 0 {
+                        expansions = expand(searcher, f.words, p, Expansion::Typo(distance))?;
+                    }
+                }
+                for (term, df) in expansions {
+                    alternatives.push((
+                        Occur::Should,
+                        Box::new(TermQuery::new(
+                            Term::from_field_text(f.words, &term),
+                            IndexRecordOption::WithFreqs,
+                        )),
+                    ));
+                    if let Some(s) = tokens(&mut stem, &term).first() {
+                        mark(s, df);
+                    }
+                }
+                clauses.push((Occur::Must, Box::new(BooleanQuery::new(alternatives))));
+            }
+        }
+    }
+    for (field, value) in &req.filters {
+        clauses.push((
+            Occur::Must,
+            filter_query(index, searcher, field, value, &mut stem)?,
+        ));
+    }
+    let query: Box<dyn Query> = if clauses.is_empty() {
+        if pieces.is_empty() {
+            Box::new(AllQuery)
+        } else {
+            Box::new(EmptyQuery)
+        }
+    } else if clauses.iter().all(|(o, _)| *o == Occur::Must) && pieces.is_empty() {
+        // Filters alone: browse everything that matches them.
+        let mut all = clauses;
+        all.push((Occur::Must, Box::new(AllQuery)));
+        Box::new(BooleanQuery::new(all))
+    } else {
+        Box::new(BooleanQuery::new(clauses))
+    };
+    Ok(Plan {
+        query,
+        highlight_terms: highlight,
+    })
+}
+
+/// One stemmed word in title (boosted), tags or body.
+fn word_query(index: &SearchIndex, stem: &str) -> Box<dyn Query> {
+    let f = index.fields;
+    let term = |field| {
+        TermQuery::new(
+            Term::from_field_text(field, stem),
+            IndexRecordOption::WithFreqs,
+        )
+    };
+    Box::new(BooleanQuery::new(vec![
+        (
+            Occur::Should,
+            Box::new(BoostQuery::new(Box::new(term(f.title)), TITLE_BOOST)),
+        ),
+        (
+            Occur::Should,
+            Box::new(BoostQuery::new(Box::new(term(f.tags)), TAGS_BOOST)),
+        ),
+        (Occur::Should, Box::new(term(f.body))),
+    ]))
+}
+
+fn doc_freq_any(searcher: &Searcher, index: &SearchIndex, stem: &str, plain: &str) -> Result<u64> {
+    let f = index.fields;
+    let mut total = 0;
+    for field in [f.title, f.tags, f.body] {
+        total += searcher.doc_freq(&Term::from_field_text(field, stem))?;
+    }
+    total += searcher.doc_freq(&Term::from_field_text(f.words, plain))?;
+    Ok(total)
+}
+
+#[derive(Clone, Copy)]
+enum Expansion {
+    Prefix,
+    Typo(usize),
+}
+
+/// Index terms of `field` that start with `word` (prefix) or are within an edit
+/// distance of it (typo: same first letter, as nearly all typos keep it), most frequent
+/// first.
+fn expand(
+    searcher: &Searcher,
+    field: Field,
+    word: &str,
+    how: Expansion,
+) -> Result<Vec<(String, u64)>> {
+    let mut found: BTreeMap<String, u64> = BTreeMap::new();
+    let lower = match how {
+        Expansion::Prefix => word.to_owned(),
+        Expansion::Typo(_) => word.chars().next().map(String::from).unwrap_or_default(),
+    };
+    let mut upper = lower.clone().into_bytes();
+    upper.push(0xFF);
+    for segment in searcher.segment_readers() {
+        let inverted = segment.inverted_index(field)?;
+        let mut stream = inverted
+            .terms()
+            .range()
+            .ge(lower.as_bytes())
+            .lt(&upper)
+            .into_stream()
+            .map_err(|e| crate::Error::io("reading the term dictionary", e))?;
+        while stream.advance() {
+            let Ok(term) = std::str::from_utf8(stream.key()) else {
+                continue;
+            };
+            let keep = match how {
+                Expansion::Prefix => term != word,
+                Expansion::Typo(d) => term != word && within(word, term, d),
+            };
+            if keep {
+                *found.entry(term.to_owned()).or_insert(0) += u64::from(stream.value().doc_freq);
+            }
+        }
+    }
+    let mut ranked: Vec<(String, u64)> = found.into_iter().collect();
+    ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    ranked.truncate(MAX_EXPANSIONS);
+    Ok(ranked)
+}
+
+/// Damerau-Levenshtein (optimal string alignment) distance of `a` and `b` is at most
+/// `max`.
+fn within(a: &str, b: &str, max: usize) -> bool {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    if a.len().abs_diff(b.len()) > max {
+        return false;
+    }
+    let mut prev2: Vec<usize> = vec![0; b.len() + 1];
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for i in 1..=a.len() {
+        let mut cur = vec![i; b.len() + 1];
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                cur[j] = cur[j].min(prev2[j - 2] + 1);
+            }
+        }
+        if cur.iter().min().copied().unwrap_or(0) > max {
+            return false;
+        }
+        prev2 = std::mem::replace(&mut prev, cur);
+    }
+    prev[b.len()] <= max
+}
+
+fn filter_query(
+    index: &SearchIndex,
+    searcher: &Searcher,
+    field: &str,
+    value: &str,
+    stem: &mut TextAnalyzer,
+) -> Result<Box<dyn Query>> {
+    let f = index.fields;
+    let value = value.trim();
+    match field {
+        "folder" => {
+            let wanted = value.trim_matches('/').to_lowercase();
+            let mut facets = Vec::new();
+            for segment in searcher.segment_readers() {
+                let inverted = segment.inverted_index(f.folder)?;
+                let mut stream = inverted
+                    .terms()
+                    .stream()
+                    .map_err(|e| crate::Error::io("reading folder facets", e))?;
+                while stream.advance() {
+                    let facet = Facet::from_encoded(stream.key().to_vec())
+                        .map_err(|e| crate::Error::Internal(e.to_string()))?;
+                    let text = facet.to_path_string().to_lowercase();
+                    if text.trim_start_matches('/') == wanted
+                        || text.ends_with(&format!("/{wanted}"))
+                    {
+                        facets.push(facet);
+                    }
+                }
+            }
+            let set: HashSet<Facet> = facets.into_iter().collect();
+            let alternatives: Vec<(Occur, Box<dyn Query>)> = set
+                .into_iter()
+                .map(|facet| -> (Occur, Box<dyn Query>) {
+                    (
+                        Occur::Should,
+                        Box::new(TermQuery::new(
+                            Term::from_facet(f.folder, &facet),
+                            IndexRecordOption::Basic,
+                        )),
+                    )
+                })
+                .collect();
+            Ok(if alternatives.is_empty() {
+                Box::new(EmptyQuery)
+            } else {
+                Box::new(BooleanQuery::new(alternatives))
+            })
+        }
+        "tag" | "tags" => {
+            let terms: Vec<Term> = tokens(stem, value)
+                .iter()
+                .map(|s| Term::from_field_text(f.tags, s))
+                .collect();
+            Ok(match terms.len() {
+                0 => Box::new(EmptyQuery),
+                1 => Box::new(TermQuery::new(
+                    terms.into_iter().next().expect("one"),
+                    IndexRecordOption::Basic,
+                )),
+                _ => Box::new(PhraseQuery::new(terms)),
+            })
+        }
+        name => {
+            let field = f
+                .filter(name)
+                .ok_or_else(|| UserError::UnknownField(name.to_owned(), FILTER_NAMES))?;
+            let value = if name == "format" {
+                normalise_format(value)
+            } else {
+                value.to_lowercase()
+            };
+            Ok(Box::new(TermQuery::new(
+                Term::from_field_text(field, &value),
+                IndexRecordOption::Basic,
+            )))
+        }
+    }
+}
+
+const FILTER_NAMES: &str = "format, folder, tag, product, persona, stage, industry, owner";
+
+fn normalise_format(value: &str) -> String {
+    match value.to_lowercase().trim_start_matches('.') {
+        "md" => "markdown".into(),
+        "txt" => "text".into(),
+        "htm" => "html".into(),
+        other => other.into(),
+    }
+}
+
+/// Filter names are catalog field names: the two lists must agree.
+const _: () = assert!(FILTER_FIELDS.len() == 5);
+#[allow(dead_code)]
+fn _fields_are_catalog_fields() -> [AssetField; 5] {
+    [
+        AssetField::Product,
+        AssetField::Persona,
+        AssetField::Stage,
+        AssetField::Industry,
+        AssetField::Owner,
+    ]
+}
+
+struct Best {
+    html: String,
+    fragment: String,
+    highlights: Vec<Range<usize>>,
+    location: Option<Location>,
+}
+
+/// The section whose best passage matches the most query words.
+fn best_section(
+    snippets: &SnippetGenerator,
+    sections: &[(String, u32, Option<String>, String)],
+) -> Best {
+    let mut best: Option<(
+        usize,
+        usize,
+        &(String, u32, Option<String>, String),
+        tantivy::snippet::Snippet,
+    )> = None;
+    for section in sections {
+        let mut snippet = snippets.snippet(&section.3);
+        snippet.set_snippet_prefix_postfix("<mark>", "</mark>");
+        let fragment = snippet.fragment();
+        let distinct: HashSet<String> = snippet
+            .highlighted()
+            .iter()
+            .map(|r| fragment[r.clone()].to_lowercase())
+            .collect();
+        let key = (distinct.len(), snippet.highlighted().len());
+        if key.0 > 0 && best.as_ref().is_none_or(|b| (b.0, b.1) < key) {
+            best = Some((key.0, key.1, section, snippet));
+        }
+    }
+    match best {
+        Some((_, _, section, snippet)) => Best {
+            html: snippet.to_html(),
+            fragment: snippet.fragment().to_owned(),
+            highlights: snippet.highlighted().to_vec(),
+            location: (section.0 != "body").then(|| Location {
+                kind: section.0.clone(),
+                number: section.1,
+                name: section.2.clone(),
+            }),
+        },
+        None => {
+            // A title or tag match: show the opening of the document.
+            let opening = sections
+                .iter()
+                .map(|s| s.3.trim())
+                .find(|t| !t.is_empty())
+                .unwrap_or("");
+            let end = opening
+                .char_indices()
+                .map(|(i, _)| i)
+                .nth(SNIPPET_CHARS)
+                .unwrap_or(opening.len());
+            let fragment = opening[..end]
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
+            Best {
+                html: escape(&fragment),
+                fragment,
+                highlights: Vec::new(),
+                location: None,
+            }
+        }
+    }
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_pieces() {
+        let (p, typing) = pieces("\"implementation timeline\" pric");
+        assert_eq!(
+            p,
+            vec![
+                Piece::Phrase("implementation timeline".into()),
+                Piece::Word("pric".into())
+            ]
+        );
+        assert!(
+            typing,
+            "a last word without a trailing space is being typed"
+        );
+        let (_, typing) = pieces("pricing ");
+        assert!(!typing);
+        let (p, _) = pieces("\"unclosed phrase");
+        assert_eq!(p, vec![Piece::Phrase("unclosed phrase".into())]);
+    }
+
+    #[test]
+    fn edit_distance_counts_transpositions_once() {
+        assert!(within("pricng", "pricing", 1));
+        assert!(within("pirce", "price", 1), "a swap is one edit");
+        assert!(within("implmentaton", "implementation", 2));
+        assert!(!within("price", "prize", 0));
+        assert!(!within("ledger", "leader", 1));
+    }
+}
