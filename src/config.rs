@@ -23,6 +23,9 @@ pub struct Config {
     pub max_memory_mb: u64,
     /// Extraction workers; 0 means one per core.
     pub workers: usize,
+    /// Commit the search index after this many documents (also every 10 s), so a long
+    /// first run shows results early and an interrupted one loses little.
+    pub commit_every_docs: usize,
 }
 
 impl Default for Config {
@@ -34,6 +37,7 @@ impl Default for Config {
             timeout_secs: 30,
             max_memory_mb: 4096,
             workers: 0,
+            commit_every_docs: 2000,
         }
     }
 }

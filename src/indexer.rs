@@ -21,9 +21,7 @@ use crate::extract::pool::{self, WorkerCommand};
 use crate::extract::{Problem, ProblemKind};
 use crate::walk;
 
-/// Commit the search index at least this often, so a long first run shows results
-/// early and a kill loses little work.
-const COMMIT_EVERY_DOCS: usize = 2000;
+/// Commit the search index at least this often (and every `commit_every_docs`).
 const COMMIT_EVERY: Duration = Duration::from_secs(10);
 /// Catalog writes are batched: each transaction is an fsync.
 const INGEST_BATCH: usize = 64;
@@ -351,7 +349,8 @@ fn write_docs(
     }
     pending.written = pending.ids.len();
     let since = *pending.since.get_or_insert_with(Instant::now);
-    let due = pending.written >= COMMIT_EVERY_DOCS || since.elapsed() >= COMMIT_EVERY;
+    let due =
+        pending.written >= dd.config.commit_every_docs.max(1) || since.elapsed() >= COMMIT_EVERY;
     if pending.written > 0 && (finish || due) {
         writer.commit()?;
         dd.catalog.mark_indexed(&pending.ids)?;

@@ -16,12 +16,12 @@ use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, EmptyQuery, Occur, PhraseQuery, Query, TermQuery,
 };
 use tantivy::schema::{Facet, Field, IndexRecordOption, Value};
-use tantivy::snippet::SnippetGenerator;
+use tantivy::snippet::{Snippet, SnippetGenerator};
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{Searcher, TantivyDocument, Term};
 
-use crate::catalog::{AssetField, Catalog};
-use crate::index::{FILTER_FIELDS, SearchIndex, tokenizer};
+use crate::catalog::{Catalog, SectionText};
+use crate::index::{SearchIndex, tokenizer};
 use crate::{Result, UserError};
 
 const TITLE_BOOST: f32 = 3.0;
@@ -54,6 +54,9 @@ pub struct Hit {
     pub asset_id: String,
     pub title: String,
     pub path: String,
+    /// Other files of the same asset.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub also_at: Vec<String>,
     pub format: String,
     pub score: f32,
     /// The best passage, HTML-escaped, matched words in `<mark>`.
@@ -119,6 +122,7 @@ pub fn search(index: &SearchIndex, catalog: &Catalog, req: &Request) -> Result<R
             asset_id: asset_id.to_owned(),
             title: record.title,
             path: record.path,
+            also_at: record.also_at,
             format: record.format,
             score,
             snippet: best.html,
@@ -515,19 +519,6 @@ fn normalise_format(value: &str) -> String {
     }
 }
 
-/// Filter names are catalog field names: the two lists must agree.
-const _: () = assert!(FILTER_FIELDS.len() == 5);
-#[allow(dead_code)]
-fn _fields_are_catalog_fields() -> [AssetField; 5] {
-    [
-        AssetField::Product,
-        AssetField::Persona,
-        AssetField::Stage,
-        AssetField::Industry,
-        AssetField::Owner,
-    ]
-}
-
 struct Best {
     html: String,
     fragment: String,
@@ -536,18 +527,10 @@ struct Best {
 }
 
 /// The section whose best passage matches the most query words.
-fn best_section(
-    snippets: &SnippetGenerator,
-    sections: &[(String, u32, Option<String>, String)],
-) -> Best {
-    let mut best: Option<(
-        usize,
-        usize,
-        &(String, u32, Option<String>, String),
-        tantivy::snippet::Snippet,
-    )> = None;
+fn best_section(snippets: &SnippetGenerator, sections: &[SectionText]) -> Best {
+    let mut best: Option<((usize, usize), &SectionText, Snippet)> = None;
     for section in sections {
-        let mut snippet = snippets.snippet(&section.3);
+        let mut snippet = snippets.snippet(&section.text);
         snippet.set_snippet_prefix_postfix("<mark>", "</mark>");
         let fragment = snippet.fragment();
         let distinct: HashSet<String> = snippet
@@ -556,26 +539,26 @@ fn best_section(
             .map(|r| fragment[r.clone()].to_lowercase())
             .collect();
         let key = (distinct.len(), snippet.highlighted().len());
-        if key.0 > 0 && best.as_ref().is_none_or(|b| (b.0, b.1) < key) {
-            best = Some((key.0, key.1, section, snippet));
+        if key.0 > 0 && best.as_ref().is_none_or(|b| b.0 < key) {
+            best = Some((key, section, snippet));
         }
     }
     match best {
-        Some((_, _, section, snippet)) => Best {
-            html: snippet.to_html(),
+        Some((_, section, snippet)) => Best {
+            html: collapse_whitespace(&snippet.to_html()),
             fragment: snippet.fragment().to_owned(),
             highlights: snippet.highlighted().to_vec(),
-            location: (section.0 != "body").then(|| Location {
-                kind: section.0.clone(),
-                number: section.1,
-                name: section.2.clone(),
+            location: (section.kind != "body").then(|| Location {
+                kind: section.kind.clone(),
+                number: section.number,
+                name: section.name.clone(),
             }),
         },
         None => {
             // A title or tag match: show the opening of the document.
             let opening = sections
                 .iter()
-                .map(|s| s.3.trim())
+                .map(|s| s.text.trim())
                 .find(|t| !t.is_empty())
                 .unwrap_or("");
             let end = opening
@@ -583,10 +566,7 @@ fn best_section(
                 .map(|(i, _)| i)
                 .nth(SNIPPET_CHARS)
                 .unwrap_or(opening.len());
-            let fragment = opening[..end]
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ");
+            let fragment = collapse_whitespace(&opening[..end]);
             Best {
                 html: escape(&fragment),
                 fragment,
@@ -595,6 +575,10 @@ fn best_section(
             }
         }
     }
+}
+
+fn collapse_whitespace(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn escape(s: &str) -> String {

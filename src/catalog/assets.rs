@@ -61,9 +61,21 @@ impl AssetField {
 pub struct SearchRecord {
     pub title: String,
     pub path: String,
+    /// The asset's other present files (same bytes, or older versions).
+    pub also_at: Vec<String>,
     pub format: String,
     pub expires_on: Option<String>,
     pub version_id: i64,
+}
+
+/// Stored text of one page, slide or sheet (`kind` is `page`, `slide`, `sheet` or
+/// `body`).
+#[derive(Debug, Clone)]
+pub struct SectionText {
+    pub kind: String,
+    pub number: u32,
+    pub name: Option<String>,
+    pub text: String,
 }
 
 /// Everything the search index holds of an asset.
@@ -213,13 +225,10 @@ impl Catalog {
     }
 
     pub fn search_record(&self, asset_id: &str) -> Result<Option<SearchRecord>> {
-        Ok(self
-            .conn()
+        let conn = self.conn();
+        let Some(mut record) = conn
             .query_row(
-                "SELECT a.title, a.format, a.expires_on, a.current_version,
-                   (SELECT path FROM locations l WHERE l.asset_id = a.id AND l.status = 'present'
-                    ORDER BY l.version_id = a.current_version DESC, l.path LIMIT 1)
-                 FROM assets a WHERE a.id = ?1",
+                "SELECT title, format, expires_on, current_version FROM assets WHERE id = ?1",
                 [asset_id],
                 |r| {
                     Ok(SearchRecord {
@@ -227,20 +236,46 @@ impl Catalog {
                         format: r.get::<_, Option<String>>(1)?.unwrap_or_default(),
                         expires_on: r.get(2)?,
                         version_id: r.get::<_, Option<i64>>(3)?.unwrap_or_default(),
-                        path: r.get::<_, Option<String>>(4)?.unwrap_or_default(),
+                        path: String::new(),
+                        also_at: Vec::new(),
                     })
                 },
             )
-            .optional()?)
+            .optional()?
+        else {
+            return Ok(None);
+        };
+        // The main file holds the newest content, and preferably has a name that
+        // matches it (a PDF named .docx is the worse of two copies).
+        let mut stmt = conn.prepare_cached(
+            "SELECT l.path FROM locations l JOIN assets a ON a.id = l.asset_id
+             WHERE l.asset_id = ?1 AND l.status = 'present'
+             ORDER BY l.version_id = a.current_version DESC,
+                      lower(l.path) LIKE '%.' || (CASE a.format WHEN 'markdown' THEN 'md'
+                        WHEN 'text' THEN 'txt' ELSE a.format END) DESC,
+                      l.path",
+        )?;
+        let mut paths = stmt
+            .query_map([asset_id], |r| r.get::<_, String>(0))?
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter();
+        record.path = paths.next().unwrap_or_default();
+        record.also_at = paths.collect();
+        Ok(Some(record))
     }
 
-    /// `(kind, number, name, text)` of each section of a version.
-    pub fn sections(&self, version_id: i64) -> Result<Vec<(String, u32, Option<String>, String)>> {
+    /// The pages, slides or sheets of a version, in order.
+    pub fn sections(&self, version_id: i64) -> Result<Vec<SectionText>> {
         let mut stmt = self.conn().prepare_cached(
             "SELECT kind, number, name, text FROM sections WHERE version_id = ?1 ORDER BY number",
         )?;
         let rows = stmt.query_map([version_id], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            Ok(SectionText {
+                kind: r.get(0)?,
+                number: r.get(1)?,
+                name: r.get(2)?,
+                text: r.get(3)?,
+            })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
@@ -289,7 +324,7 @@ impl Catalog {
             .filter_map(|(n, v)| v.map(|v| (n, v)))
             .collect();
         let sections = match version {
-            Some(v) => self.sections(v)?.into_iter().map(|s| s.3).collect(),
+            Some(v) => self.sections(v)?.into_iter().map(|s| s.text).collect(),
             None => Vec::new(),
         };
         Ok(Some(IndexDoc {

@@ -16,13 +16,28 @@ use std::time::Duration;
 use rusqlite::{Connection, OptionalExtension};
 use rusqlite_migration::{M, Migrations};
 
-pub use assets::{AssetDetail, AssetField, HistoryEntry, IndexDoc, LocationInfo, SearchRecord};
+pub use assets::{
+    AssetDetail, AssetField, HistoryEntry, IndexDoc, LocationInfo, SearchRecord, SectionText,
+};
 pub use ingest::{FileStat, Ingest, KnownPath};
 pub use problems::ProblemRow;
 
 use crate::{Result, UserError};
 
 const MIGRATIONS: &[&str] = &[include_str!("schema/v1.sql")];
+
+/// How much the catalog holds.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Counts {
+    /// Assets with at least one file present.
+    pub assets: i64,
+    pub missing_assets: i64,
+    /// Present files (an asset may have several).
+    pub files: i64,
+    pub problems: i64,
+    /// Assets whose search document is out of date (the next index run fixes them).
+    pub pending_index: i64,
+}
 
 /// An open catalog.
 pub struct Catalog {
@@ -65,6 +80,30 @@ impl Catalog {
 
     pub(crate) fn conn_mut(&mut self) -> &mut Connection {
         &mut self.conn
+    }
+
+    /// Counts for `quiver status`.
+    pub fn counts(&self) -> Result<Counts> {
+        Ok(self.conn.query_row(
+            "SELECT
+               (SELECT count(*) FROM assets WHERE status = 'present'),
+               (SELECT count(*) FROM assets WHERE status = 'missing'),
+               (SELECT count(*) FROM locations WHERE status = 'present'),
+               (SELECT count(*) FROM problems),
+               (SELECT count(*) FROM assets
+                 WHERE (status = 'present' AND (indexed_version IS NOT current_version OR index_stale))
+                    OR (status = 'missing' AND indexed_version IS NOT NULL))",
+            [],
+            |r| {
+                Ok(Counts {
+                    assets: r.get(0)?,
+                    missing_assets: r.get(1)?,
+                    files: r.get(2)?,
+                    problems: r.get(3)?,
+                    pending_index: r.get(4)?,
+                })
+            },
+        )?)
     }
 
     pub(crate) fn meta(&self, key: &str) -> Result<Option<String>> {

@@ -288,3 +288,50 @@ fn limit_memory(bytes: u64) {
         libc::setrlimit(libc::RLIMIT_AS, &limit);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bounds(timeout_ms: u64) -> Bounds {
+        Bounds {
+            limits: Limits::default(),
+            timeout: Duration::from_millis(timeout_ms),
+            max_memory_bytes: 1 << 30,
+        }
+    }
+
+    fn one(command: WorkerCommand, timeout_ms: u64) -> Result<Document, Problem> {
+        let rx = extract_all(
+            &command,
+            bounds(timeout_ms),
+            1,
+            vec![((), PathBuf::from("/x.md"))],
+        );
+        rx.recv().expect("one outcome").result
+    }
+
+    #[test]
+    fn a_worker_that_hangs_is_killed_at_the_time_limit() {
+        let hang = WorkerCommand {
+            program: "sleep".into(),
+            args: vec!["30".into()],
+        };
+        let started = std::time::Instant::now();
+        let err = one(hang, 300).unwrap_err();
+        assert_eq!(err.kind, ProblemKind::TimedOut);
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "the limit is enforced, not waited out"
+        );
+    }
+
+    #[test]
+    fn a_worker_that_dies_is_reported_as_crashed() {
+        let die = WorkerCommand {
+            program: "true".into(),
+            args: vec![],
+        };
+        assert_eq!(one(die, 5000).unwrap_err().kind, ProblemKind::Crashed);
+    }
+}

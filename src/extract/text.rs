@@ -6,7 +6,7 @@ use pulldown_cmark::{Event, Parser, Tag, TagEnd};
 use super::{Document, Format};
 
 /// Decodes bytes whose encoding nobody declared: a BOM wins, then UTF-8 if the bytes
-/// are valid UTF-8, then `declared` (an HTML meta charset), then Windows-1252, the
+/// are valid UTF-8 (after ruling out BOM-less UTF-16), then `declared` (an HTML meta charset), then Windows-1252, the
 /// superset of Latin-1 that old Western documents are nearly always in.
 pub(super) fn decode(bytes: &[u8], declared: Option<&'static Encoding>) -> String {
     if let Some((enc, bom_len)) = Encoding::for_bom(bytes) {
@@ -15,11 +15,12 @@ pub(super) fn decode(bytes: &[u8], declared: Option<&'static Encoding>) -> Strin
             .0
             .into_owned();
     }
-    if let Ok(s) = std::str::from_utf8(bytes) {
-        return s.to_owned();
-    }
+    // Before UTF-8: NUL bytes are valid UTF-8, so ASCII in UTF-16 would pass as it.
     if let Some(enc) = utf16_without_bom(bytes) {
         return enc.decode_without_bom_handling(bytes).0.into_owned();
+    }
+    if let Ok(s) = std::str::from_utf8(bytes) {
+        return s.to_owned();
     }
     let enc = declared.filter(|e| *e != UTF_8).unwrap_or(WINDOWS_1252);
     enc.decode_without_bom_handling(bytes).0.into_owned()

@@ -24,9 +24,6 @@ pub const SCHEMA_VERSION: &str = "1";
 /// segments, small enough for a laptop.
 const WRITER_HEAP: usize = 128 << 20;
 
-/// Catalog fields that can be filtered on (`--filter product=ledger`).
-pub const FILTER_FIELDS: [&str; 5] = ["product", "persona", "stage", "industry", "owner"];
-
 #[derive(Clone, Copy)]
 pub struct Fields {
     pub asset_id: Field,
@@ -174,6 +171,12 @@ impl SearchIndex {
 
     pub fn id_term(&self, asset_id: &str) -> Term {
         Term::from_field_text(self.fields.asset_id, asset_id)
+    }
+
+    /// Documents in the committed index.
+    pub fn num_docs(&self) -> Result<u64> {
+        self.reader.reload()?;
+        Ok(self.reader.searcher().num_docs())
     }
 
     /// Every asset id in the committed index, with how many documents it has.

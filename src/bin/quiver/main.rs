@@ -50,6 +50,8 @@ enum Command {
     Asset(AssetCommand),
     /// List files that could not be indexed, and why.
     Problems,
+    /// What the data dir holds: folders, assets, problems, index size.
+    Status,
 }
 
 #[derive(Subcommand)]
@@ -267,6 +269,36 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             println!("{note}");
             render::asset(&detail);
+        }
+        Command::Status => {
+            let counts = dd.catalog.counts()?;
+            let status = serde_json::json!({
+                "data_dir": dd.root,
+                "schema_version": quiver::catalog::Catalog::schema_version(),
+                "library": dd.catalog.roots()?,
+                "assets": counts.assets,
+                "missing_assets": counts.missing_assets,
+                "files": counts.files,
+                "problems": counts.problems,
+                "index_documents": dd.index.num_docs()?,
+                "pending_index": counts.pending_index,
+            });
+            if json {
+                return print_json(&status);
+            }
+            println!("data dir      {}", dd.root.display());
+            for r in dd.catalog.roots()? {
+                println!("library       {}", r.display());
+            }
+            println!(
+                "assets        {} ({} files), {} missing",
+                counts.assets, counts.files, counts.missing_assets
+            );
+            println!("problems      {}", counts.problems);
+            println!(
+                "index         {} documents, {} pending",
+                status["index_documents"], counts.pending_index
+            );
         }
         Command::Problems => {
             let problems = dd.catalog.problems()?;

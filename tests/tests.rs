@@ -1,0 +1,9 @@
+//! Integration tests: the real `quiver` binary on real files, real SQLite and a real
+//! tantivy index in temporary data dirs. Each module says what it covers.
+
+mod bad_files;
+mod concurrency;
+mod corpus;
+mod crash;
+mod identity;
+mod util;
