@@ -53,7 +53,53 @@ fn sh(cmd: &mut Command) -> Result {
     }
 }
 
+/// Debian packages the build and the tests need, by the command that shows each is
+/// there.
+const SYSTEM_PACKAGES: &[(&str, &str)] = &[
+    ("cc", "build-essential"),
+    ("pkg-config", "pkg-config"),
+    ("python3", "python3"),
+    ("setpriv", "util-linux"),
+];
+
+fn have(command: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {command} >/dev/null 2>&1")])
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn apt_install(packages: &[&str]) -> Result {
+    eprintln!("setup: installing Debian packages: {}", packages.join(" "));
+    let sudo: &[&str] = if is_root() { &[] } else { &["sudo"] };
+    let apt = |args: &[&str]| {
+        let mut c = Command::new(if sudo.is_empty() { "apt-get" } else { "sudo" });
+        if !sudo.is_empty() {
+            c.arg("apt-get");
+        }
+        c.args(["-o", "DPkg::Lock::Timeout=300"]).args(args);
+        c.env("DEBIAN_FRONTEND", "noninteractive");
+        c
+    };
+    sh(&mut apt(&["update", "-qq"]))?;
+    sh(apt(&["install", "-y", "-qq", "--no-install-recommends"]).args(packages))
+}
+
+fn is_root() -> bool {
+    Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0\n"))
+}
+
 fn setup() -> Result {
+    let mut missing: Vec<&str> = SYSTEM_PACKAGES.iter().filter(|(cmd, _)| !have(cmd)).map(|(_, pkg)| *pkg).collect();
+    let pip = Command::new("python3").args(["-m", "pip", "--version"]).output().is_ok_and(|o| o.status.success());
+    if !pip {
+        missing.push("python3-pip");
+    }
+    if missing.is_empty() {
+        eprintln!("setup: system packages present ({})", SYSTEM_PACKAGES.iter().map(|p| p.1).collect::<Vec<_>>().join(", "));
+    } else {
+        apt_install(&missing)?;
+    }
     let lib = root().join("target/pdfium/libpdfium.so");
     if lib.is_file() {
         eprintln!("setup: PDFium present at {}", lib.display());
