@@ -26,6 +26,8 @@ pub struct Config {
     /// Commit the search index after this many documents (also every 10 s), so a long
     /// first run shows results early and an interrupted one loses little.
     pub commit_every_docs: usize,
+    /// The stages a deal can be lost at, in funnel order.
+    pub stages: Vec<String>,
 }
 
 impl Default for Config {
@@ -38,6 +40,10 @@ impl Default for Config {
             max_memory_mb: 4096,
             workers: 0,
             commit_every_docs: 2000,
+            stages: crate::deals::DEFAULT_STAGES
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect(),
         }
     }
 }

@@ -9,6 +9,8 @@
 
 use std::path::{Path, PathBuf};
 
+use chrono::{DateTime, Utc};
+
 use crate::catalog::Catalog;
 use crate::config::Config;
 use crate::index::{self, SearchIndex};
@@ -42,7 +44,7 @@ impl DataDir {
     /// # Errors
     /// [`crate::UserError::SchemaTooNew`] for a data dir of a newer Quiver, or I/O and
     /// database errors.
-    pub fn open(root: &Path) -> Result<DataDir> {
+    pub fn open(root: &Path, now: DateTime<Utc>) -> Result<DataDir> {
         std::fs::create_dir_all(root)
             .map_err(|e| Error::io(format!("creating data dir {}", root.display()), e))?;
         let mut catalog = Catalog::open(&root.join("catalog.sqlite3"))?;
@@ -60,6 +62,7 @@ impl DataDir {
             catalog.forget_indexed(&all)?;
             catalog.set_meta("index_schema", index::SCHEMA_VERSION)?;
         }
+        crate::reasons::seed(&catalog, now)?;
         let index = SearchIndex::open(&index_dir)?;
         Ok(DataDir {
             root: root.to_owned(),

@@ -7,14 +7,17 @@
 //! from the catalog. A [`datadir::DataDir`] holds the three together. The `quiver` CLI
 //! and the desktop app are thin fronts over these functions.
 
+pub mod capture;
 pub mod catalog;
 pub mod config;
 pub mod datadir;
+pub mod deals;
 pub mod error;
 pub mod extract;
 pub mod index;
 pub mod indexer;
 pub mod library;
+pub mod reasons;
 pub mod search;
 pub mod walk;
 

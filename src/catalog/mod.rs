@@ -24,7 +24,7 @@ pub use problems::ProblemRow;
 
 use crate::{Result, UserError};
 
-const MIGRATIONS: &[&str] = &[include_str!("schema/v1.sql")];
+const MIGRATIONS: &[&str] = &[include_str!("schema/v1.sql"), include_str!("schema/v2.sql")];
 
 /// How much the catalog holds.
 #[derive(Debug, Clone, serde::Serialize)]

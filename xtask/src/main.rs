@@ -16,9 +16,10 @@ fn main() -> ExitCode {
         "setup" => setup(),
         "run" => run(rest),
         "test" => test(),
+        "bench" => bench(),
         _ => {
             eprintln!(
-                "usage: cargo xtask <task>\n\n  run    set up, build, and run Quiver on the sample library (own data dir)\n  test   set up, then run every test (fmt, clippy, unit, integration)\n  setup  install what building and testing need (PDFium library)"
+                "usage: cargo xtask <task>\n\n  run    set up, build, and run Quiver on the sample library (own data dir)\n  test   set up, then run every test (fmt, clippy, unit, integration)\n  setup  install what building and testing need (PDFium library)\n  bench  measure indexing and search on ../shared/corpus; rewrites BENCHMARKS.md tables"
             );
             return ExitCode::from(2);
         }
@@ -86,17 +87,34 @@ fn apt_install(packages: &[&str]) -> Result {
 }
 
 fn is_root() -> bool {
-    Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0\n"))
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0\n"))
 }
 
 fn setup() -> Result {
-    let mut missing: Vec<&str> = SYSTEM_PACKAGES.iter().filter(|(cmd, _)| !have(cmd)).map(|(_, pkg)| *pkg).collect();
-    let pip = Command::new("python3").args(["-m", "pip", "--version"]).output().is_ok_and(|o| o.status.success());
+    let mut missing: Vec<&str> = SYSTEM_PACKAGES
+        .iter()
+        .filter(|(cmd, _)| !have(cmd))
+        .map(|(_, pkg)| *pkg)
+        .collect();
+    let pip = Command::new("python3")
+        .args(["-m", "pip", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
     if !pip {
         missing.push("python3-pip");
     }
     if missing.is_empty() {
-        eprintln!("setup: system packages present ({})", SYSTEM_PACKAGES.iter().map(|p| p.1).collect::<Vec<_>>().join(", "));
+        eprintln!(
+            "setup: system packages present ({})",
+            SYSTEM_PACKAGES
+                .iter()
+                .map(|p| p.1)
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
     } else {
         apt_install(&missing)?;
     }
@@ -202,4 +220,184 @@ fn test() -> Result {
     ]))?;
     sh(cargo().args(["test", "--workspace"]))?;
     Ok(())
+}
+
+/// Median of a hyperfine run, in seconds.
+fn hyperfine(args: &[&str], export: &Path) -> std::result::Result<f64, String> {
+    let mut c = Command::new("hyperfine");
+    c.args(["--style", "basic", "--export-json"])
+        .arg(export)
+        .args(args);
+    sh(&mut c)?;
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(export).map_err(|e| e.to_string())?)
+            .map_err(|e| e.to_string())?;
+    json["results"][0]["median"]
+        .as_f64()
+        .ok_or_else(|| "no median in hyperfine output".into())
+}
+
+fn bench() -> Result {
+    setup()?;
+    let needed: Vec<&str> = [("hyperfine", "hyperfine"), ("/usr/bin/time", "time")]
+        .into_iter()
+        .filter(|(cmd, _)| !have(cmd))
+        .map(|(_, pkg)| pkg)
+        .collect();
+    if !needed.is_empty() {
+        apt_install(&needed)?;
+    }
+    sh(cargo().args(["build", "--release", "--bin", "quiver"]))?;
+    let quiver = root().join("target/release/quiver");
+    let corpus = root()
+        .join("../shared/corpus")
+        .canonicalize()
+        .map_err(|e| format!("../shared/corpus: {e}"))?;
+    let work = root().join("target/bench");
+    std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
+    let data = work.join("data");
+    let (q, d, c) = (
+        quiver.display().to_string(),
+        data.display().to_string(),
+        corpus.display().to_string(),
+    );
+    let prepare = format!("rm -rf {d} && {q} --data-dir {d} library add {c} >/dev/null");
+    let full = hyperfine(
+        &[
+            "--runs",
+            "5",
+            "--prepare",
+            &prepare,
+            &format!("{q} --data-dir {d} index --json"),
+        ],
+        &work.join("full.json"),
+    )?;
+    let rss_out = Command::new("/usr/bin/time")
+        .args(["-f", "%M"])
+        .arg("sh")
+        .arg("-c")
+        .arg(format!(
+            "{prepare} && {q} --data-dir {d} index --json >/dev/null"
+        ))
+        .output()
+        .map_err(|e| e.to_string())?;
+    let rss_kb: f64 = String::from_utf8_lossy(&rss_out.stderr)
+        .lines()
+        .last()
+        .and_then(|l| l.trim().parse().ok())
+        .unwrap_or(0.0);
+    let status: serde_json::Value = serde_json::from_slice(
+        &Command::new(&quiver)
+            .args(["--data-dir", &d, "--json", "status"])
+            .output()
+            .map_err(|e| e.to_string())?
+            .stdout,
+    )
+    .map_err(|e| e.to_string())?;
+    let files =
+        status["files"].as_f64().unwrap_or(0.0) + status["problems"].as_f64().unwrap_or(0.0);
+    let bytes: u64 = walk_bytes(&corpus);
+    let unchanged = hyperfine(
+        &[
+            "--runs",
+            "10",
+            "--warmup",
+            "1",
+            &format!("{q} --data-dir {d} index --json"),
+        ],
+        &work.join("unchanged.json"),
+    )?;
+    let out = cargo()
+        .args(["bench", "--quiet", "--bench", "search", "--"])
+        .arg(&data)
+        .arg(corpus.join("probes.tsv"))
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(format!(
+            "search bench failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let date = String::from_utf8_lossy(
+        &Command::new("date")
+            .arg("+%Y-%m-%d")
+            .output()
+            .map_err(|e| e.to_string())?
+            .stdout,
+    )
+    .trim()
+    .to_owned();
+    let mut table = format!(
+        "Measured {date} on {cores} cores by `cargo xtask bench` (release build), over the whole\n`../shared/corpus` ({files:.0} files, {:.1} MB, reference extractions included).\n\n| what | median |\n|---|---|\n",
+        bytes as f64 / 1e6
+    );
+    table += &format!(
+        "| full index (fresh data dir, 5 runs) | {:.2} s: {:.0} files/s, {:.1} MB/s |\n",
+        full,
+        files / full,
+        bytes as f64 / 1e6 / full
+    );
+    table += &format!(
+        "| peak RSS of a full index (largest process) | {:.0} MB |\n",
+        rss_kb / 1024.0
+    );
+    table += &format!(
+        "| re-index, nothing changed (10 runs) | {:.0} ms |\n",
+        unchanged * 1000.0
+    );
+    table += "\nSearch latency in process (`benches/search.rs`: query, ranking, snippets, catalog lookups; 10 hits), over the probe phrases of `probes.tsv`:\n\n| query kind | queries | p50 | p99 |\n|---|---|---|---|\n";
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let Ok(row) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        if let Some(ms) = row["ms"].as_f64() {
+            table += &format!(
+                "| {} (opening the data dir: {:.1} ms) | 1 | {ms:.2} ms | |\n",
+                row["kind"].as_str().unwrap_or(""),
+                row["open_ms"].as_f64().unwrap_or(0.0)
+            );
+        } else {
+            table += &format!(
+                "| {} | {} | {:.2} ms | {:.2} ms |\n",
+                row["kind"].as_str().unwrap_or(""),
+                row["queries"],
+                row["p50_ms"].as_f64().unwrap_or(0.0),
+                row["p99_ms"].as_f64().unwrap_or(0.0)
+            );
+        }
+    }
+    println!("{table}");
+    replace_section(&root().join("BENCHMARKS.md"), "core", &table)
+}
+
+fn walk_bytes(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| match e.file_type() {
+            Ok(t) if t.is_dir() => walk_bytes(&e.path()),
+            Ok(_) => e.metadata().map_or(0, |m| m.len()),
+            Err(_) => 0,
+        })
+        .sum()
+}
+
+/// Replaces the text between `<!-- bench:NAME -->` and `<!-- /bench:NAME -->`.
+fn replace_section(file: &Path, name: &str, body: &str) -> Result {
+    let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let (open, close) = (
+        format!("<!-- bench:{name} -->"),
+        format!("<!-- /bench:{name} -->"),
+    );
+    let (Some(a), Some(b)) = (text.find(&open), text.find(&close)) else {
+        return Err(format!(
+            "{} has no {open} … {close} section",
+            file.display()
+        ));
+    };
+    let new = format!("{}{open}\n{body}{}", &text[..a], &text[b..]);
+    std::fs::write(file, new).map_err(|e| e.to_string())
 }

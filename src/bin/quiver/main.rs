@@ -1,6 +1,8 @@
 //! `quiver`: the command line over the Quiver core. Every command takes `--json` for
 //! scripts; without it, output is for people.
 
+mod capture;
+mod deals;
 mod render;
 
 use std::io::IsTerminal;
@@ -52,6 +54,20 @@ enum Command {
     Problems,
     /// What the data dir holds: folders, assets, problems, index size.
     Status,
+    /// Who you are: every event and deal carries it.
+    #[command(subcommand)]
+    Rep(capture::RepCommand),
+    /// Open an asset with the OS's viewer and record the open.
+    Open(capture::OpenArgs),
+    /// Export or import opens and searches (NDJSON).
+    #[command(subcommand)]
+    Events(capture::EventsCommand),
+    /// The win/loss reason taxonomy.
+    #[command(subcommand)]
+    Reasons(deals::ReasonsCommand),
+    /// Closed deals and their coded reasons.
+    #[command(subcommand)]
+    Deal(deals::DealCommand),
 }
 
 #[derive(Subcommand)]
@@ -76,6 +92,10 @@ struct SearchArgs {
     /// FIELD=VALUE on format, folder, tag, product, persona, stage, industry, owner.
     #[arg(long = "filter", value_name = "FIELD=VALUE")]
     filters: Vec<String>,
+    /// Don't record this search (every search is recorded by default, to find content
+    /// gaps).
+    #[arg(long)]
+    no_record: bool,
 }
 
 #[derive(Subcommand)]
@@ -131,9 +151,9 @@ fn main() -> ExitCode {
     }
 }
 
-fn open(cli_dir: Option<&PathBuf>) -> anyhow::Result<DataDir> {
+fn open(cli_dir: Option<&PathBuf>, now: chrono::DateTime<Utc>) -> anyhow::Result<DataDir> {
     let dir = DataDir::resolve(cli_dir.map(PathBuf::as_path))?;
-    Ok(DataDir::open(&dir)?)
+    Ok(DataDir::open(&dir, now)?)
 }
 
 fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
@@ -143,8 +163,8 @@ fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     let json = cli.json;
-    let mut dd = open(cli.data_dir.as_ref())?;
     let now = Utc::now();
+    let mut dd = open(cli.data_dir.as_ref(), now)?;
     match cli.command {
         Command::Library(LibraryCommand::Add { paths }) => {
             let added = quiver::library::add(&dd.catalog, &paths, now)?;
@@ -231,8 +251,24 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 today: now.format("%Y-%m-%d").to_string(),
             };
             let results = search::search(&dd.index, &dd.catalog, &request)?;
+            let query_id = if args.no_record {
+                None
+            } else {
+                let rep = capture::current_rep(&dd)?;
+                Some(quiver::capture::record_search(
+                    &dd.catalog,
+                    &request.query,
+                    &request.filters,
+                    results.total,
+                    &rep,
+                    quiver::capture::Surface::Cli,
+                    now,
+                )?)
+            };
             if json {
-                return print_json(&results);
+                let mut value = serde_json::to_value(&results)?;
+                value["query_id"] = serde_json::json!(query_id);
+                return print_json(&value);
             }
             render::search_results(&results, std::io::stdout().is_terminal());
         }
@@ -300,6 +336,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 status["index_documents"], counts.pending_index
             );
         }
+        Command::Rep(cmd) => capture::rep(&dd, cmd, json)?,
+        Command::Open(args) => capture::open(&dd, args, json, now)?,
+        Command::Events(cmd) => capture::events(&mut dd, cmd, json)?,
+        Command::Reasons(cmd) => deals::reasons(&mut dd, cmd, json, now)?,
+        Command::Deal(cmd) => deals::deal(&mut dd, cmd, json, now)?,
         Command::Problems => {
             let problems = dd.catalog.problems()?;
             if json {

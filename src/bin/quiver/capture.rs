@@ -1,0 +1,184 @@
+//! `quiver rep`, `quiver open`, `quiver events`.
+
+use std::io::BufReader;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use clap::{Args, Subcommand};
+
+use quiver::capture::{self, OpenRequest, Rep, Surface, exchange};
+use quiver::datadir::DataDir;
+use quiver::search::Location;
+
+use crate::print_json;
+
+#[derive(Subcommand)]
+pub enum RepCommand {
+    /// Set who you are; every event and deal carries it.
+    Set {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        team: Option<String>,
+    },
+    /// Show the rep set on this data dir.
+    Show,
+}
+
+#[derive(Args)]
+pub struct OpenArgs {
+    /// Asset id (or unique prefix) or a file path.
+    target: String,
+    /// The deal you are preparing for.
+    #[arg(long)]
+    deal: Option<String>,
+    /// The search this open follows (`query_id` of `quiver search --json`).
+    #[arg(long)]
+    query_id: Option<String>,
+    /// The page or slide opened, e.g. `page:4` or `slide:7`.
+    #[arg(long, value_name = "KIND:N")]
+    at: Option<String>,
+    /// Record the open without launching a viewer (for scripts and tests).
+    #[arg(long)]
+    no_launch: bool,
+}
+
+#[derive(Subcommand)]
+pub enum EventsCommand {
+    /// Write events as NDJSON to stdout (or --out FILE).
+    Export {
+        /// Only events at or after this date (YYYY-MM-DD) or time (RFC 3339).
+        #[arg(long)]
+        since: Option<String>,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Import NDJSON events; idempotent by event id.
+    Import { file: PathBuf },
+}
+
+/// The rep events are recorded for: the one set with `quiver rep set`, else the login
+/// name, so nothing goes unattributed.
+pub fn current_rep(dd: &DataDir) -> anyhow::Result<String> {
+    Ok(match capture::rep(&dd.catalog)? {
+        Some(r) => r.name,
+        None => std::env::var("USER")
+            .or_else(|_| std::env::var("USERNAME"))
+            .unwrap_or_else(|_| "unknown".into()),
+    })
+}
+
+pub fn rep(dd: &DataDir, cmd: RepCommand, json: bool) -> anyhow::Result<()> {
+    match cmd {
+        RepCommand::Set { name, email, team } => {
+            let rep = Rep { name, email, team };
+            capture::set_rep(&dd.catalog, &rep)?;
+            if json {
+                return print_json(&rep);
+            }
+            println!("events and deals will be recorded for {}", rep.name);
+        }
+        RepCommand::Show => {
+            let rep = capture::rep(&dd.catalog)?;
+            if json {
+                return print_json(&rep);
+            }
+            match rep {
+                Some(r) => println!(
+                    "{}{}{}",
+                    r.name,
+                    r.email.map(|e| format!(" <{e}>")).unwrap_or_default(),
+                    r.team.map(|t| format!(", {t}")).unwrap_or_default()
+                ),
+                None => println!(
+                    "no rep set: `quiver rep set --name NAME` (until then events carry your login name)"
+                ),
+            }
+        }
+    }
+    Ok(())
+}
+
+pub fn open(dd: &DataDir, args: OpenArgs, json: bool, now: DateTime<Utc>) -> anyhow::Result<()> {
+    let location = args
+        .at
+        .as_deref()
+        .map(|at| {
+            let (kind, n) = at
+                .split_once(':')
+                .with_context(|| format!("--at {at:?} is not KIND:N"))?;
+            anyhow::Ok(Location {
+                kind: kind.to_owned(),
+                number: n
+                    .parse()
+                    .with_context(|| format!("--at {at:?}: {n:?} is not a number"))?,
+                name: None,
+            })
+        })
+        .transpose()?;
+    let today = now.format("%Y-%m-%d").to_string();
+    let plan = capture::plan_open(&dd.catalog, &args.target, &today)?;
+    if !args.no_launch {
+        // Launch first: an open that did not happen is not recorded.
+        opener::open(&plan.path)
+            .with_context(|| format!("launching a viewer for {}", plan.path))?;
+    }
+    let req = OpenRequest {
+        target: args.target,
+        preview: false,
+        deal_id: args.deal,
+        query_id: args.query_id,
+        location,
+        surface: Surface::Cli,
+    };
+    let ack = capture::record_open(&dd.catalog, &req, plan, &current_rep(dd)?, now)?;
+    if json {
+        return print_json(&ack);
+    }
+    for w in &ack.warnings {
+        eprintln!("warning: {w}");
+    }
+    println!("opened {} ({})", ack.title, ack.path);
+    Ok(())
+}
+
+pub fn events(dd: &mut DataDir, cmd: EventsCommand, json: bool) -> anyhow::Result<()> {
+    match cmd {
+        EventsCommand::Export { since, out } => {
+            let n = match out {
+                Some(path) => {
+                    let mut f = std::io::BufWriter::new(
+                        std::fs::File::create(&path)
+                            .with_context(|| format!("creating {}", path.display()))?,
+                    );
+                    exchange::export(&dd.catalog, since.as_deref(), &mut f)?
+                }
+                None => {
+                    exchange::export(&dd.catalog, since.as_deref(), &mut std::io::stdout().lock())?
+                }
+            };
+            eprintln!("{n} events");
+        }
+        EventsCommand::Import { file } => {
+            let f = std::fs::File::open(&file)
+                .with_context(|| format!("opening {}", file.display()))?;
+            let report = exchange::import(&mut dd.catalog, &mut BufReader::new(f))?;
+            if json {
+                return print_json(&report);
+            }
+            println!(
+                "imported {}, already present {}, failed {}",
+                report.imported,
+                report.duplicates,
+                report.failed.len()
+            );
+            for f in &report.failed {
+                println!("  line {}: {}", f.line, f.message);
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,441 @@
+//! `quiver reasons` and `quiver deal`.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use clap::{Args, Subcommand};
+
+use quiver::datadir::DataDir;
+use quiver::deals::{self, Change, Deal, ReasonEntry, import};
+use quiver::reasons::{self, NewReason};
+
+use crate::capture::current_rep;
+use crate::print_json;
+
+#[derive(Subcommand)]
+pub enum ReasonsCommand {
+    /// List the taxonomy (active codes; --all adds retired ones).
+    List {
+        #[arg(long)]
+        all: bool,
+    },
+    /// Add a code.
+    Add {
+        code: String,
+        #[arg(long)]
+        label: String,
+        /// buy or objection
+        #[arg(long)]
+        kind: String,
+        #[arg(long)]
+        category: String,
+        #[arg(long, default_value = "")]
+        description: String,
+        /// Comma-separated words collateral uses for this reason.
+        #[arg(long, default_value = "")]
+        keywords: String,
+    },
+    /// Change a code's label (the code and its history stay).
+    Rename { code: String, label: String },
+    /// Retire a code: history stays, new deals can't use it.
+    Retire { code: String },
+    /// Map OLD onto NEW: OLD is retired and its deals count under NEW.
+    Merge { old: String, new: String },
+    /// Print the taxonomy as TOML or CSV.
+    Export {
+        #[arg(long, default_value = "toml")]
+        format: String,
+    },
+    /// Add or update codes from a TOML or CSV file (by extension).
+    Import { file: PathBuf },
+}
+
+#[derive(Args, Default)]
+pub struct DealFields {
+    /// The deal's id (the CRM's id where there is one).
+    #[arg(long = "id")]
+    id: Option<String>,
+    #[arg(long)]
+    name: Option<String>,
+    #[arg(long)]
+    account: Option<String>,
+    /// Default: the rep set with `quiver rep set`.
+    #[arg(long)]
+    rep: Option<String>,
+    /// won, lost or no-decision
+    #[arg(long)]
+    outcome: Option<String>,
+    /// YYYY-MM-DD
+    #[arg(long)]
+    close_date: Option<String>,
+    #[arg(long)]
+    amount: Option<f64>,
+    #[arg(long)]
+    currency: Option<String>,
+    /// For a lost deal: who won (or "none").
+    #[arg(long)]
+    competitor: Option<String>,
+    /// Stage reached or lost at.
+    #[arg(long)]
+    stage: Option<String>,
+    #[arg(long)]
+    industry: Option<String>,
+    /// Size band, e.g. smb, mid-market, enterprise.
+    #[arg(long)]
+    size: Option<String>,
+    #[arg(long)]
+    region: Option<String>,
+    /// Primary reason: a code or label, optionally with the buyer's words: "CODE: note".
+    #[arg(long)]
+    primary: Option<String>,
+    /// A secondary reason, ranked in the order given: "CODE: note". Repeatable.
+    #[arg(long)]
+    secondary: Vec<String>,
+}
+
+#[derive(Subcommand)]
+pub enum DealCommand {
+    /// Record a closed deal with its coded reasons.
+    Record(DealFields),
+    /// Change a recorded deal; the audit trail keeps who changed what, when.
+    Edit {
+        #[arg(value_name = "ID")]
+        deal: String,
+        #[command(flatten)]
+        fields: DealFields,
+    },
+    /// Show a deal with its reasons and audit trail.
+    Show { id: String },
+    /// List recorded deals.
+    List,
+    /// Import closed deals from a CSV (Quiver, Salesforce or HubSpot columns).
+    Import {
+        file: PathBuf,
+        /// COLUMN=FIELD: read FIELD from COLUMN (overrides the recognised names).
+        #[arg(long = "map", value_name = "COLUMN=FIELD")]
+        map: Vec<String>,
+        /// Check every row and say what would change, without changing anything.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+pub fn reasons(
+    dd: &mut DataDir,
+    cmd: ReasonsCommand,
+    json: bool,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let rep = current_rep(dd)?;
+    let changed = match cmd {
+        ReasonsCommand::List { all } => {
+            let list = reasons::list(&dd.catalog, all)?;
+            if json {
+                return print_json(
+                    &serde_json::json!({ "version": reasons::version(&dd.catalog)?, "reasons": list }),
+                );
+            }
+            let mut category = String::new();
+            for r in list {
+                if r.category != category {
+                    println!("\n{}", r.category);
+                    category = r.category.clone();
+                }
+                let status = match (&r.merged_into, r.status.as_str()) {
+                    (Some(new), _) => format!("  (merged into {new})"),
+                    (None, "retired") => "  (retired)".into(),
+                    _ => String::new(),
+                };
+                println!(
+                    "  {:<30} {:<9} {}{status}",
+                    r.code,
+                    r.kind.as_str(),
+                    r.label
+                );
+            }
+            return Ok(());
+        }
+        ReasonsCommand::Add {
+            code,
+            label,
+            kind,
+            category,
+            description,
+            keywords,
+        } => reasons::add(
+            &dd.catalog,
+            NewReason {
+                code: &code,
+                label: &label,
+                kind: &kind,
+                category: &category,
+                description: &description,
+                keywords: keywords
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+            },
+            &rep,
+            now,
+        )?,
+        ReasonsCommand::Rename { code, label } => {
+            reasons::rename(&dd.catalog, &code, &label, &rep, now)?
+        }
+        ReasonsCommand::Retire { code } => reasons::retire(&dd.catalog, &code, &rep, now)?,
+        ReasonsCommand::Merge { old, new } => reasons::merge(&dd.catalog, &old, &new, &rep, now)?,
+        ReasonsCommand::Export { format } => {
+            print!("{}", reasons::export(&dd.catalog, &format)?);
+            return Ok(());
+        }
+        ReasonsCommand::Import { file } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let format = if file
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+            {
+                "csv"
+            } else {
+                "toml"
+            };
+            let report = reasons::import(&mut dd.catalog, &text, format, &rep, now)?;
+            if json {
+                return print_json(&report);
+            }
+            println!(
+                "added {}, updated {}, unchanged {}; taxonomy version {}",
+                report.added, report.updated, report.unchanged, report.version
+            );
+            return Ok(());
+        }
+    };
+    if json {
+        return print_json(&changed);
+    }
+    println!(
+        "{}: {} ({}, {}){}",
+        changed.code,
+        changed.label,
+        changed.kind.as_str(),
+        changed.status,
+        changed
+            .merged_into
+            .map(|m| format!(", merged into {m}"))
+            .unwrap_or_default()
+    );
+    Ok(())
+}
+
+fn reason_entry(raw: &str) -> ReasonEntry {
+    match raw.split_once(':') {
+        Some((code, note)) => ReasonEntry {
+            code: code.trim().to_owned(),
+            note: Some(note.trim().to_owned()),
+        },
+        None => ReasonEntry {
+            code: raw.trim().to_owned(),
+            note: None,
+        },
+    }
+}
+
+/// Applies given fields over a base deal.
+fn merge_fields(mut deal: Deal, f: DealFields) -> Deal {
+    macro_rules! set {
+        ($($field:ident),*) => { $( if f.$field.is_some() { deal.$field = f.$field; } )* };
+    }
+    set!(
+        name, account, amount, currency, competitor, stage, industry, size, region
+    );
+    if let Some(v) = f.id {
+        deal.deal_id = v;
+    }
+    if let Some(v) = f.rep {
+        deal.rep = v;
+    }
+    if let Some(v) = f.outcome {
+        deal.outcome = v;
+    }
+    if let Some(v) = f.close_date {
+        deal.close_date = v;
+    }
+    if f.primary.is_some() || !f.secondary.is_empty() {
+        let primary = f
+            .primary
+            .map(|p| reason_entry(&p))
+            .or_else(|| deal.reasons.first().cloned());
+        deal.reasons = primary
+            .into_iter()
+            .chain(f.secondary.iter().map(|s| reason_entry(s)))
+            .collect();
+    }
+    deal
+}
+
+pub fn deal(
+    dd: &mut DataDir,
+    cmd: DealCommand,
+    json: bool,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let me = current_rep(dd)?;
+    let today = now.date_naive();
+    let stages = dd.config.stages.clone();
+    match cmd {
+        DealCommand::Record(fields) => {
+            let base = Deal {
+                rep: me.clone(),
+                ..Deal::default()
+            };
+            let (change, deal) = deals::save(
+                &dd.catalog,
+                merge_fields(base, fields),
+                &me,
+                false,
+                &stages,
+                today,
+                now,
+            )?;
+            if json {
+                return print_json(&serde_json::json!({ "change": change, "deal": deal }));
+            }
+            println!(
+                "{} deal {} ({} reasons)",
+                if change == Change::Created {
+                    "recorded"
+                } else {
+                    "already recorded:"
+                },
+                deal.deal_id,
+                deal.reasons.len()
+            );
+        }
+        DealCommand::Edit { deal: id, fields } => {
+            let current = deals::get(&dd.catalog, &id)?
+                .with_context(|| format!("no deal {id:?} (see `quiver deal list`)"))?;
+            let (change, deal) = deals::save(
+                &dd.catalog,
+                merge_fields(current, fields),
+                &me,
+                true,
+                &stages,
+                today,
+                now,
+            )?;
+            if json {
+                return print_json(&serde_json::json!({ "change": change, "deal": deal }));
+            }
+            println!(
+                "{} deal {}",
+                if change == Change::Updated {
+                    "updated"
+                } else {
+                    "no change to"
+                },
+                deal.deal_id
+            );
+        }
+        DealCommand::Show { id } => {
+            let deal = deals::get(&dd.catalog, &id)?
+                .with_context(|| format!("no deal {id:?} (see `quiver deal list`)"))?;
+            let audit = deals::audit_trail(&dd.catalog, &id)?;
+            if json {
+                return print_json(&serde_json::json!({ "deal": deal, "audit": audit }));
+            }
+            println!(
+                "{}  {}  {}  closed {}",
+                deal.deal_id,
+                deal.name.as_deref().unwrap_or(""),
+                deal.outcome,
+                deal.close_date
+            );
+            for (rank, r) in deal.reasons.iter().enumerate() {
+                println!(
+                    "  {} {}{}",
+                    if rank == 0 { "primary  " } else { "secondary" },
+                    r.code,
+                    r.note
+                        .as_ref()
+                        .map(|n| format!(": {n}"))
+                        .unwrap_or_default()
+                );
+            }
+            for a in audit {
+                println!(
+                    "  {}  {}  {}: {} -> {}",
+                    a.at,
+                    a.rep,
+                    a.field,
+                    a.old.unwrap_or_default(),
+                    a.new.unwrap_or_default()
+                );
+            }
+        }
+        DealCommand::List => {
+            let list = deals::list(&dd.catalog)?;
+            if json {
+                return print_json(&list);
+            }
+            for d in list {
+                println!(
+                    "{:<14} {:<11} {}  {}  {}",
+                    d.deal_id,
+                    d.outcome,
+                    d.close_date,
+                    d.rep,
+                    d.reasons.first().map(|r| r.code.as_str()).unwrap_or("")
+                );
+            }
+        }
+        DealCommand::Import { file, map, dry_run } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let mut parsed = Vec::new();
+            for m in &map {
+                let (col, field) = m
+                    .split_once('=')
+                    .with_context(|| format!("--map {m:?} is not COLUMN=FIELD"))?;
+                parsed.push((col.trim().to_owned(), import::Field::parse(field)?));
+            }
+            let opts = import::Options {
+                map: parsed,
+                dry_run,
+                stages: &stages,
+                today,
+                by: &me,
+            };
+            let report = import::import(&mut dd.catalog, &text, &opts, now)?;
+            if json {
+                return print_json(&report);
+            }
+            println!(
+                "{}{} columns: created {}, updated {}, unchanged {}, failed {}",
+                if dry_run {
+                    "dry run, nothing changed. "
+                } else {
+                    ""
+                },
+                report.format,
+                report.created,
+                report.updated,
+                report.unchanged,
+                report.failed.len()
+            );
+            for f in &report.failed {
+                println!(
+                    "  line {}{}: {}",
+                    f.line,
+                    f.deal_id
+                        .as_ref()
+                        .map(|d| format!(" ({d})"))
+                        .unwrap_or_default(),
+                    f.message
+                );
+            }
+        }
+    }
+    Ok(())
+}

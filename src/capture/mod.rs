@@ -1,0 +1,214 @@
+//! Capture: who opened which asset, when, from which search, for which deal; and every
+//! search. Each record is one SQLite transaction, committed (WAL, `synchronous =
+//! FULL`) before it is acknowledged, so an acknowledged event survives a kill.
+
+pub mod exchange;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::Catalog;
+use crate::search::Location;
+use crate::{Result, UserError};
+
+/// Who is using Quiver on this machine.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Rep {
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub team: Option<String>,
+}
+
+/// The rep set with `quiver rep set`, if any.
+pub fn rep(catalog: &Catalog) -> Result<Option<Rep>> {
+    let Some(json) = catalog.meta("rep")? else {
+        return Ok(None);
+    };
+    Ok(serde_json::from_str(&json).ok())
+}
+
+pub fn set_rep(catalog: &Catalog, rep: &Rep) -> Result<()> {
+    if rep.name.trim().is_empty() {
+        return Err(UserError::InvalidValue {
+            field: "name".into(),
+            message: "a rep needs a name".into(),
+        }
+        .into());
+    }
+    catalog.set_meta("rep", &serde_json::to_string(rep).expect("rep serialises"))
+}
+
+/// Where an event came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Surface {
+    Cli,
+    App,
+    Import,
+}
+
+impl Surface {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Surface::Cli => "cli",
+            Surface::App => "app",
+            Surface::Import => "import",
+        }
+    }
+}
+
+/// An open (or an in-app preview) to record.
+#[derive(Debug, Clone)]
+pub struct OpenRequest {
+    /// Asset id (or unique prefix) or a path of one of its files.
+    pub target: String,
+    pub preview: bool,
+    pub deal_id: Option<String>,
+    pub query_id: Option<String>,
+    pub location: Option<Location>,
+    pub surface: Surface,
+}
+
+/// What an open was, as acknowledged to the rep.
+#[derive(Debug, Clone, Serialize)]
+pub struct OpenAck {
+    pub event_id: String,
+    pub asset_id: String,
+    pub title: String,
+    /// The file opened.
+    pub path: String,
+    pub version: String,
+    /// Expired or superseded material, in words, with where the current one is.
+    pub warnings: Vec<String>,
+}
+
+/// Works out which file an open is for, and what to warn about, without recording it.
+///
+/// # Errors
+/// [`UserError::NoSuchAsset`] when nothing matches; an asset with no file present.
+pub fn plan_open(catalog: &Catalog, target: &str, today: &str) -> Result<OpenAck> {
+    let asset_id = catalog.resolve_asset(target)?;
+    let conn = catalog.conn();
+    let by_path = std::fs::canonicalize(target)
+        .ok()
+        .map(|p| p.to_string_lossy().into_owned())
+        .and_then(|p| {
+            conn.query_row(
+                "SELECT path FROM locations WHERE path = ?1 AND asset_id = ?2",
+                [&p, &asset_id],
+                |r| r.get::<_, String>(0),
+            )
+            .optional()
+            .ok()
+            .flatten()
+        });
+    let record = catalog
+        .search_record(&asset_id)?
+        .ok_or_else(|| UserError::NoSuchAsset(target.to_owned()))?;
+    let path = by_path.unwrap_or_else(|| record.path.clone());
+    if path.is_empty() {
+        return Err(UserError::InvalidValue {
+            field: "asset".into(),
+            message: format!(
+                "no file of asset {asset_id} is present (see `quiver asset show {asset_id}`)"
+            ),
+        }
+        .into());
+    }
+    let (version, current): (String, bool) = conn.query_row(
+        "SELECT v.hash, l.version_id = a.current_version FROM locations l
+         JOIN versions v ON v.id = l.version_id JOIN assets a ON a.id = l.asset_id
+         WHERE l.path = ?1",
+        [&path],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let mut warnings = Vec::new();
+    if let Some(date) = record.expires_on.as_deref().filter(|d| *d < today) {
+        warnings.push(format!(
+            "this asset expired on {date}: check with marketing before sending it"
+        ));
+    }
+    if !current {
+        let newer = if record.path.is_empty() {
+            "elsewhere".to_owned()
+        } else {
+            record.path.clone()
+        };
+        warnings.push(format!(
+            "this is an older version of the asset; the current one is at {newer}"
+        ));
+    }
+    Ok(OpenAck {
+        event_id: String::new(),
+        asset_id,
+        title: record.title,
+        path,
+        version,
+        warnings,
+    })
+}
+
+/// Records an open planned with [`plan_open`], and acknowledges it.
+pub fn record_open(
+    catalog: &Catalog,
+    req: &OpenRequest,
+    mut ack: OpenAck,
+    rep: &str,
+    now: DateTime<Utc>,
+) -> Result<OpenAck> {
+    ack.event_id = uuid::Uuid::now_v7().to_string();
+    catalog.conn().execute(
+        "INSERT INTO events (id, kind, at, rep, surface, asset_id, asset_hash, path, location_kind,
+           location_number, query_id, deal_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        params![
+            ack.event_id,
+            if req.preview { "preview" } else { "open" },
+            now.to_rfc3339(),
+            rep,
+            req.surface.as_str(),
+            ack.asset_id,
+            ack.version,
+            ack.path,
+            req.location.as_ref().map(|l| l.kind.clone()),
+            req.location.as_ref().map(|l| l.number),
+            req.query_id,
+            req.deal_id
+        ],
+    )?;
+    Ok(ack)
+}
+
+/// Records a search; the returned id links the opens that follow it.
+pub fn record_search(
+    catalog: &Catalog,
+    query: &str,
+    filters: &[(String, String)],
+    result_count: usize,
+    rep: &str,
+    surface: Surface,
+    now: DateTime<Utc>,
+) -> Result<String> {
+    let id = uuid::Uuid::now_v7().to_string();
+    let filters: serde_json::Map<String, serde_json::Value> = filters
+        .iter()
+        .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+        .collect();
+    catalog.conn().execute(
+        "INSERT INTO events (id, kind, at, rep, surface, query, filters, result_count)
+         VALUES (?1, 'search', ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            id,
+            now.to_rfc3339(),
+            rep,
+            surface.as_str(),
+            query,
+            serde_json::Value::Object(filters).to_string(),
+            result_count as i64
+        ],
+    )?;
+    Ok(id)
+}

@@ -1,0 +1,406 @@
+//! CRM import: Quiver's own CSV columns, and Salesforce opportunity reports and HubSpot
+//! deal exports recognised by their column names. Every row is imported or reported
+//! with its line number; good rows are kept when others fail; importing a file twice
+//! changes nothing, and a changed row updates its deal (and the audit trail).
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use serde::Serialize;
+
+use super::{Change, Deal, ReasonEntry, record, validate};
+use crate::catalog::Catalog;
+use crate::{Result, UserError};
+
+/// The fields a column can feed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Field {
+    DealId,
+    Name,
+    Account,
+    Rep,
+    Outcome,
+    CloseDate,
+    Amount,
+    Currency,
+    Competitor,
+    Stage,
+    Industry,
+    Size,
+    Region,
+    PrimaryReason,
+    SecondaryReasons,
+    Notes,
+    /// CRMs keep win and loss reasons in separate columns; the outcome picks one.
+    WonReason,
+    LostReason,
+}
+
+impl Field {
+    pub fn parse(name: &str) -> Result<Field> {
+        Ok(match name.trim().to_ascii_lowercase().as_str() {
+            "deal_id" => Field::DealId,
+            "name" => Field::Name,
+            "account" => Field::Account,
+            "rep" => Field::Rep,
+            "outcome" => Field::Outcome,
+            "close_date" => Field::CloseDate,
+            "amount" => Field::Amount,
+            "currency" => Field::Currency,
+            "competitor" => Field::Competitor,
+            "stage" => Field::Stage,
+            "industry" => Field::Industry,
+            "size" => Field::Size,
+            "region" => Field::Region,
+            "primary_reason" => Field::PrimaryReason,
+            "secondary_reasons" => Field::SecondaryReasons,
+            "notes" => Field::Notes,
+            "won_reason" => Field::WonReason,
+            "lost_reason" => Field::LostReason,
+            other => {
+                return Err(UserError::UnknownField(
+                    other.to_owned(),
+                    "deal_id, name, account, rep, outcome, close_date, amount, currency, competitor, stage, industry, size, region, primary_reason, secondary_reasons, notes, won_reason, lost_reason",
+                )
+                .into());
+            }
+        })
+    }
+}
+
+/// Column names of Quiver's own format.
+const QUIVER: &[(&str, Field)] = &[
+    ("deal_id", Field::DealId),
+    ("name", Field::Name),
+    ("account", Field::Account),
+    ("rep", Field::Rep),
+    ("outcome", Field::Outcome),
+    ("close_date", Field::CloseDate),
+    ("amount", Field::Amount),
+    ("currency", Field::Currency),
+    ("competitor", Field::Competitor),
+    ("stage", Field::Stage),
+    ("industry", Field::Industry),
+    ("size", Field::Size),
+    ("region", Field::Region),
+    ("primary_reason", Field::PrimaryReason),
+    ("secondary_reasons", Field::SecondaryReasons),
+    ("notes", Field::Notes),
+];
+
+/// A Salesforce opportunity report: "Stage" there is the closed stage (the outcome).
+const SALESFORCE: &[(&str, Field)] = &[
+    ("opportunity id", Field::DealId),
+    ("opportunity name", Field::Name),
+    ("account name", Field::Account),
+    ("opportunity owner", Field::Rep),
+    ("stage", Field::Outcome),
+    ("close date", Field::CloseDate),
+    ("amount", Field::Amount),
+    ("amount currency", Field::Currency),
+    ("opportunity currency", Field::Currency),
+    ("currency", Field::Currency),
+    ("competitor", Field::Competitor),
+    ("main competitor", Field::Competitor),
+    ("primary competitor", Field::Competitor),
+    ("lost at stage", Field::Stage),
+    ("stage lost", Field::Stage),
+    ("industry", Field::Industry),
+    ("employees", Field::Size),
+    ("company size", Field::Size),
+    ("region", Field::Region),
+    ("sales region", Field::Region),
+    ("win reason", Field::WonReason),
+    ("loss reason", Field::LostReason),
+    ("closed lost reason", Field::LostReason),
+    ("secondary reasons", Field::SecondaryReasons),
+    ("win/loss notes", Field::Notes),
+    ("description", Field::Notes),
+];
+
+/// A HubSpot deal export.
+const HUBSPOT: &[(&str, Field)] = &[
+    ("record id", Field::DealId),
+    ("deal id", Field::DealId),
+    ("deal name", Field::Name),
+    ("associated company", Field::Account),
+    ("associated company (primary)", Field::Account),
+    ("company name", Field::Account),
+    ("deal owner", Field::Rep),
+    ("deal stage", Field::Outcome),
+    ("close date", Field::CloseDate),
+    ("amount", Field::Amount),
+    ("currency", Field::Currency),
+    ("deal currency code", Field::Currency),
+    ("competitor", Field::Competitor),
+    ("lost at stage", Field::Stage),
+    ("industry", Field::Industry),
+    ("company size", Field::Size),
+    ("number of employees", Field::Size),
+    ("region", Field::Region),
+    ("closed won reason", Field::WonReason),
+    ("closed lost reason", Field::LostReason),
+    ("secondary reasons", Field::SecondaryReasons),
+    ("deal description", Field::Notes),
+    ("notes", Field::Notes),
+];
+
+#[derive(Debug, Default, Serialize)]
+pub struct ImportReport {
+    /// `quiver`, `salesforce` or `hubspot`: the column names recognised.
+    pub format: &'static str,
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub failed: Vec<RowError>,
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RowError {
+    pub line: u64,
+    pub deal_id: Option<String>,
+    pub message: String,
+}
+
+pub struct Options<'a> {
+    /// `COLUMN=FIELD` overrides, by column name as in the file.
+    pub map: Vec<(String, Field)>,
+    pub dry_run: bool,
+    pub stages: &'a [String],
+    pub today: NaiveDate,
+    /// Who is importing (for the audit trail).
+    pub by: &'a str,
+}
+
+/// Imports a CSV of closed deals.
+///
+/// # Errors
+/// Only for an unreadable file or a header that maps no deal id; bad rows are in the
+/// report.
+pub fn import(
+    catalog: &mut Catalog,
+    csv_text: &str,
+    opts: &Options,
+    now: DateTime<Utc>,
+) -> Result<ImportReport> {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(csv_text.as_bytes());
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|e| invalid("csv", format!("cannot read the header row: {e}")))?
+        .iter()
+        .map(|h| h.trim().trim_start_matches('\u{feff}').to_owned())
+        .collect();
+    let lower: Vec<String> = headers.iter().map(|h| h.to_ascii_lowercase()).collect();
+    let has = |name: &str| lower.iter().any(|h| h == name);
+    let (format, table) = if has("opportunity id") || has("opportunity name") {
+        ("salesforce", SALESFORCE)
+    } else if has("deal name") || has("deal stage") || has("record id") {
+        ("hubspot", HUBSPOT)
+    } else {
+        ("quiver", QUIVER)
+    };
+    let mut columns: HashMap<Field, usize> = HashMap::new();
+    for (i, h) in lower.iter().enumerate() {
+        if let Some((_, f)) = table.iter().find(|(name, _)| name == h) {
+            columns.entry(*f).or_insert(i);
+        }
+    }
+    for (column, field) in &opts.map {
+        let i = headers
+            .iter()
+            .position(|h| h.eq_ignore_ascii_case(column))
+            .ok_or_else(|| invalid("map", format!("no column named {column:?} in the file")))?;
+        columns.insert(*field, i);
+    }
+    if !columns.contains_key(&Field::DealId) {
+        return Err(invalid(
+            "csv",
+            format!(
+                "no deal id column found (columns: {}); map one with --map COLUMN=deal_id",
+                headers.join(", ")
+            ),
+        ));
+    }
+
+    let mut report = ImportReport {
+        format,
+        dry_run: opts.dry_run,
+        ..ImportReport::default()
+    };
+    let tx = catalog.conn_mut().transaction()?;
+    for rec in reader.records() {
+        let (line, rec) = match rec {
+            Ok(r) => (r.position().map_or(0, |p| p.line()), r),
+            Err(e) => {
+                report.failed.push(RowError {
+                    line: e.position().map_or(0, |p| p.line()),
+                    deal_id: None,
+                    message: format!("unreadable row: {e}"),
+                });
+                continue;
+            }
+        };
+        let get = |f: Field| {
+            columns
+                .get(&f)
+                .and_then(|&i| rec.get(i))
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let deal_id = get(Field::DealId);
+        let outcome = match row_deal(&get) {
+            Ok(deal) => validate(&tx, deal, opts.stages, opts.today)
+                .and_then(|d| record(&tx, &d, opts.by, true, now)),
+            Err(e) => Err(e),
+        };
+        match outcome {
+            Ok(Change::Created) => report.created += 1,
+            Ok(Change::Updated) => report.updated += 1,
+            Ok(Change::Unchanged) => report.unchanged += 1,
+            Err(e) => report.failed.push(RowError {
+                line,
+                deal_id,
+                message: match e {
+                    crate::Error::User(UserError::InvalidValue { message, .. }) => message,
+                    other => other.to_string(),
+                },
+            }),
+        }
+    }
+    if opts.dry_run {
+        tx.rollback()?;
+    } else {
+        tx.commit()?;
+    }
+    Ok(report)
+}
+
+fn row_deal(get: &dyn Fn(Field) -> Option<String>) -> Result<Deal> {
+    let outcome = get(Field::Outcome)
+        .map(|o| outcome(&o))
+        .transpose()?
+        .unwrap_or_default();
+    let primary = get(Field::PrimaryReason).or_else(|| match outcome.as_str() {
+        "won" => get(Field::WonReason),
+        _ => get(Field::LostReason),
+    });
+    let mut reasons = Vec::new();
+    if let Some(code) = primary {
+        reasons.push(ReasonEntry {
+            code,
+            note: get(Field::Notes),
+        });
+    }
+    for code in get(Field::SecondaryReasons).unwrap_or_default().split(';') {
+        if !code.trim().is_empty() {
+            reasons.push(ReasonEntry {
+                code: code.trim().to_owned(),
+                note: None,
+            });
+        }
+    }
+    Ok(Deal {
+        deal_id: get(Field::DealId).unwrap_or_default(),
+        name: get(Field::Name),
+        account: get(Field::Account),
+        rep: get(Field::Rep).unwrap_or_default(),
+        outcome,
+        close_date: get(Field::CloseDate)
+            .map(|d| date(&d))
+            .transpose()?
+            .unwrap_or_default(),
+        amount: get(Field::Amount).map(|a| amount(&a)).transpose()?,
+        currency: get(Field::Currency),
+        competitor: get(Field::Competitor),
+        stage: get(Field::Stage),
+        industry: get(Field::Industry),
+        size: get(Field::Size),
+        region: get(Field::Region),
+        reasons,
+    })
+}
+
+fn invalid(field: &str, message: impl Into<String>) -> crate::Error {
+    UserError::InvalidValue {
+        field: field.into(),
+        message: message.into(),
+    }
+    .into()
+}
+
+/// CRM stage names to outcomes: "Closed Won", "closedwon", "Closed Lost", "No Decision".
+fn outcome(raw: &str) -> Result<String> {
+    let squashed: String = raw
+        .to_ascii_lowercase()
+        .chars()
+        .filter(|c| c.is_ascii_alphabetic())
+        .collect();
+    Ok(match squashed.as_str() {
+        "won" | "closedwon" | "win" => "won",
+        "lost" | "closedlost" | "loss" => "lost",
+        "nodecision" | "closednodecision" | "closedlostnodecision" => "no-decision",
+        _ => return Err(invalid("outcome", format!("{raw:?} is not a closed outcome (won, lost, no-decision); open deals are not imported"))),
+    }
+    .to_owned())
+}
+
+fn date(raw: &str) -> Result<String> {
+    let raw = raw.trim();
+    for fmt in ["%Y-%m-%d", "%m/%d/%Y", "%d.%m.%Y", "%Y/%m/%d"] {
+        if let Ok(d) = NaiveDate::parse_from_str(raw, fmt) {
+            return Ok(d.to_string());
+        }
+    }
+    for fmt in [
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%d %H:%M:%S",
+        "%m/%d/%Y %H:%M",
+        "%Y-%m-%dT%H:%M:%S",
+    ] {
+        if let Ok(d) = NaiveDateTime::parse_from_str(raw, fmt) {
+            return Ok(d.date().to_string());
+        }
+    }
+    Err(invalid(
+        "close_date",
+        format!("{raw:?} is not a date (2026-03-31 or 03/31/2026)"),
+    ))
+}
+
+fn amount(raw: &str) -> Result<f64> {
+    let cleaned: String = raw
+        .chars()
+        .filter(|c| c.is_ascii_digit() || *c == '.' || *c == '-')
+        .collect();
+    cleaned
+        .parse()
+        .map_err(|_| invalid("amount", format!("{raw:?} is not an amount")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crm_stage_names_become_outcomes() {
+        assert_eq!(outcome("Closed Won").unwrap(), "won");
+        assert_eq!(outcome("closedlost").unwrap(), "lost");
+        assert_eq!(outcome("No Decision").unwrap(), "no-decision");
+        assert!(
+            outcome("Negotiation/Review").is_err(),
+            "open deals are refused"
+        );
+    }
+
+    #[test]
+    fn dates_and_amounts_from_crm_exports() {
+        assert_eq!(date("03/31/2026").unwrap(), "2026-03-31");
+        assert_eq!(date("2026-03-31 14:05").unwrap(), "2026-03-31");
+        assert!(date("31st March").is_err());
+        assert_eq!(amount("$48,500.00").unwrap(), 48500.0);
+        assert_eq!(amount("EUR 1200").unwrap(), 1200.0);
+    }
+}

@@ -1,0 +1,453 @@
+//! Closed deals and their coded reasons: one primary reason, ranked secondary reasons,
+//! each with an optional note (what the buyer said). Validation speaks the rep's
+//! language; every change to a recorded deal is kept in `deal_audit`.
+
+pub mod import;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::Catalog;
+use crate::reasons::{self, Kind};
+use crate::{Result, UserError};
+
+/// The stages a deal can be lost at, unless `config.toml` names others.
+pub const DEFAULT_STAGES: [&str; 6] = [
+    "prospecting",
+    "discovery",
+    "demo",
+    "proposal",
+    "negotiation",
+    "closing",
+];
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReasonEntry {
+    pub code: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// A deal as given by a rep or an import, before validation.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Deal {
+    pub deal_id: String,
+    pub name: Option<String>,
+    pub account: Option<String>,
+    pub rep: String,
+    /// `won`, `lost` or `no-decision`.
+    pub outcome: String,
+    /// YYYY-MM-DD.
+    pub close_date: String,
+    pub amount: Option<f64>,
+    pub currency: Option<String>,
+    pub competitor: Option<String>,
+    pub stage: Option<String>,
+    pub industry: Option<String>,
+    pub size: Option<String>,
+    pub region: Option<String>,
+    /// The primary reason first, then the secondary reasons in rank order.
+    pub reasons: Vec<ReasonEntry>,
+}
+
+fn invalid(field: &str, message: impl Into<String>) -> crate::Error {
+    UserError::InvalidValue {
+        field: field.into(),
+        message: message.into(),
+    }
+    .into()
+}
+
+/// Checks a deal and puts it in canonical form (codes for labels, lower-case outcome).
+///
+/// # Errors
+/// [`UserError::InvalidValue`], with a message a rep can act on.
+pub(crate) fn validate(
+    conn: &Connection,
+    mut deal: Deal,
+    stages: &[String],
+    today: NaiveDate,
+) -> Result<Deal> {
+    deal.deal_id = deal.deal_id.trim().to_owned();
+    if deal.deal_id.is_empty() {
+        return Err(invalid(
+            "deal_id",
+            "a deal needs an id (the CRM's id where there is one)",
+        ));
+    }
+    if deal.rep.trim().is_empty() {
+        return Err(invalid(
+            "rep",
+            "a deal needs a rep (set yours with `quiver rep set --name NAME`)",
+        ));
+    }
+    deal.outcome = match deal
+        .outcome
+        .trim()
+        .to_ascii_lowercase()
+        .replace(['_', ' '], "-")
+        .as_str()
+    {
+        "won" | "win" | "closed-won" => "won".into(),
+        "lost" | "loss" | "closed-lost" => "lost".into(),
+        "no-decision" | "nodecision" | "no-deal" => "no-decision".into(),
+        other => {
+            return Err(invalid(
+                "outcome",
+                format!("{other:?} is not won, lost or no-decision"),
+            ));
+        }
+    };
+    let date = NaiveDate::parse_from_str(deal.close_date.trim(), "%Y-%m-%d").map_err(|_| {
+        invalid(
+            "close_date",
+            format!("{:?} is not a date like 2026-03-31", deal.close_date),
+        )
+    })?;
+    if date > today {
+        return Err(invalid(
+            "close_date",
+            format!("close date {date} is in the future; record deals once they have closed"),
+        ));
+    }
+    deal.close_date = date.to_string();
+    if let Some(stage) = &deal.stage {
+        let s = stage.trim().to_ascii_lowercase();
+        if !stages.iter().any(|k| *k == s) {
+            return Err(invalid(
+                "stage",
+                format!("unknown stage {stage:?} (stages: {})", stages.join(", ")),
+            ));
+        }
+        deal.stage = Some(s);
+    }
+    if let Some(c) = &deal.currency {
+        deal.currency = Some(c.trim().to_ascii_uppercase());
+    }
+    if deal.reasons.is_empty() {
+        return Err(invalid(
+            "primary_reason",
+            "a closed deal needs a primary reason",
+        ));
+    }
+    let mut seen = Vec::new();
+    for (rank, entry) in deal.reasons.iter_mut().enumerate() {
+        let reason = reasons::resolve_for_new_deal(conn, &entry.code)?;
+        if rank == 0 {
+            let wrong = match (deal.outcome.as_str(), reason.kind) {
+                ("won", Kind::Objection) => {
+                    Some("a won deal's primary reason must be a buy reason")
+                }
+                ("lost" | "no-decision", Kind::Buy) => {
+                    Some("the primary reason of a lost or no-decision deal must be an objection")
+                }
+                _ => None,
+            };
+            if let Some(msg) = wrong {
+                return Err(invalid(
+                    "primary_reason",
+                    format!(
+                        "{msg}; {} ({}) is a {} reason",
+                        reason.code,
+                        reason.label,
+                        reason.kind.as_str()
+                    ),
+                ));
+            }
+        }
+        if seen.contains(&reason.code) {
+            return Err(invalid(
+                "reasons",
+                format!("{} is given twice", reason.code),
+            ));
+        }
+        seen.push(reason.code.clone());
+        entry.code = reason.code;
+        entry.note = entry
+            .note
+            .take()
+            .map(|n| n.trim().to_owned())
+            .filter(|n| !n.is_empty());
+    }
+    for field in [
+        &mut deal.name,
+        &mut deal.account,
+        &mut deal.competitor,
+        &mut deal.industry,
+        &mut deal.size,
+        &mut deal.region,
+    ] {
+        *field = field
+            .take()
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty());
+    }
+    deal.rep = deal.rep.trim().to_owned();
+    Ok(deal)
+}
+
+/// What recording a deal did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Change {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+/// Records a validated deal. A new id is created; the same data again changes nothing.
+/// With `allow_update`, different data updates the deal and its audit trail;
+/// otherwise it is refused as a duplicate id.
+pub(crate) fn record(
+    conn: &Connection,
+    deal: &Deal,
+    by: &str,
+    allow_update: bool,
+    now: DateTime<Utc>,
+) -> Result<Change> {
+    let old = load(conn, &deal.deal_id)?;
+    let now_s = now.to_rfc3339();
+    match old {
+        None => {
+            conn.execute(
+                "INSERT INTO deals (id, name, account, rep, outcome, close_date, amount, currency, competitor,
+                   stage, industry, size, region, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14)",
+                params![
+                    deal.deal_id, deal.name, deal.account, deal.rep, deal.outcome, deal.close_date, deal.amount,
+                    deal.currency, deal.competitor, deal.stage, deal.industry, deal.size, deal.region, now_s
+                ],
+            )?;
+            write_reasons(conn, deal)?;
+            audit(
+                conn,
+                &deal.deal_id,
+                by,
+                "created",
+                None,
+                Some(&deal.outcome),
+                &now_s,
+            )?;
+            Ok(Change::Created)
+        }
+        Some(old) if old == *deal => Ok(Change::Unchanged),
+        Some(old) => {
+            let changes = diff(&old, deal);
+            if !allow_update {
+                return Err(invalid(
+                    "deal_id",
+                    format!(
+                        "deal {} already exists with different data ({}); use `quiver deal edit {}` to change it",
+                        deal.deal_id,
+                        changes
+                            .iter()
+                            .map(|(f, _, _)| *f)
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        deal.deal_id
+                    ),
+                ));
+            }
+            conn.execute(
+                "UPDATE deals SET name = ?2, account = ?3, rep = ?4, outcome = ?5, close_date = ?6, amount = ?7,
+                   currency = ?8, competitor = ?9, stage = ?10, industry = ?11, size = ?12, region = ?13,
+                   updated_at = ?14 WHERE id = ?1",
+                params![
+                    deal.deal_id, deal.name, deal.account, deal.rep, deal.outcome, deal.close_date, deal.amount,
+                    deal.currency, deal.competitor, deal.stage, deal.industry, deal.size, deal.region, now_s
+                ],
+            )?;
+            conn.execute(
+                "DELETE FROM deal_reasons WHERE deal_id = ?1",
+                [&deal.deal_id],
+            )?;
+            write_reasons(conn, deal)?;
+            for (field, before, after) in changes {
+                audit(
+                    conn,
+                    &deal.deal_id,
+                    by,
+                    field,
+                    before.as_deref(),
+                    after.as_deref(),
+                    &now_s,
+                )?;
+            }
+            Ok(Change::Updated)
+        }
+    }
+}
+
+fn write_reasons(conn: &Connection, deal: &Deal) -> Result<()> {
+    for (rank, r) in deal.reasons.iter().enumerate() {
+        conn.execute(
+            "INSERT INTO deal_reasons (deal_id, rank, code, note) VALUES (?1, ?2, ?3, ?4)",
+            params![deal.deal_id, rank as i64, r.code, r.note],
+        )?;
+    }
+    Ok(())
+}
+
+fn audit(
+    conn: &Connection,
+    id: &str,
+    by: &str,
+    field: &str,
+    old: Option<&str>,
+    new: Option<&str>,
+    at: &str,
+) -> Result<()> {
+    conn.execute(
+        "INSERT INTO deal_audit (deal_id, at, rep, field, old, new) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![id, at, by, field, old, new],
+    )?;
+    Ok(())
+}
+
+type FieldChange = (&'static str, Option<String>, Option<String>);
+
+fn diff(a: &Deal, b: &Deal) -> Vec<FieldChange> {
+    let s = |v: &Option<String>| v.clone();
+    let amount = |v: Option<f64>| v.map(|x| x.to_string());
+    let reasons = |d: &Deal| {
+        Some(
+            d.reasons
+                .iter()
+                .map(|r| match &r.note {
+                    Some(n) => format!("{} ({n})", r.code),
+                    None => r.code.clone(),
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
+        )
+    };
+    let fields: Vec<FieldChange> = vec![
+        ("name", s(&a.name), s(&b.name)),
+        ("account", s(&a.account), s(&b.account)),
+        ("rep", Some(a.rep.clone()), Some(b.rep.clone())),
+        ("outcome", Some(a.outcome.clone()), Some(b.outcome.clone())),
+        (
+            "close_date",
+            Some(a.close_date.clone()),
+            Some(b.close_date.clone()),
+        ),
+        ("amount", amount(a.amount), amount(b.amount)),
+        ("currency", s(&a.currency), s(&b.currency)),
+        ("competitor", s(&a.competitor), s(&b.competitor)),
+        ("stage", s(&a.stage), s(&b.stage)),
+        ("industry", s(&a.industry), s(&b.industry)),
+        ("size", s(&a.size), s(&b.size)),
+        ("region", s(&a.region), s(&b.region)),
+        ("reasons", reasons(a), reasons(b)),
+    ];
+    fields.into_iter().filter(|(_, x, y)| x != y).collect()
+}
+
+/// Validates and records a deal given by a rep: `edit` allows changing a recorded deal
+/// (with an audit entry per changed field); without it, an existing id with different
+/// data is refused.
+///
+/// # Errors
+/// [`UserError::InvalidValue`] for each validation rule, with the message for the rep.
+pub fn save(
+    catalog: &Catalog,
+    deal: Deal,
+    by: &str,
+    edit: bool,
+    stages: &[String],
+    today: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<(Change, Deal)> {
+    let deal = validate(catalog.conn(), deal, stages, today)?;
+    let change = record(catalog.conn(), &deal, by, edit, now)?;
+    Ok((change, deal))
+}
+
+/// A recorded deal, or `None`.
+pub fn get(catalog: &Catalog, id: &str) -> Result<Option<Deal>> {
+    load(catalog.conn(), id)
+}
+
+fn load(conn: &Connection, id: &str) -> Result<Option<Deal>> {
+    let deal = conn
+        .query_row(
+            "SELECT id, name, account, rep, outcome, close_date, amount, currency, competitor, stage, industry,
+               size, region FROM deals WHERE id = ?1",
+            [id],
+            |r| {
+                Ok(Deal {
+                    deal_id: r.get(0)?,
+                    name: r.get(1)?,
+                    account: r.get(2)?,
+                    rep: r.get(3)?,
+                    outcome: r.get(4)?,
+                    close_date: r.get(5)?,
+                    amount: r.get(6)?,
+                    currency: r.get(7)?,
+                    competitor: r.get(8)?,
+                    stage: r.get(9)?,
+                    industry: r.get(10)?,
+                    size: r.get(11)?,
+                    region: r.get(12)?,
+                    reasons: Vec::new(),
+                })
+            },
+        )
+        .optional()?;
+    let Some(mut deal) = deal else {
+        return Ok(None);
+    };
+    let mut stmt = conn
+        .prepare_cached("SELECT code, note FROM deal_reasons WHERE deal_id = ?1 ORDER BY rank")?;
+    deal.reasons = stmt
+        .query_map([id], |r| {
+            Ok(ReasonEntry {
+                code: r.get(0)?,
+                note: r.get(1)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(Some(deal))
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditEntry {
+    pub at: String,
+    pub rep: String,
+    pub field: String,
+    pub old: Option<String>,
+    pub new: Option<String>,
+}
+
+pub fn audit_trail(catalog: &Catalog, id: &str) -> Result<Vec<AuditEntry>> {
+    let mut stmt = catalog.conn().prepare(
+        "SELECT at, rep, field, old, new FROM deal_audit WHERE deal_id = ?1 ORDER BY id",
+    )?;
+    let rows = stmt.query_map([id], |r| {
+        Ok(AuditEntry {
+            at: r.get(0)?,
+            rep: r.get(1)?,
+            field: r.get(2)?,
+            old: r.get(3)?,
+            new: r.get(4)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Recorded deals, newest close first.
+pub fn list(catalog: &Catalog) -> Result<Vec<Deal>> {
+    let ids: Vec<String> = {
+        let mut stmt = catalog
+            .conn()
+            .prepare("SELECT id FROM deals ORDER BY close_date DESC, id")?;
+        stmt.query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?
+    };
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        out.extend(get(catalog, &id)?);
+    }
+    Ok(out)
+}

@@ -1,0 +1,540 @@
+//! The win/loss reason taxonomy that marketing owns: codes grouped in categories, each
+//! a buy reason or an objection. Codes are never deleted: a retired code keeps its
+//! history, and `merge OLD NEW` maps an old code onto a new one so trends survive
+//! taxonomy changes. Every change is numbered in `taxonomy_changes`.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::Catalog;
+use crate::{Result, UserError};
+
+const DEFAULT: &str = include_str!("default.toml");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Buy,
+    Objection,
+    /// Other and Unknown: valid for any outcome, counted as low quality.
+    Any,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Buy => "buy",
+            Kind::Objection => "objection",
+            Kind::Any => "any",
+        }
+    }
+
+    fn parse(s: &str) -> Result<Kind> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "buy" => Ok(Kind::Buy),
+            "objection" | "loss" => Ok(Kind::Objection),
+            "any" => Ok(Kind::Any),
+            other => Err(invalid(
+                "kind",
+                format!("{other:?} is not buy, objection or any"),
+            )),
+        }
+    }
+}
+
+/// One code of the taxonomy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reason {
+    pub code: String,
+    pub label: String,
+    pub kind: Kind,
+    pub category: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    #[serde(default)]
+    pub low_quality: bool,
+    #[serde(default = "active")]
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_into: Option<String>,
+}
+
+fn active() -> String {
+    "active".into()
+}
+
+#[derive(Deserialize, Serialize)]
+struct File {
+    reason: Vec<Reason>,
+}
+
+fn invalid(field: &str, message: impl Into<String>) -> crate::Error {
+    UserError::InvalidValue {
+        field: field.into(),
+        message: message.into(),
+    }
+    .into()
+}
+
+/// Installs the default taxonomy in a catalog that has none yet.
+pub fn seed(catalog: &Catalog, now: DateTime<Utc>) -> Result<()> {
+    if catalog.meta("taxonomy_seeded")?.is_some() {
+        return Ok(());
+    }
+    let file: File = toml::from_str(DEFAULT).expect("the default taxonomy parses");
+    for r in &file.reason {
+        insert(catalog.conn(), r)?;
+    }
+    change(
+        catalog.conn(),
+        now,
+        "quiver",
+        "seed",
+        "*",
+        &format!("{} default codes", file.reason.len()),
+    )?;
+    catalog.set_meta("taxonomy_seeded", "1")
+}
+
+fn insert(conn: &Connection, r: &Reason) -> Result<()> {
+    conn.execute(
+        "INSERT INTO reasons (code, label, kind, category, description, keywords, low_quality, status, merged_into)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![
+            r.code,
+            r.label,
+            r.kind.as_str(),
+            r.category,
+            r.description,
+            serde_json::to_string(&r.keywords).expect("strings serialise"),
+            r.low_quality,
+            r.status,
+            r.merged_into
+        ],
+    )?;
+    Ok(())
+}
+
+fn change(
+    conn: &Connection,
+    now: DateTime<Utc>,
+    rep: &str,
+    action: &str,
+    code: &str,
+    detail: &str,
+) -> Result<()> {
+    conn.execute(
+        "INSERT INTO taxonomy_changes (at, rep, action, code, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![now.to_rfc3339(), rep, action, code, detail],
+    )?;
+    Ok(())
+}
+
+/// The taxonomy's version: the number of its latest change.
+pub fn version(catalog: &Catalog) -> Result<i64> {
+    Ok(catalog.conn().query_row(
+        "SELECT coalesce(max(version), 0) FROM taxonomy_changes",
+        [],
+        |r| r.get(0),
+    )?)
+}
+
+/// Every code, active first, by category.
+pub fn list(catalog: &Catalog, include_retired: bool) -> Result<Vec<Reason>> {
+    let mut stmt = catalog.conn().prepare(
+        "SELECT code, label, kind, category, description, keywords, low_quality, status, merged_into
+         FROM reasons WHERE status = 'active' OR ?1
+         ORDER BY status, low_quality, category, kind, code",
+    )?;
+    let rows = stmt.query_map([include_retired], row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+fn row(r: &rusqlite::Row) -> rusqlite::Result<Reason> {
+    Ok(Reason {
+        code: r.get(0)?,
+        label: r.get(1)?,
+        kind: match r.get::<_, String>(2)?.as_str() {
+            "buy" => Kind::Buy,
+            "objection" => Kind::Objection,
+            _ => Kind::Any,
+        },
+        category: r.get(3)?,
+        description: r.get(4)?,
+        keywords: serde_json::from_str(&r.get::<_, String>(5)?).unwrap_or_default(),
+        low_quality: r.get(6)?,
+        status: r.get(7)?,
+        merged_into: r.get(8)?,
+    })
+}
+
+pub fn get(catalog: &Catalog, code: &str) -> Result<Option<Reason>> {
+    get_in(catalog.conn(), code)
+}
+
+fn get_in(conn: &Connection, code: &str) -> Result<Option<Reason>> {
+    Ok(conn
+        .query_row(
+            "SELECT code, label, kind, category, description, keywords, low_quality, status, merged_into
+             FROM reasons WHERE code = ?1",
+            [code],
+            row,
+        )
+        .optional()?)
+}
+
+/// Finds a reason by code or by label (case-insensitive), for deals: retired codes are
+/// refused with the code to use instead.
+///
+/// # Errors
+/// [`UserError::InvalidValue`] naming the unknown or retired code.
+pub fn resolve_for_new_deal(conn: &Connection, given: &str) -> Result<Reason> {
+    let given = given.trim();
+    let found: Option<Reason> = conn
+        .query_row(
+            "SELECT code, label, kind, category, description, keywords, low_quality, status, merged_into
+             FROM reasons WHERE code = upper(?1) OR lower(label) = lower(?1)
+             ORDER BY code = upper(?1) DESC, status = 'active' DESC LIMIT 1",
+            [given],
+            row,
+        )
+        .optional()?;
+    let Some(reason) = found else {
+        return Err(invalid(
+            "reason",
+            format!("unknown reason code {given:?} (see `quiver reasons list`)"),
+        ));
+    };
+    if reason.status == "retired" {
+        let hint = match &reason.merged_into {
+            Some(new) => format!("; it was merged into {new}, use that"),
+            None => "; choose an active code".to_owned(),
+        };
+        return Err(invalid(
+            "reason",
+            format!(
+                "reason code {} is retired and cannot be chosen for new deals{hint}",
+                reason.code
+            ),
+        ));
+    }
+    Ok(reason)
+}
+
+fn code_format(code: &str) -> Result<String> {
+    let code = code.trim().to_ascii_uppercase();
+    let ok = !code.is_empty()
+        && code
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+        && !code.starts_with('.')
+        && !code.ends_with('.');
+    if ok {
+        Ok(code)
+    } else {
+        Err(invalid(
+            "code",
+            format!("{code:?} is not a code like PRICE.TOO_HIGH (letters, digits, _ and .)"),
+        ))
+    }
+}
+
+pub struct NewReason<'a> {
+    pub code: &'a str,
+    pub label: &'a str,
+    pub kind: &'a str,
+    pub category: &'a str,
+    pub description: &'a str,
+    pub keywords: Vec<String>,
+}
+
+pub fn add(catalog: &Catalog, new: NewReason, rep: &str, now: DateTime<Utc>) -> Result<Reason> {
+    let code = code_format(new.code)?;
+    if get(catalog, &code)?.is_some() {
+        return Err(invalid(
+            "code",
+            format!("reason code {code} already exists"),
+        ));
+    }
+    if new.label.trim().is_empty() || new.category.trim().is_empty() {
+        return Err(invalid("label", "a reason needs a label and a category"));
+    }
+    let reason = Reason {
+        code: code.clone(),
+        label: new.label.trim().to_owned(),
+        kind: Kind::parse(new.kind)?,
+        category: new.category.trim().to_owned(),
+        description: new.description.trim().to_owned(),
+        keywords: new.keywords,
+        low_quality: false,
+        status: active(),
+        merged_into: None,
+    };
+    insert(catalog.conn(), &reason)?;
+    change(catalog.conn(), now, rep, "add", &code, &reason.label)?;
+    Ok(reason)
+}
+
+fn existing(catalog: &Catalog, code: &str) -> Result<Reason> {
+    get(catalog, &code.trim().to_ascii_uppercase())?.ok_or_else(|| {
+        invalid(
+            "code",
+            format!("unknown reason code {code:?} (see `quiver reasons list`)"),
+        )
+    })
+}
+
+/// Changes a code's label; the code, and so its history, stays.
+pub fn rename(
+    catalog: &Catalog,
+    code: &str,
+    label: &str,
+    rep: &str,
+    now: DateTime<Utc>,
+) -> Result<Reason> {
+    let r = existing(catalog, code)?;
+    if label.trim().is_empty() {
+        return Err(invalid("label", "a label cannot be empty"));
+    }
+    catalog.conn().execute(
+        "UPDATE reasons SET label = ?2 WHERE code = ?1",
+        params![r.code, label.trim()],
+    )?;
+    change(
+        catalog.conn(),
+        now,
+        rep,
+        "rename",
+        &r.code,
+        &format!("{} -> {}", r.label, label.trim()),
+    )?;
+    existing(catalog, &r.code)
+}
+
+/// Retires a code: it keeps its history but can't be chosen for new deals.
+pub fn retire(catalog: &Catalog, code: &str, rep: &str, now: DateTime<Utc>) -> Result<Reason> {
+    let r = existing(catalog, code)?;
+    catalog.conn().execute(
+        "UPDATE reasons SET status = 'retired' WHERE code = ?1",
+        [&r.code],
+    )?;
+    change(catalog.conn(), now, rep, "retire", &r.code, "")?;
+    existing(catalog, &r.code)
+}
+
+/// Maps `old` onto `new`: `old` is retired, and reports count its deals under `new`.
+pub fn merge(
+    catalog: &Catalog,
+    old: &str,
+    new: &str,
+    rep: &str,
+    now: DateTime<Utc>,
+) -> Result<Reason> {
+    let o = existing(catalog, old)?;
+    let n = existing(catalog, new)?;
+    if o.code == n.code || canonical(catalog, &n.code)? == o.code {
+        return Err(invalid(
+            "code",
+            format!("merging {} into {} would make a loop", o.code, n.code),
+        ));
+    }
+    if n.status == "retired" {
+        return Err(invalid(
+            "code",
+            format!("{} is retired; merge into an active code", n.code),
+        ));
+    }
+    catalog.conn().execute(
+        "UPDATE reasons SET status = 'retired', merged_into = ?2 WHERE code = ?1",
+        params![o.code, n.code],
+    )?;
+    change(
+        catalog.conn(),
+        now,
+        rep,
+        "merge",
+        &o.code,
+        &format!("into {}", n.code),
+    )?;
+    existing(catalog, &o.code)
+}
+
+/// The code a (possibly merged) code counts under today, following merge chains.
+pub fn canonical(catalog: &Catalog, code: &str) -> Result<String> {
+    let mut current = code.to_owned();
+    for _ in 0..64 {
+        match get(catalog, &current)?.and_then(|r| r.merged_into) {
+            Some(next) => current = next,
+            None => break,
+        }
+    }
+    Ok(current)
+}
+
+/// The taxonomy as TOML or CSV.
+pub fn export(catalog: &Catalog, format: &str) -> Result<String> {
+    let reasons = list(catalog, true)?;
+    match format {
+        "toml" => Ok(format!(
+            "# Quiver reason taxonomy, version {}\n\n{}",
+            version(catalog)?,
+            toml::to_string(&File { reason: reasons })
+                .map_err(|e| crate::Error::Internal(e.to_string()))?
+        )),
+        "csv" => {
+            let mut w = csv::Writer::from_writer(Vec::new());
+            w.write_record([
+                "code",
+                "label",
+                "kind",
+                "category",
+                "description",
+                "keywords",
+                "low_quality",
+                "status",
+                "merged_into",
+            ])
+            .map_err(csv_err)?;
+            for r in reasons {
+                w.write_record([
+                    r.code.as_str(),
+                    &r.label,
+                    r.kind.as_str(),
+                    &r.category,
+                    &r.description,
+                    &r.keywords.join(";"),
+                    if r.low_quality { "true" } else { "false" },
+                    &r.status,
+                    r.merged_into.as_deref().unwrap_or(""),
+                ])
+                .map_err(csv_err)?;
+            }
+            String::from_utf8(
+                w.into_inner()
+                    .map_err(|e| crate::Error::Internal(e.to_string()))?,
+            )
+            .map_err(|e| crate::Error::Internal(e.to_string()))
+        }
+        other => Err(invalid("format", format!("{other:?} is not toml or csv"))),
+    }
+}
+
+fn csv_err(e: csv::Error) -> crate::Error {
+    crate::Error::Internal(format!("csv: {e}"))
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct ImportReport {
+    pub added: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub version: i64,
+}
+
+/// Imports a taxonomy (TOML or CSV, by `format`): codes are added or updated, codes not
+/// in the file are left alone.
+///
+/// # Errors
+/// [`UserError::InvalidValue`] for a file that does not parse; nothing is changed then.
+pub fn import(
+    catalog: &mut Catalog,
+    text: &str,
+    format: &str,
+    rep: &str,
+    now: DateTime<Utc>,
+) -> Result<ImportReport> {
+    let reasons: Vec<Reason> = match format {
+        "toml" => {
+            toml::from_str::<File>(text)
+                .map_err(|e| invalid("taxonomy", e.to_string()))?
+                .reason
+        }
+        "csv" => {
+            let mut out = Vec::new();
+            let mut rdr = csv::Reader::from_reader(text.as_bytes());
+            let headers = rdr
+                .headers()
+                .map_err(|e| invalid("taxonomy", e.to_string()))?
+                .clone();
+            for (i, rec) in rdr.records().enumerate() {
+                let rec = rec.map_err(|e| invalid("taxonomy", e.to_string()))?;
+                let col = |name: &str| {
+                    headers
+                        .iter()
+                        .position(|h| h == name)
+                        .and_then(|p| rec.get(p))
+                        .unwrap_or("")
+                };
+                out.push(Reason {
+                    code: col("code").to_owned(),
+                    label: col("label").to_owned(),
+                    kind: Kind::parse(col("kind"))
+                        .map_err(|e| invalid("taxonomy", format!("line {}: {e}", i + 2)))?,
+                    category: col("category").to_owned(),
+                    description: col("description").to_owned(),
+                    keywords: col("keywords")
+                        .split(';')
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_owned)
+                        .collect(),
+                    low_quality: col("low_quality") == "true",
+                    status: if col("status").is_empty() {
+                        active()
+                    } else {
+                        col("status").to_owned()
+                    },
+                    merged_into: Some(col("merged_into").to_owned()).filter(|s| !s.is_empty()),
+                });
+            }
+            out
+        }
+        other => return Err(invalid("format", format!("{other:?} is not toml or csv"))),
+    };
+    let tx = catalog.conn_mut().transaction()?;
+    let mut report = ImportReport::default();
+    {
+        for mut r in reasons {
+            r.code = code_format(&r.code)?;
+            if r.status != "active" && r.status != "retired" {
+                return Err(invalid(
+                    "status",
+                    format!("{}: {:?} is not active or retired", r.code, r.status),
+                ));
+            }
+            match get_in(&tx, &r.code)? {
+                None => {
+                    insert(&tx, &r)?;
+                    change(&tx, now, rep, "import-add", &r.code, &r.label)?;
+                    report.added += 1;
+                }
+                Some(old) if old == r => report.unchanged += 1,
+                Some(_) => {
+                    tx.execute(
+                        "UPDATE reasons SET label = ?2, kind = ?3, category = ?4, description = ?5, keywords = ?6,
+                           low_quality = ?7, status = ?8, merged_into = ?9 WHERE code = ?1",
+                        params![
+                            r.code,
+                            r.label,
+                            r.kind.as_str(),
+                            r.category,
+                            r.description,
+                            serde_json::to_string(&r.keywords).expect("strings serialise"),
+                            r.low_quality,
+                            r.status,
+                            r.merged_into
+                        ],
+                    )?;
+                    change(&tx, now, rep, "import-update", &r.code, &r.label)?;
+                    report.updated += 1;
+                }
+            }
+        }
+    }
+    tx.commit()?;
+    report.version = version(catalog)?;
+    Ok(report)
+}
