@@ -2,6 +2,7 @@
 //! tantivy index in temporary data dirs. Each module says what it covers.
 
 mod bad_files;
+mod capture;
 mod concurrency;
 mod corpus;
 mod crash;
