@@ -16,6 +16,7 @@ pub mod error;
 pub mod extract;
 pub mod index;
 pub mod indexer;
+pub mod insights;
 pub mod library;
 pub mod reasons;
 pub mod search;

@@ -141,6 +141,27 @@ pub fn search(index: &SearchIndex, catalog: &Catalog, req: &Request) -> Result<R
     })
 }
 
+/// Assets matching a query (same language as [`search`]), best first, without snippets:
+/// for reports that need the set, not the page.
+pub fn matching_assets(index: &SearchIndex, query: &str, limit: usize) -> Result<Vec<String>> {
+    let searcher = index.reader.searcher();
+    let req = Request {
+        query: query.to_owned(),
+        limit,
+        ..Request::default()
+    };
+    let plan = plan(index, &searcher, &req)?;
+    let top = searcher.search(&plan.query, &TopDocs::with_limit(limit.max(1)).order_by_score())?;
+    let mut out = Vec::with_capacity(top.len());
+    for (_, addr) in top {
+        let doc: TantivyDocument = searcher.doc(addr)?;
+        if let Some(id) = doc.get_first(index.fields.asset_id).and_then(|v| v.as_str()) {
+            out.push(id.to_owned());
+        }
+    }
+    Ok(out)
+}
+
 struct Plan {
     query: Box<dyn Query>,
     /// Stemmed terms to mark in snippets, weighted rarer-first.

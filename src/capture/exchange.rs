@@ -130,6 +130,10 @@ pub fn import(catalog: &mut Catalog, input: &mut dyn BufRead) -> Result<ImportRe
             fail(message);
             continue;
         }
+        // Rollups bucket by UTC day: store every time in UTC.
+        let at = DateTime::parse_from_rfc3339(&event.at)
+            .map(|t| t.with_timezone(&chrono::Utc).to_rfc3339())
+            .unwrap_or_else(|_| event.at.clone());
         let asset_id = if event.kind == "search" {
             None
         } else {
@@ -148,7 +152,7 @@ pub fn import(catalog: &mut Catalog, input: &mut dyn BufRead) -> Result<ImportRe
             params![
                 event.id,
                 event.kind,
-                event.at,
+                at,
                 event.rep,
                 event.surface,
                 asset_id,

@@ -174,6 +174,15 @@ impl Catalog {
         Err(UserError::NoSuchAsset(needle.to_owned()).into())
     }
 
+    /// Ids of every asset with a file present, oldest first.
+    pub fn present_assets(&self) -> Result<Vec<String>> {
+        let mut stmt = self
+            .conn()
+            .prepare("SELECT id FROM assets WHERE status = 'present' ORDER BY created_at, id")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// Sets one catalog field. Lists (`tags`, `addresses`) take comma-separated values;
     /// an empty value clears the field.
     ///

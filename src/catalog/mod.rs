@@ -139,6 +139,23 @@ mod tests {
     }
 
     #[test]
+    fn an_older_data_dir_is_migrated_and_keeps_its_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("catalog.sqlite3");
+        let mut conn = Connection::open(&path).unwrap();
+        // What the first release wrote: schema v1 only.
+        Migrations::new(vec![M::up(MIGRATIONS[0])]).to_latest(&mut conn).unwrap();
+        conn.execute("INSERT INTO library_roots (path, added_at) VALUES ('/lib', 'then')", []).unwrap();
+        drop(conn);
+        let catalog = Catalog::open(&path).unwrap();
+        assert_eq!(catalog.roots().unwrap(), vec![std::path::PathBuf::from("/lib")], "data survives");
+        let version: i64 = catalog.conn().pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+        assert_eq!(version as usize, MIGRATIONS.len(), "migrated to the latest schema");
+        let events: i64 = catalog.conn().query_row("SELECT count(*) FROM events", [], |r| r.get(0)).unwrap();
+        assert_eq!(events, 0, "the v2 tables exist");
+    }
+
+    #[test]
     fn newer_schema_is_refused_with_a_clear_message() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("catalog.sqlite3");

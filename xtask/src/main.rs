@@ -369,7 +369,39 @@ fn bench() -> Result {
         }
     }
     println!("{table}");
-    replace_section(&root().join("BENCHMARKS.md"), "core", &table)
+    replace_section(&root().join("BENCHMARKS.md"), "core", &table)?;
+
+    let out = cargo()
+        .args(["bench", "--quiet", "--bench", "capture", "--"])
+        .arg(&data)
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(format!("capture bench failed: {}", String::from_utf8_lossy(&out.stderr)));
+    }
+    let mut table = format!(
+        "Measured {date} on {cores} cores by `cargo xtask bench` (`benches/capture.rs`, in process, on a scratch copy of the corpus catalog).\n\n| what | figure |\n|---|---|\n"
+    );
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let Ok(row) = serde_json::from_str::<serde_json::Value>(line) else { continue };
+        let kind = row["kind"].as_str().unwrap_or("");
+        if let Some(p50) = row["p50_ms"].as_f64() {
+            table += &format!(
+                "| one acknowledged open (resolve, warn, insert, fsync; {} opens) | median {p50:.2} ms, p99 {:.2} ms |\n",
+                row["n"],
+                row["p99_ms"].as_f64().unwrap_or(0.0)
+            );
+        } else {
+            table += &format!(
+                "| {kind} of {} rows | {:.1} s: {:.0} rows/s |\n",
+                row["n"],
+                row["secs"].as_f64().unwrap_or(0.0),
+                row["per_sec"].as_f64().unwrap_or(0.0)
+            );
+        }
+    }
+    println!("{table}");
+    replace_section(&root().join("BENCHMARKS.md"), "capture", &table)
 }
 
 fn walk_bytes(dir: &Path) -> u64 {

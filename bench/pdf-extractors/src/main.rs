@@ -13,6 +13,8 @@ use std::{env, fs, thread};
 
 const EXTRACTORS: [&str; 4] = ["pdfium-render", "pdf_oxide", "pdf-extract", "lopdf"];
 const ROOT: &str = env!("CARGO_PKG_NAME");
+/// Ok results scoring below this are listed among the notable failures.
+const LOW_F1: f64 = 0.5;
 const MEMORY_LIMIT: u64 = 2 << 30;
 
 struct Config {
@@ -39,12 +41,16 @@ fn main() {
     };
     let mut it = args.into_iter();
     while let Some(arg) = it.next() {
-        let mut value = || it.next().unwrap_or_else(|| usage(&format!("{arg} needs a value")));
+        let mut value = || {
+            it.next()
+                .unwrap_or_else(|| usage(&format!("{arg} needs a value")))
+        };
         match arg.as_str() {
             "--pdfium" => cfg.pdfium = PathBuf::from(value()),
             "--runs" => cfg.runs = value().parse().unwrap_or_else(|_| usage("bad --runs")),
             "--timeout" => {
-                cfg.timeout = Duration::from_secs(value().parse().unwrap_or_else(|_| usage("bad --timeout")))
+                cfg.timeout =
+                    Duration::from_secs(value().parse().unwrap_or_else(|_| usage("bad --timeout")))
             }
             "--dump" => cfg.dump = Some(PathBuf::from(value())),
             "-h" | "--help" => usage(""),
@@ -68,15 +74,18 @@ fn usage(problem: &str) -> ! {
 
 // ---------------------------------------------------------------- child side
 
+#[derive(Default)]
 struct Extracted {
     text: String,
-    pages: usize,
     page_errors: usize,
     first_page_error: Option<String>,
 }
 
 fn child(extractor: &str, file: &Path, pdfium_lib: &Path) -> ! {
-    let limit = libc::rlimit { rlim_cur: MEMORY_LIMIT, rlim_max: MEMORY_LIMIT };
+    let limit = libc::rlimit {
+        rlim_cur: MEMORY_LIMIT,
+        rlim_max: MEMORY_LIMIT,
+    };
     // SAFETY: plain syscall on a valid struct.
     unsafe { libc::setrlimit(libc::RLIMIT_AS, &limit) };
     let bytes = fs::read(file).expect("read input");
@@ -99,9 +108,9 @@ fn child(extractor: &str, file: &Path, pdfium_lib: &Path) -> ! {
     match result {
         Ok(x) => {
             let first = x.first_page_error.unwrap_or_default().replace('\n', " ");
-            write!(out, "OK {nanos} {} {}\n{first}\n{}", x.pages, x.page_errors, x.text)
+            write!(out, "OK {nanos} {}\n{first}\n{}", x.page_errors, x.text)
         }
-        Err(e) => write!(out, "ERR {nanos} 0 0\n{}\n", e.replace('\n', " ")),
+        Err(e) => write!(out, "ERR {nanos} 0\n{}\n", e.replace('\n', " ")),
     }
     .expect("write stdout");
     out.flush().ok();
@@ -110,9 +119,9 @@ fn child(extractor: &str, file: &Path, pdfium_lib: &Path) -> ! {
 
 /// Joins per-page results; a failing page is skipped (and counted), the rest kept.
 fn collect_pages(pages: impl Iterator<Item = Result<String, String>>) -> Result<Extracted, String> {
-    let mut x = Extracted { text: String::new(), pages: 0, page_errors: 0, first_page_error: None };
+    let (mut x, mut n) = (Extracted::default(), 0);
     for page in pages {
-        x.pages += 1;
+        n += 1;
         match page {
             Ok(t) => {
                 x.text.push_str(&t);
@@ -120,18 +129,23 @@ fn collect_pages(pages: impl Iterator<Item = Result<String, String>>) -> Result<
             }
             Err(e) => {
                 x.page_errors += 1;
-                x.first_page_error.get_or_insert(format!("page {}: {e}", x.pages));
+                x.first_page_error.get_or_insert(format!("page {n}: {e}"));
             }
         }
     }
-    if x.pages > 0 && x.page_errors == x.pages {
-        return Err(format!("all {} pages failed; {}", x.pages, x.first_page_error.unwrap()));
+    if n > 0 && x.page_errors == n {
+        return Err(format!(
+            "all {n} pages failed; {}",
+            x.first_page_error.unwrap()
+        ));
     }
     Ok(x)
 }
 
 fn with_pdfium(pdfium: &pdfium_render::prelude::Pdfium, bytes: &[u8]) -> Result<Extracted, String> {
-    let doc = pdfium.load_pdf_from_byte_slice(bytes, None).map_err(|e| format!("{e:?}"))?;
+    let doc = pdfium
+        .load_pdf_from_byte_slice(bytes, None)
+        .map_err(|e| format!("{e:?}"))?;
     // What Quiver ships: the bounding box keeps text that `all()` clips on rotated pages.
     collect_pages(doc.pages().iter().map(|page| {
         let text = page.text().map_err(|e| format!("{e:?}"))?;
@@ -150,18 +164,25 @@ fn with_pdf_extract(bytes: &[u8]) -> Result<Extracted, String> {
     // Whole document: `extract_text_from_mem_by_pages` silently stops at the first
     // failing page, which would hide errors.
     let text = pdf_extract::extract_text_from_mem(bytes).map_err(|e| e.to_string())?;
-    Ok(Extracted { text, pages: 1, page_errors: 0, first_page_error: None })
+    Ok(Extracted {
+        text,
+        ..Default::default()
+    })
 }
 
 fn with_lopdf(bytes: &[u8]) -> Result<Extracted, String> {
     let doc = lopdf::Document::load_mem(bytes).map_err(|e| e.to_string())?;
     let pages = doc.get_pages();
-    collect_pages(pages.keys().map(|&n| doc.extract_text(&[n]).map_err(|e| e.to_string())))
+    collect_pages(
+        pages
+            .keys()
+            .map(|&n| doc.extract_text(&[n]).map_err(|e| e.to_string())),
+    )
 }
 
 // ---------------------------------------------------------------- parent side
 
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Outcome {
     Ok,
     Error,
@@ -179,6 +200,8 @@ struct Run {
     max_rss_kib: i64,
 }
 
+// The child is reaped with `libc::wait4` (for its rusage), not `Child::wait`.
+#[allow(clippy::zombie_processes)]
 fn spawn(cfg: &Config, extractor: &str, file: &Path) -> Run {
     let exe = env::current_exe().expect("current_exe");
     let mut child = Command::new(exe)
@@ -226,19 +249,27 @@ fn spawn(cfg: &Config, extractor: &str, file: &Path) -> Run {
         page_errors: 0,
         max_rss_kib: usage.ru_maxrss,
     };
-    let header = stdout.split_once('\n').map(|(h, _)| h.split(' ').collect::<Vec<_>>());
+    let header = stdout
+        .split_once('\n')
+        .map(|(h, _)| h.split(' ').collect::<Vec<_>>());
     if timed_out {
         run.outcome = Outcome::Timeout;
         run.message = format!("killed after {} s", cfg.timeout.as_secs());
-    } else if libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0 && header.as_ref().is_some_and(|h| h.len() == 4)
+    } else if libc::WIFEXITED(status)
+        && libc::WEXITSTATUS(status) == 0
+        && header.as_ref().is_some_and(|h| h.len() == 3)
     {
         let h = header.unwrap();
         let mut rest = stdout.splitn(3, '\n').skip(1);
         run.message = rest.next().unwrap_or("").to_owned();
         run.text = rest.next().unwrap_or("").to_owned();
         run.nanos = h[1].parse().ok();
-        run.page_errors = h[3].parse().unwrap_or(0);
-        run.outcome = if h[0] == "OK" { Outcome::Ok } else { Outcome::Error };
+        run.page_errors = h[2].parse().unwrap_or(0);
+        run.outcome = if h[0] == "OK" {
+            Outcome::Ok
+        } else {
+            Outcome::Error
+        };
     } else if libc::WIFEXITED(status) && stderr.contains("panicked at") {
         run.outcome = Outcome::Panic;
         run.message = panic_message(&stderr);
@@ -248,7 +279,11 @@ fn spawn(cfg: &Config, extractor: &str, file: &Path) -> Run {
         } else {
             format!("exit code {}", libc::WEXITSTATUS(status))
         };
-        let last = stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("");
+        let last = stderr
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("");
         run.message = format!("{how}: {last}");
     }
     run
@@ -259,8 +294,14 @@ fn spawn(cfg: &Config, extractor: &str, file: &Path) -> Run {
 fn panic_message(stderr: &str) -> String {
     let mut lines = stderr.lines().skip_while(|l| !l.contains("panicked at"));
     let at = lines.next().unwrap_or("");
-    let at = at.split("panicked at ").nth(1).unwrap_or(at).trim_end_matches(':');
-    let at = at.split_once(".crates.io-").map_or(at, |(_, p)| p.split_once('/').map_or(p, |x| x.1));
+    let at = at
+        .split("panicked at ")
+        .nth(1)
+        .unwrap_or(at)
+        .trim_end_matches(':');
+    let at = at
+        .split_once(".crates.io-")
+        .map_or(at, |(_, p)| p.split_once('/').map_or(p, |x| x.1));
     format!("{} ({at})", lines.next().unwrap_or("").trim())
 }
 
@@ -268,7 +309,11 @@ fn panic_message(stderr: &str) -> String {
 
 fn tokens(text: &str) -> HashMap<String, usize> {
     let mut bag = HashMap::new();
-    for t in text.to_lowercase().split(|c: char| !c.is_alphanumeric()).filter(|t| !t.is_empty()) {
+    for t in text
+        .to_lowercase()
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|t| !t.is_empty())
+    {
         *bag.entry(t.to_owned()).or_insert(0) += 1;
     }
     bag
@@ -276,7 +321,10 @@ fn tokens(text: &str) -> HashMap<String, usize> {
 
 fn f1(candidate: &HashMap<String, usize>, reference: &HashMap<String, usize>) -> f64 {
     let (c, r): (usize, usize) = (candidate.values().sum(), reference.values().sum());
-    let both: usize = candidate.iter().map(|(t, n)| (*n).min(*reference.get(t).unwrap_or(&0))).sum();
+    let both: usize = candidate
+        .iter()
+        .map(|(t, n)| (*n).min(*reference.get(t).unwrap_or(&0)))
+        .sum();
     if both == 0 {
         return 0.0;
     }
@@ -290,12 +338,16 @@ fn for_probes(text: &str) -> String {
         .chars()
         .filter(|c| !matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}'))
         .collect();
-    kept.to_lowercase().split_whitespace().collect::<Vec<_>>().join(" ")
+    kept.to_lowercase()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
+/// The middle value (upper middle for an even count); 0 for none.
 fn median(v: &mut [u128]) -> u128 {
     v.sort_unstable();
-    v[v.len() / 2]
+    v.get(v.len() / 2).copied().unwrap_or(0)
 }
 
 // ---------------------------------------------------------------- driver and report
@@ -324,8 +376,10 @@ fn run(cfg: &Config) {
         .collect();
     let has_reference: HashSet<String> = all_refs.iter().map(|(f, _)| f.to_string()).collect();
     // F1 is averaged over files whose reference has text (not image-only ones).
-    let references: HashMap<&str, HashMap<String, usize>> =
-        all_refs.into_iter().filter(|(_, bag)| !bag.is_empty()).collect();
+    let references: HashMap<&str, HashMap<String, usize>> = all_refs
+        .into_iter()
+        .filter(|(_, bag)| !bag.is_empty())
+        .collect();
     let probes_tsv = fs::read_to_string(cfg.corpus.join("probes.tsv")).expect("probes.tsv");
     let probes: Vec<(String, String)> = probes_tsv
         .lines()
@@ -354,7 +408,10 @@ fn run(cfg: &Config) {
             .map(|name| {
                 let path = pdf_dir.join(name);
                 let first = spawn(cfg, extractor, &path);
-                let (mut times, mut rss) = (first.nanos.into_iter().collect::<Vec<_>>(), first.max_rss_kib);
+                let (mut times, mut rss) = (
+                    first.nanos.into_iter().collect::<Vec<_>>(),
+                    first.max_rss_kib,
+                );
                 // Repeat only for timing, and not when the first run hung or crashed.
                 if first.nanos.is_some() {
                     for _ in 1..cfg.runs {
@@ -368,13 +425,21 @@ fn run(cfg: &Config) {
                     fs::write(dir.join(extractor).join(format!("{name}.txt")), &first.text).ok();
                 }
                 let nanos = (!times.is_empty()).then(|| median(&mut times));
-                FileResult { name: name.clone(), run: first, nanos, max_rss_kib: rss }
+                FileResult {
+                    name: name.clone(),
+                    run: first,
+                    nanos,
+                    max_rss_kib: rss,
+                }
             })
             .collect();
         eprintln!("{extractor}: {:.1} s wall", t0.elapsed().as_secs_f64());
         results.push((extractor, per_file));
     }
-    eprintln!("all extractors: {:.1} s wall\n", started.elapsed().as_secs_f64());
+    eprintln!(
+        "all extractors: {:.1} s wall\n",
+        started.elapsed().as_secs_f64()
+    );
 
     print_report(cfg, &results, &references, &has_reference, &probes);
 }
@@ -387,105 +452,98 @@ fn print_report(
     probes: &[(String, String)],
 ) {
     let versions = Versions::from_lock(include_str!("../Cargo.lock"));
-    let mut rows: Vec<(String, Vec<String>)> = Vec::new();
-    let mut row = |label: &str, cells: Vec<String>| rows.push((label.to_owned(), cells));
     let pdfium_label = pdfium_label(&cfg.pdfium);
-    row(
-        "version",
-        results
-            .iter()
-            .map(|(x, _)| match *x {
-                "pdfium-render" => format!("{} + {pdfium_label}", versions.dep(ROOT, x)),
-                "pdf-extract" => format!("{} (lopdf {})", versions.dep(ROOT, x), versions.dep(x, "lopdf")),
-                other => versions.dep(ROOT, other),
-            })
-            .collect(),
-    );
-    let count = |rs: &[FileResult], o: Outcome| rs.iter().filter(|r| r.run.outcome == o).count();
-    row(
-        "ok / error / panic / timeout / OOM-or-crash",
-        results
-            .iter()
-            .map(|(_, rs)| {
-                use Outcome::*;
-                let c: Vec<String> = [Ok, Error, Panic, Timeout, Crash].iter().map(|&o| count(rs, o).to_string()).collect();
-                c.join(" / ")
-            })
-            .collect(),
-    );
-    let empty = |r: &FileResult| r.run.outcome == Outcome::Ok && tokens(&r.run.text).is_empty();
-    row(
-        "ok but no text",
-        results.iter().map(|(_, rs)| rs.iter().filter(|r| empty(r)).count().to_string()).collect(),
-    );
-    row(
-        "ok with some failed pages",
-        results.iter().map(|(_, rs)| rs.iter().filter(|r| r.run.page_errors > 0).count().to_string()).collect(),
-    );
+    let ok = |r: &FileResult| r.run.outcome == Outcome::Ok;
+    let empty = |r: &FileResult| ok(r) && tokens(&r.run.text).is_empty();
+    // F1 against the reference, for files whose reference has text; failures score 0.
+    let score = |r: &FileResult| {
+        let reference = references.get(r.name.as_str())?;
+        Some(if ok(r) {
+            f1(&tokens(&r.run.text), reference)
+        } else {
+            0.0
+        })
+    };
+    let mut rows: Vec<(String, Vec<String>)> = Vec::new();
+    let mut row = |label: &str, cell: &dyn Fn(&str, &[FileResult]) -> String| {
+        let cells = results.iter().map(|(x, rs)| cell(x, rs)).collect();
+        rows.push((label.to_owned(), cells));
+    };
+    row("version", &|x, _| match x {
+        "pdfium-render" => format!("{} + {pdfium_label}", versions.dep(ROOT, x)),
+        "pdf-extract" => format!(
+            "{} (lopdf {})",
+            versions.dep(ROOT, x),
+            versions.dep(x, "lopdf")
+        ),
+        _ => versions.dep(ROOT, x),
+    });
+    row("ok / error / panic / timeout / OOM-or-crash", &|_, rs| {
+        use Outcome::*;
+        let counts = [Ok, Error, Panic, Timeout, Crash]
+            .map(|o| rs.iter().filter(|r| r.run.outcome == o).count().to_string());
+        counts.join(" / ")
+    });
+    row("ok but no text", &|_, rs| {
+        rs.iter().filter(|r| empty(r)).count().to_string()
+    });
+    row("ok with some failed pages", &|_, rs| {
+        rs.iter()
+            .filter(|r| r.run.page_errors > 0)
+            .count()
+            .to_string()
+    });
     row(
         &format!("mean token F1 ({} files)", references.len()),
-        results
-            .iter()
-            .map(|(_, rs)| {
-                let sum: f64 = rs
-                    .iter()
-                    .filter_map(|r| {
-                        let reference = references.get(r.name.as_str())?;
-                        Some(if r.run.outcome == Outcome::Ok { f1(&tokens(&r.run.text), reference) } else { 0.0 })
-                    })
-                    .sum();
-                format!("{:.3}", sum / references.len() as f64)
-            })
-            .collect(),
+        &|_, rs| {
+            let sum: f64 = rs.iter().filter_map(score).sum();
+            format!("{:.3}", sum / references.len().max(1) as f64)
+        },
     );
-    row(
-        &format!("probes found ({})", probes.len()),
-        results
+    row(&format!("probes found ({})", probes.len()), &|_, rs| {
+        let texts: HashMap<&str, String> = rs
             .iter()
-            .map(|(_, rs)| {
-                let texts: HashMap<&str, String> = rs
-                    .iter()
-                    .filter(|r| r.run.outcome == Outcome::Ok)
-                    .map(|r| (r.name.as_str(), for_probes(&r.run.text)))
-                    .collect();
-                let found = probes.iter().filter(|(f, p)| texts.get(f.as_str()).is_some_and(|t| t.contains(p))).count();
-                format!("{found} ({:.0} %)", 100.0 * found as f64 / probes.len() as f64)
-            })
-            .collect(),
-    );
+            .filter(|r| ok(r))
+            .map(|r| (r.name.as_str(), for_probes(&r.run.text)))
+            .collect();
+        let found = probes
+            .iter()
+            .filter(|(f, p)| texts.get(f.as_str()).is_some_and(|t| t.contains(p)))
+            .count();
+        format!(
+            "{found} ({:.0} %)",
+            100.0 * found as f64 / probes.len().max(1) as f64
+        )
+    });
     row(
         &format!("median / total time (median of {} runs)", cfg.runs),
-        results
-            .iter()
-            .map(|(_, rs)| {
-                let mut t: Vec<u128> = rs.iter().filter_map(|r| r.nanos).collect();
-                let total: u128 = t.iter().sum();
-                format!("{:.1} ms / {:.2} s", median(&mut t) as f64 / 1e6, total as f64 / 1e9)
-            })
-            .collect(),
+        &|_, rs| {
+            let mut t: Vec<u128> = rs.iter().filter_map(|r| r.nanos).collect();
+            let total: u128 = t.iter().sum();
+            format!(
+                "{:.1} ms / {:.2} s",
+                median(&mut t) as f64 / 1e6,
+                total as f64 / 1e9
+            )
+        },
     );
-    row(
-        "slowest file",
-        results
-            .iter()
-            .map(|(_, rs)| {
-                let r = rs.iter().filter(|r| r.nanos.is_some()).max_by_key(|r| r.nanos).unwrap();
-                format!("{:.2} s ({})", r.nanos.unwrap() as f64 / 1e9, r.name)
-            })
-            .collect(),
-    );
-    row(
-        "max peak RSS",
-        results
-            .iter()
-            .map(|(_, rs)| {
-                let r = rs.iter().max_by_key(|r| r.max_rss_kib).unwrap();
-                format!("{} MB ({})", r.max_rss_kib / 1024, r.name)
-            })
-            .collect(),
-    );
+    row("slowest file", &|_, rs| {
+        let r = rs.iter().max_by_key(|r| r.nanos).unwrap();
+        format!("{:.2} s ({})", r.nanos.unwrap_or(0) as f64 / 1e9, r.name)
+    });
+    row("max peak RSS", &|_, rs| {
+        let r = rs.iter().max_by_key(|r| r.max_rss_kib).unwrap();
+        format!("{} MB ({})", r.max_rss_kib / 1024, r.name)
+    });
 
-    println!("| | {} |", results.iter().map(|(x, _)| *x).collect::<Vec<_>>().join(" | "));
+    println!(
+        "| | {} |",
+        results
+            .iter()
+            .map(|(x, _)| *x)
+            .collect::<Vec<_>>()
+            .join(" | ")
+    );
     println!("|---|{}", "---|".repeat(results.len()));
     for (label, cells) in rows {
         println!("| {label} | {} |", cells.join(" | "));
@@ -502,12 +560,19 @@ fn print_report(
                     "ok but no text (the reference has text)".to_owned()
                 }
                 Outcome::Ok if empty(r) && !has_reference.contains(&r.name) => {
-                    "ok but no text (no reference: encrypted, empty, invalid or truncated)".to_owned()
+                    "ok but no text (no reference: encrypted, empty, invalid or truncated)"
+                        .to_owned()
                 }
                 Outcome::Ok if r.run.page_errors > 0 => {
-                    format!("ok, but {} page(s) failed: `{}`", r.run.page_errors, r.run.message)
+                    format!(
+                        "ok, but {} page(s) failed: `{}`",
+                        r.run.page_errors, r.run.message
+                    )
                 }
-                Outcome::Ok => continue,
+                Outcome::Ok => match score(r) {
+                    Some(f1) if f1 < LOW_F1 => format!("low token F1 {f1:.2}"),
+                    _ => continue,
+                },
                 Outcome::Error => format!("error: `{}`", r.run.message),
                 Outcome::Panic => format!("panic: `{}`", r.run.message),
                 Outcome::Timeout => format!("timeout: {}", r.run.message),
@@ -524,11 +589,17 @@ fn print_report(
 
 /// The PDFium build, named by the pypdfium2 wheel `cargo xtask setup` leaves beside it.
 fn pdfium_label(lib: &Path) -> String {
-    let file = lib.file_name().unwrap_or_default().to_string_lossy().into_owned();
-    let wheel = fs::read_dir(lib.with_file_name("wheel")).ok().and_then(|d| {
-        d.filter_map(|e| e.ok()?.file_name().into_string().ok())
-            .find(|n| n.starts_with("pypdfium2-"))
-    });
+    let file = lib
+        .file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned();
+    let wheel = fs::read_dir(lib.with_file_name("wheel"))
+        .ok()
+        .and_then(|d| {
+            d.filter_map(|e| e.ok()?.file_name().into_string().ok())
+                .find(|n| n.starts_with("pypdfium2-"))
+        });
     match wheel.and_then(|w| w.split('-').nth(1).map(str::to_owned)) {
         Some(v) => format!("{file} (pypdfium2 {v} wheel)"),
         None => file,
@@ -555,16 +626,26 @@ impl Versions {
     }
 
     fn get(&self, name: &str) -> String {
-        self.0.iter().find(|p| p.0 == name).map_or("?".into(), |p| p.1.clone())
+        self.0
+            .iter()
+            .find(|p| p.0 == name)
+            .map_or("?".into(), |p| p.1.clone())
     }
 
     /// The version of `dep` that `name` depends on.
     fn dep(&self, name: &str, dep: &str) -> String {
-        let block = self.0.iter().find(|p| p.0 == name).map_or("", |p| p.2.as_str());
-        let entry = block.lines().map(|l| l.trim().trim_matches(['"', ','])).find_map(|l| {
-            let mut words = l.split(' ');
-            (words.next() == Some(dep)).then(|| words.next().map(str::to_owned))
-        });
+        let block = self
+            .0
+            .iter()
+            .find(|p| p.0 == name)
+            .map_or("", |p| p.2.as_str());
+        let entry = block
+            .lines()
+            .map(|l| l.trim().trim_matches(['"', ',']))
+            .find_map(|l| {
+                let mut words = l.split(' ');
+                (words.next() == Some(dep)).then(|| words.next().map(str::to_owned))
+            });
         entry.flatten().unwrap_or_else(|| self.get(dep))
     }
 }

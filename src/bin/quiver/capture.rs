@@ -44,6 +44,9 @@ pub struct OpenArgs {
     /// Record the open without launching a viewer (for scripts and tests).
     #[arg(long)]
     no_launch: bool,
+    /// Record a preview (seen inside another tool), not an open; launches nothing.
+    #[arg(long)]
+    preview: bool,
 }
 
 #[derive(Subcommand)]
@@ -121,14 +124,14 @@ pub fn open(dd: &DataDir, args: OpenArgs, json: bool, now: DateTime<Utc>) -> any
         .transpose()?;
     let today = now.format("%Y-%m-%d").to_string();
     let plan = capture::plan_open(&dd.catalog, &args.target, &today)?;
-    if !args.no_launch {
+    if !args.no_launch && !args.preview {
         // Launch first: an open that did not happen is not recorded.
         opener::open(&plan.path)
             .with_context(|| format!("launching a viewer for {}", plan.path))?;
     }
     let req = OpenRequest {
         target: args.target,
-        preview: false,
+        preview: args.preview,
         deal_id: args.deal,
         query_id: args.query_id,
         location,

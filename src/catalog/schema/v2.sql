@@ -16,11 +16,58 @@ CREATE TABLE events (
     deal_id         TEXT,
     query           TEXT,                  -- search
     filters         TEXT,                  -- search: JSON object
-    result_count    INTEGER                -- search
+    result_count    INTEGER,               -- search
+    opened          INTEGER NOT NULL DEFAULT 0 -- search: an open followed it
 ) STRICT;
-CREATE INDEX events_by_kind_at ON events(kind, at);
-CREATE INDEX events_by_asset ON events(asset_id, at);
+-- Covering indexes for the reports: a time window of one kind of event, one asset's
+-- opens over time, the opens that followed one search.
+CREATE INDEX events_by_kind_at ON events(kind, at, asset_id, rep, deal_id);
+CREATE INDEX events_by_asset ON events(asset_id, at, rep);
 CREATE INDEX events_by_query ON events(query_id);
+CREATE INDEX events_by_deal ON events(deal_id, asset_id) WHERE deal_id IS NOT NULL;
+
+-- Daily rollups for the reports, kept current by triggers in the same transaction as
+-- the event, so they are never stale and reports don't scan every event.
+CREATE TABLE usage_daily (
+    day      TEXT NOT NULL,                -- YYYY-MM-DD (UTC)
+    asset_id TEXT NOT NULL,
+    rep      TEXT NOT NULL,
+    opens    INTEGER NOT NULL,
+    PRIMARY KEY (day, asset_id, rep)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX usage_by_asset ON usage_daily(asset_id, day, opens);
+CREATE INDEX usage_by_rep ON usage_daily(rep, asset_id, day);
+
+CREATE TABLE search_daily (
+    day          TEXT NOT NULL,
+    query        TEXT NOT NULL,            -- lower-cased, trimmed
+    rep          TEXT NOT NULL,
+    searches     INTEGER NOT NULL,
+    zero_results INTEGER NOT NULL,
+    opened       INTEGER NOT NULL,         -- searches followed by an open
+    PRIMARY KEY (day, query, rep)
+) STRICT, WITHOUT ROWID;
+
+CREATE TRIGGER events_usage AFTER INSERT ON events
+WHEN NEW.kind IN ('open', 'preview') AND NEW.asset_id IS NOT NULL
+BEGIN
+    INSERT INTO usage_daily (day, asset_id, rep, opens)
+    VALUES (substr(NEW.at, 1, 10), NEW.asset_id, NEW.rep, 1)
+    ON CONFLICT (day, asset_id, rep) DO UPDATE SET opens = opens + 1;
+    UPDATE search_daily SET opened = opened + 1
+    WHERE (day, query, rep) = (SELECT substr(at, 1, 10), lower(trim(query)), rep FROM events
+                               WHERE id = NEW.query_id AND kind = 'search' AND opened = 0);
+    UPDATE events SET opened = 1 WHERE id = NEW.query_id AND kind = 'search' AND opened = 0;
+END;
+
+CREATE TRIGGER events_search AFTER INSERT ON events
+WHEN NEW.kind = 'search'
+BEGIN
+    INSERT INTO search_daily (day, query, rep, searches, zero_results, opened)
+    VALUES (substr(NEW.at, 1, 10), lower(trim(NEW.query)), NEW.rep, 1, NEW.result_count = 0, 0)
+    ON CONFLICT (day, query, rep) DO UPDATE SET searches = searches + 1,
+        zero_results = zero_results + (NEW.result_count = 0);
+END;
 
 CREATE TABLE reasons (
     code        TEXT PRIMARY KEY,          -- e.g. PRICE.TOO_HIGH

@@ -1,0 +1,270 @@
+//! Deal reports: reasons by outcome and segment, where deals are lost in the funnel, and
+//! how completely each rep codes reasons. Merged codes count under their new code.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde_json::json;
+
+use super::{By, Options, Report, Table, canonical_codes, round, share};
+use crate::Result;
+use crate::catalog::Catalog;
+
+/// One coded reason of a deal in the window.
+struct Coded {
+    deal: String,
+    outcome: String,
+    segment: String,
+    stage: String,
+    competitor: String,
+    rank: i64,
+    code: String,
+    note: bool,
+    rep: String,
+}
+
+fn coded(catalog: &Catalog, opts: &Options) -> Result<Vec<Coded>> {
+    let canon = canonical_codes(catalog)?;
+    let segment = opts.by.map_or("'all'", By::sql);
+    let sql = format!(
+        "SELECT d.id, d.outcome, {segment}, coalesce(d.stage, '(none)'), coalesce(d.competitor, '(none)'),
+           r.rank, r.code, r.note IS NOT NULL AND r.note != '', d.rep
+         FROM deals d JOIN deal_reasons r ON r.deal_id = d.id
+         WHERE d.close_date BETWEEN ?1 AND ?2"
+    );
+    let mut stmt = catalog.conn().prepare(&sql)?;
+    let rows = stmt.query_map([opts.from_day(), opts.to_day()], |r| {
+        let code: String = r.get(6)?;
+        Ok(Coded {
+            deal: r.get(0)?,
+            outcome: r.get(1)?,
+            segment: r.get(2)?,
+            stage: r.get(3)?,
+            competitor: r.get(4)?,
+            rank: r.get(5)?,
+            code: canon.get(&code).cloned().unwrap_or(code),
+            note: r.get(7)?,
+            rep: r.get(8)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+struct Info {
+    label: String,
+    kind: String,
+    category: String,
+    low_quality: bool,
+}
+
+fn reason_info(catalog: &Catalog) -> Result<HashMap<String, Info>> {
+    let mut stmt = catalog.conn().prepare("SELECT code, label, kind, category, low_quality FROM reasons")?;
+    let rows = stmt.query_map([], |r| {
+        Ok((r.get::<_, String>(0)?, Info { label: r.get(1)?, kind: r.get(2)?, category: r.get(3)?, low_quality: r.get(4)? }))
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+fn no_deals(report: &mut Report) {
+    report
+        .notes
+        .push("No closed deals in this window yet: record some with `quiver deal record` or `quiver deal import`.".into());
+}
+
+pub fn reasons(catalog: &Catalog, opts: &Options) -> Result<Report> {
+    let mut report = Report::new("reasons", opts);
+    let info = reason_info(catalog)?;
+    let rows = coded(catalog, opts)?;
+    // Deals per (outcome, segment): the denominators.
+    let mut groups: BTreeMap<(String, String), std::collections::HashSet<&str>> = BTreeMap::new();
+    let mut primary: BTreeMap<(String, String, String), usize> = BTreeMap::new();
+    let mut mentions: BTreeMap<(String, String, String), std::collections::HashSet<&str>> = BTreeMap::new();
+    let mut categories: BTreeMap<(String, String, String), std::collections::HashSet<&str>> = BTreeMap::new();
+    for r in &rows {
+        let g = (r.outcome.clone(), r.segment.clone());
+        groups.entry(g.clone()).or_default().insert(&r.deal);
+        let key = (g.0.clone(), g.1.clone(), r.code.clone());
+        if r.rank == 0 {
+            *primary.entry(key.clone()).or_default() += 1;
+            let cat = info.get(&r.code).map_or_else(|| "(unknown)".to_owned(), |i| i.category.clone());
+            categories.entry((g.0, g.1, cat)).or_default().insert(&r.deal);
+        }
+        mentions.entry(key).or_default().insert(&r.deal);
+    }
+    let deals: usize = groups.values().map(|s| s.len()).sum();
+    report.summary.insert("deals".into(), json!(deals));
+    report.summary.insert("small_sample_below".into(), json!(opts.small_sample));
+    report.notes.push(format!(
+        "share = deals with this primary reason / deals in the group (outcome{}); mention_share counts primary and secondary reasons. Intervals are 95% Wilson; groups under {} deals are flagged small_sample.",
+        opts.by.map(|b| format!(" and {}", b.name())).unwrap_or_default(),
+        opts.small_sample
+    ));
+    if deals == 0 {
+        no_deals(&mut report);
+    }
+    let mut t = Table::new(
+        "codes",
+        &[
+            "outcome", "segment", "code", "label", "kind", "category", "primary", "deals", "share", "ci_low", "ci_high",
+            "small_sample", "mentions", "mention_share",
+        ],
+    );
+    let mut code_rows: Vec<_> = mentions.iter().collect();
+    code_rows.sort_by(|a, b| {
+        (&a.0.0, &a.0.1)
+            .cmp(&(&b.0.0, &b.0.1))
+            .then(primary.get(b.0).unwrap_or(&0).cmp(primary.get(a.0).unwrap_or(&0)))
+            .then(b.1.len().cmp(&a.1.len()))
+            .then(a.0.2.cmp(&b.0.2))
+    });
+    for ((outcome, segment, code), deals_mentioning) in code_rows {
+        let n = groups[&(outcome.clone(), segment.clone())].len();
+        let p = primary.get(&(outcome.clone(), segment.clone(), code.clone())).copied().unwrap_or(0);
+        let i = info.get(code);
+        let mut v = vec![
+            json!(outcome),
+            json!(segment),
+            json!(code),
+            json!(i.map(|i| i.label.clone())),
+            json!(i.map(|i| i.kind.clone())),
+            json!(i.map(|i| i.category.clone())),
+        ];
+        v.extend(share(p, n, opts.small_sample));
+        v.push(json!(deals_mentioning.len()));
+        v.push(json!(round(deals_mentioning.len() as f64 / n as f64)));
+        t.push(v);
+    }
+    report.tables.push(t);
+    let mut t = Table::new(
+        "categories",
+        &["outcome", "segment", "category", "primary", "deals", "share", "ci_low", "ci_high", "small_sample"],
+    );
+    for ((outcome, segment, category), set) in &categories {
+        let n = groups[&(outcome.clone(), segment.clone())].len();
+        let mut v = vec![json!(outcome), json!(segment), json!(category)];
+        v.extend(share(set.len(), n, opts.small_sample));
+        t.push(v);
+    }
+    report.tables.push(t);
+    Ok(report)
+}
+
+pub fn stages(catalog: &Catalog, opts: &Options) -> Result<Report> {
+    let mut report = Report::new("stages", opts);
+    let rows: Vec<Coded> = coded(catalog, opts)?.into_iter().filter(|r| r.outcome != "won" && r.rank == 0).collect();
+    let n = rows.len();
+    report.summary.insert("lost_or_no_decision".into(), json!(n));
+    if n == 0 {
+        no_deals(&mut report);
+    }
+    let mut by_stage: BTreeMap<&str, Vec<&Coded>> = BTreeMap::new();
+    for r in &rows {
+        by_stage.entry(&r.stage).or_default().push(r);
+    }
+    let mut t = Table::new("stages", &["stage", "lost", "no_decision", "deals", "share", "ci_low", "ci_high", "small_sample", "top_reasons"]);
+    let order = |s: &str| catalog_stage_order(opts, s);
+    let mut stages: Vec<_> = by_stage.into_iter().collect();
+    stages.sort_by_key(|(s, _)| order(s));
+    for (stage, list) in stages {
+        let lost = list.iter().filter(|r| r.outcome == "lost").count();
+        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+        for r in &list {
+            *counts.entry(&r.code).or_default() += 1;
+        }
+        let mut top: Vec<_> = counts.into_iter().collect();
+        top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        let top: Vec<serde_json::Value> = top.iter().take(3).map(|(c, k)| json!({"code": c, "deals": k})).collect();
+        let mut v = vec![json!(stage), json!(lost), json!(list.len() - lost)];
+        v.extend(share(list.len(), n, opts.small_sample));
+        v.push(json!(top));
+        t.push(v);
+    }
+    report.tables.push(t);
+    // Which competitor wins where.
+    let mut by_comp: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+    let mut comp_totals: BTreeMap<&str, usize> = BTreeMap::new();
+    for r in rows.iter().filter(|r| r.outcome == "lost") {
+        *by_comp.entry((&r.competitor, &r.stage)).or_default() += 1;
+        *comp_totals.entry(&r.competitor).or_default() += 1;
+    }
+    let mut t = Table::new("competitors", &["competitor", "stage", "lost", "deals", "share", "ci_low", "ci_high", "small_sample"]);
+    for ((comp, stage), k) in by_comp {
+        let mut v = vec![json!(comp), json!(stage)];
+        v.extend(share(k, comp_totals[comp], opts.small_sample));
+        t.push(v);
+    }
+    report.tables.push(t);
+    Ok(report)
+}
+
+/// Funnel order of a stage name (unknown stages last).
+fn catalog_stage_order(opts: &Options, stage: &str) -> (usize, String) {
+    let pos = opts.stages.iter().position(|s| s == stage).unwrap_or(usize::MAX);
+    (pos, stage.to_owned())
+}
+
+pub fn completeness(catalog: &Catalog, opts: &Options) -> Result<Report> {
+    let mut report = Report::new("completeness", opts);
+    let info = reason_info(catalog)?;
+    let rows = coded(catalog, opts)?;
+    /// What one deal's coding looks like.
+    #[derive(Default)]
+    struct DealCoding {
+        coded_primary: bool,
+        low_quality: bool,
+        coded_reasons: usize,
+        secondary: bool,
+        note: bool,
+    }
+    let mut reps: BTreeMap<String, BTreeMap<String, DealCoding>> = BTreeMap::new();
+    for r in &rows {
+        let d = reps.entry(r.rep.clone()).or_default().entry(r.deal.clone()).or_default();
+        let low = info.get(&r.code).is_some_and(|i| i.low_quality);
+        d.coded_reasons += usize::from(!low);
+        d.note |= r.note;
+        if r.rank == 0 {
+            d.coded_primary = !low;
+            d.low_quality = low;
+        } else {
+            d.secondary = true;
+        }
+    }
+    report.notes.push("coded = a primary reason other than OTHER or UNKNOWN. A contest entry is a deal coded with a primary reason, at least one secondary reason and a note.".into());
+    if reps.is_empty() {
+        no_deals(&mut report);
+    }
+    let mut t = Table::new(
+        "reps",
+        &[
+            "rep", "deals", "coded_primary", "coded_share", "mean_coded_reasons", "with_notes", "notes_share",
+            "other_or_unknown", "other_or_unknown_share", "contest_entries",
+        ],
+    );
+    let mut total = 0;
+    for (name, deals) in &reps {
+        let n = deals.len();
+        total += n;
+        let count = |f: &dyn Fn(&DealCoding) -> bool| deals.values().filter(|d| f(d)).count();
+        let coded = count(&|d| d.coded_primary);
+        let notes = count(&|d| d.note);
+        let low = count(&|d| d.low_quality);
+        let entries = count(&|d| d.coded_primary && d.secondary && d.note);
+        let reasons: usize = deals.values().map(|d| d.coded_reasons).sum();
+        let ratio = |k: usize| round(k as f64 / n as f64);
+        t.push(vec![
+            json!(name),
+            json!(n),
+            json!(coded),
+            json!(ratio(coded)),
+            json!(ratio(reasons)),
+            json!(notes),
+            json!(ratio(notes)),
+            json!(low),
+            json!(ratio(low)),
+            json!(entries),
+        ]);
+    }
+    report.summary.insert("reps".into(), json!(reps.len()));
+    report.summary.insert("deals".into(), json!(total));
+    report.tables.push(t);
+    Ok(report)
+}

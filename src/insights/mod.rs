@@ -1,0 +1,322 @@
+//! Insights: the reports marketing acts on. Every report is computed here, from the
+//! catalog (and the index for text), so the CLI and the app show the same numbers.
+//! A report is a summary plus named tables of rows; every share carries its count and
+//! denominator, every row names assets by `asset_id` and `path`, reasons by `code`,
+//! reps by `rep` and deals by `deal_id`.
+//!
+//! Usage reports read daily rollups (`usage_daily`, `search_daily`) that triggers keep
+//! current with every event, so they never scan raw events.
+
+mod coverage;
+mod deals;
+mod messaging;
+mod searches;
+mod usage;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+use crate::catalog::Catalog;
+use crate::index::SearchIndex;
+use crate::{Result, UserError};
+
+/// Every report, in the order the CLI lists them.
+pub const NAMES: [&str; 9] = [
+    "unused", "assets", "searches", "reasons", "stages", "influence", "coverage", "completeness", "messaging",
+];
+
+/// A segment to split deal reports by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum By {
+    Industry,
+    Size,
+    Region,
+    Competitor,
+    Stage,
+    Rep,
+    Month,
+}
+
+impl By {
+    pub fn parse(s: &str) -> Result<By> {
+        Ok(match s {
+            "industry" => By::Industry,
+            "size" => By::Size,
+            "region" => By::Region,
+            "competitor" => By::Competitor,
+            "stage" => By::Stage,
+            "rep" => By::Rep,
+            "month" => By::Month,
+            other => {
+                return Err(UserError::UnknownField(other.to_owned(), "industry, size, region, competitor, stage, rep, month").into());
+            }
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            By::Industry => "industry",
+            By::Size => "size",
+            By::Region => "region",
+            By::Competitor => "competitor",
+            By::Stage => "stage",
+            By::Rep => "rep",
+            By::Month => "month",
+        }
+    }
+
+    /// The SQL expression over `deals d` that gives the segment.
+    fn sql(self) -> &'static str {
+        match self {
+            By::Industry => "coalesce(d.industry, '(none)')",
+            By::Size => "coalesce(d.size, '(none)')",
+            By::Region => "coalesce(d.region, '(none)')",
+            By::Competitor => "coalesce(d.competitor, '(none)')",
+            By::Stage => "coalesce(d.stage, '(none)')",
+            By::Rep => "d.rep",
+            By::Month => "substr(d.close_date, 1, 7)",
+        }
+    }
+}
+
+/// How influence ties an asset to a deal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InfluenceRule {
+    /// Opened for the deal (`quiver open --deal`).
+    Deal,
+    /// Opened by the deal's rep in the N days up to the close.
+    RepWindow,
+    /// Either.
+    Both,
+}
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Inclusive window; `None` means since the beginning.
+    pub from: Option<NaiveDate>,
+    pub to: NaiveDate,
+    pub by: Option<By>,
+    pub anonymize: bool,
+    pub today: NaiveDate,
+    /// An asset younger than this (within the window) is too new to call unused.
+    pub grace_days: i64,
+    pub influence_rule: InfluenceRule,
+    pub influence_days: i64,
+    /// Below this many deals on either side, influence claims nothing.
+    pub min_support: usize,
+    /// Shares over fewer deals than this are flagged `small_sample`.
+    pub small_sample: usize,
+    /// Rows per ranked table.
+    pub limit: usize,
+    /// The funnel's stages, in order.
+    pub stages: Vec<String>,
+}
+
+impl Options {
+    pub fn new(today: NaiveDate) -> Options {
+        Options {
+            from: None,
+            to: today,
+            by: None,
+            anonymize: false,
+            today,
+            grace_days: 14,
+            influence_rule: InfluenceRule::Both,
+            influence_days: 30,
+            min_support: 5,
+            small_sample: 30,
+            limit: 20,
+            stages: crate::deals::DEFAULT_STAGES.iter().map(|s| (*s).to_owned()).collect(),
+        }
+    }
+
+    /// `from` as a day (or the earliest possible).
+    fn from_day(&self) -> String {
+        self.from.map_or_else(|| "0000-01-01".to_owned(), |d| d.to_string())
+    }
+
+    fn to_day(&self) -> String {
+        self.to.to_string()
+    }
+}
+
+/// One table of a report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Table {
+    pub name: &'static str,
+    pub columns: Vec<&'static str>,
+    pub rows: Vec<Map<String, Value>>,
+}
+
+impl Table {
+    fn new(name: &'static str, columns: &[&'static str]) -> Table {
+        Table {
+            name,
+            columns: columns.to_vec(),
+            rows: Vec::new(),
+        }
+    }
+
+    /// Adds a row; values follow `columns`.
+    fn push(&mut self, values: Vec<Value>) {
+        debug_assert_eq!(values.len(), self.columns.len(), "{}: a value per column", self.name);
+        self.rows.push(self.columns.iter().map(|c| (*c).to_owned()).zip(values).collect());
+    }
+}
+
+/// A computed report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub report: &'static str,
+    pub from: Option<String>,
+    pub to: String,
+    pub by: Option<&'static str>,
+    pub summary: Map<String, Value>,
+    /// Plain-language remarks: how a figure is computed, or that there is no data yet.
+    pub notes: Vec<String>,
+    pub tables: Vec<Table>,
+}
+
+impl Report {
+    fn new(name: &'static str, opts: &Options) -> Report {
+        Report {
+            report: name,
+            from: opts.from.map(|d| d.to_string()),
+            to: opts.to.to_string(),
+            by: opts.by.map(By::name),
+            summary: Map::new(),
+            notes: Vec::new(),
+            tables: Vec::new(),
+        }
+    }
+
+    pub fn table(&self, name: &str) -> Option<&Table> {
+        self.tables.iter().find(|t| t.name == name)
+    }
+}
+
+/// Runs one report.
+///
+/// # Errors
+/// [`UserError::InvalidValue`] for an unknown report name; catalog errors.
+pub fn run(catalog: &Catalog, index: &SearchIndex, name: &str, opts: &Options) -> Result<Report> {
+    let mut report = match name {
+        "unused" => usage::unused(catalog, opts)?,
+        "assets" => usage::assets(catalog, opts)?,
+        "influence" => usage::influence(catalog, opts)?,
+        "searches" => searches::searches(catalog, opts)?,
+        "reasons" => deals::reasons(catalog, opts)?,
+        "stages" => deals::stages(catalog, opts)?,
+        "completeness" => deals::completeness(catalog, opts)?,
+        "coverage" => coverage::coverage(catalog, index, opts)?,
+        "messaging" => messaging::messaging(catalog, index, opts)?,
+        other => {
+            return Err(UserError::InvalidValue {
+                field: "report".into(),
+                message: format!("no report {other:?} (reports: {})", NAMES.join(", ")),
+            }
+            .into());
+        }
+    };
+    if opts.anonymize {
+        anonymize(&mut report);
+    }
+    Ok(report)
+}
+
+/// A stable pseudonym: the same rep always gets the same one, and it reveals nothing.
+pub fn pseudonym(rep: &str) -> String {
+    format!("rep-{}", &blake3::hash(rep.as_bytes()).to_hex()[..8])
+}
+
+fn anonymize(report: &mut Report) {
+    let by_rep = report.by == Some("rep");
+    for table in &mut report.tables {
+        for row in &mut table.rows {
+            for key in ["rep", "reps_list"] {
+                if let Some(Value::String(r)) = row.get(key) {
+                    let p = pseudonym(r);
+                    row.insert(key.to_owned(), Value::String(p));
+                }
+            }
+            if by_rep && let Some(Value::String(seg)) = row.get("segment") {
+                let p = pseudonym(seg);
+                row.insert("segment".to_owned(), Value::String(p));
+            }
+        }
+    }
+}
+
+/// 95% Wilson score interval of `k` successes in `n`.
+pub fn wilson(k: usize, n: usize) -> (f64, f64) {
+    if n == 0 {
+        return (0.0, 0.0);
+    }
+    let (k, n) = (k as f64, n as f64);
+    let z = 1.959_963_984_540_054_f64;
+    let p = k / n;
+    let denom = 1.0 + z * z / n;
+    let centre = (p + z * z / (2.0 * n)) / denom;
+    let half = z * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt() / denom;
+    ((centre - half).max(0.0), (centre + half).min(1.0))
+}
+
+/// A share as JSON: count, denominator, share, and its interval.
+fn share(count: usize, n: usize, small: usize) -> Vec<Value> {
+    let (lo, hi) = wilson(count, n);
+    vec![
+        json!(count),
+        json!(n),
+        json!(if n == 0 { 0.0 } else { round(count as f64 / n as f64) }),
+        json!(round(lo)),
+        json!(round(hi)),
+        json!(n < small),
+    ]
+}
+
+fn round(x: f64) -> f64 {
+    (x * 10_000.0).round() / 10_000.0
+}
+
+/// Merged codes count under the code they were merged into.
+fn canonical_codes(catalog: &Catalog) -> Result<std::collections::HashMap<String, String>> {
+    let mut stmt = catalog.conn().prepare("SELECT code, merged_into FROM reasons")?;
+    let direct: std::collections::HashMap<String, Option<String>> =
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+    let mut out = std::collections::HashMap::new();
+    for code in direct.keys() {
+        let mut current = code.clone();
+        for _ in 0..64 {
+            match direct.get(&current).cloned().flatten() {
+                Some(next) => current = next,
+                None => break,
+            }
+        }
+        out.insert(code.clone(), current);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wilson_matches_known_values() {
+        // 10 of 100: the textbook interval is about [0.0552, 0.1744].
+        let (lo, hi) = wilson(10, 100);
+        assert!((lo - 0.0552).abs() < 1e-3 && (hi - 0.1744).abs() < 1e-3, "{lo} {hi}");
+        assert_eq!(wilson(0, 0), (0.0, 0.0));
+        let (lo, hi) = wilson(0, 5);
+        assert_eq!(lo, 0.0);
+        assert!(hi > 0.4, "few samples give a wide interval");
+    }
+
+    #[test]
+    fn pseudonyms_are_stable_and_distinct() {
+        assert_eq!(pseudonym("Dana"), pseudonym("Dana"));
+        assert_ne!(pseudonym("Dana"), pseudonym("Sam"));
+        assert!(!pseudonym("Dana").contains("Dana"));
+    }
+}

@@ -1,0 +1,457 @@
+//! Usage reports: unused material, top and trending assets, and content influence on
+//! won and lost deals. They read the `usage_daily` rollup, not raw events.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
+
+use chrono::{Datelike, Duration, NaiveDate};
+use serde_json::{Value, json};
+
+use super::{InfluenceRule, Options, Report, Table, round, share};
+use crate::Result;
+use crate::catalog::Catalog;
+
+struct AssetRow {
+    id: String,
+    title: String,
+    format: String,
+    product: Option<String>,
+    owner: Option<String>,
+    created: NaiveDate,
+    expires_on: Option<String>,
+    path: String,
+    folder: String,
+}
+
+fn day(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(&s[..s.len().min(10)], "%Y-%m-%d").unwrap_or(NaiveDate::MIN)
+}
+
+/// Present assets with their main file and top folder.
+fn present_assets(catalog: &Catalog) -> Result<Vec<AssetRow>> {
+    let mut stmt = catalog.conn().prepare(
+        "SELECT a.id, coalesce(a.title, ''), coalesce(a.format, ''), a.product, a.owner, a.created_at, a.expires_on,
+           l.path, l.root
+         FROM assets a JOIN locations l ON l.path = (
+           SELECT path FROM locations l2 WHERE l2.asset_id = a.id AND l2.status = 'present'
+           ORDER BY l2.version_id = a.current_version DESC, l2.path LIMIT 1)
+         WHERE a.status = 'present'",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        let path: String = r.get(7)?;
+        let root: String = r.get(8)?;
+        Ok(AssetRow {
+            id: r.get(0)?,
+            title: r.get(1)?,
+            format: r.get(2)?,
+            product: r.get(3)?,
+            owner: r.get(4)?,
+            created: day(&r.get::<_, String>(5)?),
+            expires_on: r.get(6)?,
+            folder: top_folder(&path, &root),
+            path,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The first folder below the library folder, or `(top)` for files directly in it.
+fn top_folder(path: &str, root: &str) -> String {
+    Path::new(path)
+        .strip_prefix(root)
+        .ok()
+        .and_then(|rel| {
+            let mut parts = rel.components();
+            let first = parts.next()?;
+            parts.next().map(|_| first.as_os_str().to_string_lossy().into_owned())
+        })
+        .unwrap_or_else(|| "(top)".to_owned())
+}
+
+/// Title and main path of one asset (also for missing ones).
+fn describe(catalog: &Catalog, id: &str) -> Result<(String, String)> {
+    Ok(catalog
+        .search_record(id)?
+        .map(|r| (r.path, r.title))
+        .unwrap_or_default())
+}
+
+pub fn unused(catalog: &Catalog, opts: &Options) -> Result<Report> {
+    let mut report = Report::new("unused", opts);
+    let (from, to) = (opts.from_day(), opts.to_day());
+    let mut usage: HashMap<String, (i64, String, i64)> = HashMap::new();
+    {
+        let mut stmt = catalog.conn().prepare(
+            "SELECT asset_id, sum(opens), max(day), sum(CASE WHEN day BETWEEN ?1 AND ?2 THEN opens ELSE 0 END)
+             FROM usage_daily GROUP BY asset_id",
+        )?;
+        let rows = stmt.query_map([&from, &to], |r| Ok((r.get::<_, String>(0)?, (r.get(1)?, r.get(2)?, r.get(3)?))))?;
+        for row in rows {
+            let (id, u) = row?;
+            usage.insert(id, u);
+        }
+    }
+    let missing: i64 = catalog.conn().query_row("SELECT count(*) FROM assets WHERE status = 'missing'", [], |r| r.get(0))?;
+    let today = opts.today.to_string();
+    let (mut expired, mut too_new) = (0, 0);
+    let mut eligible = Vec::new();
+    for a in present_assets(catalog)? {
+        if a.expires_on.as_deref().is_some_and(|d| d < today.as_str()) {
+            expired += 1;
+            continue;
+        }
+        let start = opts.from.map_or(a.created, |f| f.max(a.created));
+        if (opts.to - start).num_days() < opts.grace_days {
+            too_new += 1;
+            continue;
+        }
+        eligible.push(a);
+    }
+    let n = eligible.len();
+    let never: Vec<&AssetRow> = eligible.iter().filter(|a| !usage.contains_key(&a.id)).collect();
+    let idle: Vec<&AssetRow> = eligible.iter().filter(|a| usage.get(&a.id).is_none_or(|u| u.2 == 0)).collect();
+    let put = |report: &mut Report, key: &str, count: usize| {
+        let v = share(count, n, 0);
+        report.summary.insert(key.to_owned(), json!({"count": v[0], "denominator": v[1], "share": v[2]}));
+    };
+    report.summary.insert("eligible".into(), json!(n));
+    put(&mut report, "unused_in_window", idle.len());
+    put(&mut report, "never_opened", never.len());
+    report.summary.insert(
+        "excluded".into(),
+        json!({"missing": missing, "expired": expired, "too_new": too_new, "grace_days": opts.grace_days}),
+    );
+    report.notes.push(format!(
+        "Denominator: present, unexpired assets. An asset is judged only on the part of the window it existed for, and one that existed for under {} days of it is too new to judge ({} left out). Missing ({missing}) and expired ({expired}) assets are left out.",
+        opts.grace_days, too_new
+    ));
+    if n == 0 {
+        report.notes.push("No assets to judge yet: add a library folder and run `quiver index`.".into());
+    } else if usage.is_empty() {
+        report.notes.push("No opens recorded yet, so every asset counts as unused.".into());
+    }
+    let mut list = Table::new(
+        "assets",
+        &["asset_id", "path", "title", "format", "folder", "product", "owner", "age_days", "last_opened", "opens_ever"],
+    );
+    let mut sorted = idle.clone();
+    sorted.sort_by_key(|a| (usage.contains_key(&a.id), a.created, a.path.clone()));
+    for a in sorted {
+        let u = usage.get(&a.id);
+        list.push(vec![
+            json!(a.id),
+            json!(a.path),
+            json!(a.title),
+            json!(a.format),
+            json!(a.folder),
+            json!(a.product),
+            json!(a.owner),
+            json!((opts.today - a.created).num_days()),
+            json!(u.map(|u| u.1.clone())),
+            json!(u.map_or(0, |u| u.0)),
+        ]);
+    }
+    report.tables.push(list);
+    let groups: [(&'static str, &'static str, fn(&AssetRow) -> String); 4] = [
+        ("by_folder", "folder", |a| a.folder.clone()),
+        ("by_format", "format", |a| a.format.clone()),
+        ("by_product", "product", |a| a.product.clone().unwrap_or_else(|| "(none)".into())),
+        ("by_owner", "owner", |a| a.owner.clone().unwrap_or_else(|| "(none)".into())),
+    ];
+    let idle_ids: HashSet<&str> = idle.iter().map(|a| a.id.as_str()).collect();
+    for (name, key, f) in groups {
+        let mut counts: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+        for a in &eligible {
+            let e = counts.entry(f(a)).or_default();
+            e.1 += 1;
+            e.0 += usize::from(idle_ids.contains(a.id.as_str()));
+        }
+        let mut t = Table::new(name, &[key, "unused", "eligible", "share", "ci_low", "ci_high", "small_sample"]);
+        let mut rows: Vec<_> = counts.into_iter().collect();
+        rows.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(a.0.cmp(&b.0)));
+        for (k, (u, e)) in rows {
+            let mut v = vec![json!(k)];
+            v.extend(share(u, e, opts.small_sample));
+            t.push(v);
+        }
+        report.tables.push(t);
+    }
+    Ok(report)
+}
+
+/// Monday of the week of `d`.
+fn week(d: NaiveDate) -> NaiveDate {
+    d - Duration::days(i64::from(d.weekday().num_days_from_monday()))
+}
+
+pub fn assets(catalog: &Catalog, opts: &Options) -> Result<Report> {
+    let mut report = Report::new("assets", opts);
+    let (from, to) = (opts.from_day(), opts.to_day());
+    let mut stmt = catalog.conn().prepare(
+        "SELECT asset_id, sum(opens), count(DISTINCT rep), max(day), min(day) FROM usage_daily
+         WHERE day BETWEEN ?1 AND ?2 GROUP BY asset_id",
+    )?;
+    let rows: Vec<(String, i64, i64, String, String)> = stmt
+        .query_map([&from, &to], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?
+        .collect::<Result<_, _>>()?;
+    let first_day = rows.iter().map(|r| r.4.clone()).min().map(|d| day(&d));
+    let start = opts.from.or(first_day).unwrap_or(opts.to);
+    let weeks = (((opts.to - start).num_days() + 1) as f64 / 7.0).max(1.0);
+    let total: i64 = rows.iter().map(|r| r.1).sum();
+    report.summary.insert("opens".into(), json!(total));
+    report.summary.insert("assets_opened".into(), json!(rows.len()));
+    report.summary.insert("weeks".into(), json!(round(weeks)));
+    if rows.is_empty() {
+        report.notes.push("No opens recorded in this window yet.".into());
+    }
+    let columns = ["asset_id", "path", "title", "opens", "reps", "opens_per_week", "last_opened"];
+    let mut by_opens = rows.clone();
+    by_opens.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let mut by_reps = rows.clone();
+    by_reps.sort_by(|a, b| b.2.cmp(&a.2).then(b.1.cmp(&a.1)).then(a.0.cmp(&b.0)));
+    let mut top_ids = Vec::new();
+    for (name, list) in [("top_by_opens", &by_opens), ("top_by_reps", &by_reps)] {
+        let mut t = Table::new(name, &columns);
+        for (id, opens, reps, last, _) in list.iter().take(opts.limit) {
+            let (path, title) = describe(catalog, id)?;
+            t.push(vec![json!(id), json!(path), json!(title), json!(opens), json!(reps), json!(round(*opens as f64 / weeks)), json!(last)]);
+            if name == "top_by_opens" {
+                top_ids.push(id.clone());
+            }
+        }
+        report.tables.push(t);
+    }
+    // Trending: the last four weeks of the window against the four before.
+    let recent_from = (opts.to - Duration::days(27)).to_string();
+    let prev_from = (opts.to - Duration::days(55)).to_string();
+    let mut stmt = catalog.conn().prepare(
+        "SELECT asset_id, sum(CASE WHEN day >= ?2 THEN opens ELSE 0 END), sum(CASE WHEN day < ?2 THEN opens ELSE 0 END)
+         FROM usage_daily WHERE day BETWEEN ?1 AND ?3 GROUP BY asset_id",
+    )?;
+    let mut trend: Vec<(String, i64, i64)> = stmt
+        .query_map([&prev_from, &recent_from, &to], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<Result<_, _>>()?;
+    trend.retain(|t| t.1 > t.2);
+    trend.sort_by(|a, b| (b.1 - b.2).cmp(&(a.1 - a.2)).then(a.0.cmp(&b.0)));
+    let mut t = Table::new("trending", &["asset_id", "path", "title", "recent_4_weeks", "previous_4_weeks", "change"]);
+    for (id, recent, prev) in trend.into_iter().take(opts.limit) {
+        let (path, title) = describe(catalog, &id)?;
+        t.push(vec![json!(id), json!(path), json!(title), json!(recent), json!(prev), json!(recent - prev)]);
+    }
+    report.tables.push(t);
+    // Opens per week of the top assets.
+    let mut t = Table::new("weekly", &["asset_id", "week", "opens"]);
+    let mut stmt = catalog
+        .conn()
+        .prepare_cached("SELECT day, opens FROM usage_daily WHERE asset_id = ?1 AND day BETWEEN ?2 AND ?3")?;
+    for id in top_ids.iter().take(10) {
+        let mut weekly: BTreeMap<NaiveDate, i64> = BTreeMap::new();
+        for row in stmt.query_map([id, &from, &to], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
+            let (d, n) = row?;
+            *weekly.entry(week(day(&d))).or_default() += n;
+        }
+        for (w, n) in weekly {
+            t.push(vec![json!(id), json!(w.to_string()), json!(n)]);
+        }
+    }
+    report.tables.push(t);
+    // Opens per page or slide, where the open said.
+    let mut t = Table::new("pages", &["asset_id", "path", "location_kind", "number", "opens"]);
+    let mut stmt = catalog.conn().prepare_cached(
+        "SELECT location_kind, location_number, count(*) FROM events
+         WHERE asset_id = ?1 AND at >= ?2 AND at < ?3 AND location_kind IS NOT NULL
+         GROUP BY location_kind, location_number ORDER BY count(*) DESC, location_number LIMIT 20",
+    )?;
+    let end = (opts.to + Duration::days(1)).to_string();
+    for id in top_ids.iter().take(10) {
+        let path = describe(catalog, id)?.0;
+        for row in stmt.query_map([id, &from, &end], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)))? {
+            let (kind, number, n) = row?;
+            t.push(vec![json!(id), json!(path), json!(kind), json!(number), json!(n)]);
+        }
+    }
+    report.tables.push(t);
+    Ok(report)
+}
+
+struct DealRow {
+    id: String,
+    rep: String,
+    outcome: String,
+    close: i64,
+}
+
+/// Union of the closed intervals `[start, start + len]`, merged.
+fn union(mut starts: Vec<i64>, len: i64) -> Vec<(i64, i64)> {
+    starts.sort_unstable();
+    let mut out: Vec<(i64, i64)> = Vec::new();
+    for s in starts {
+        match out.last_mut() {
+            Some(last) if s <= last.1 + 1 => last.1 = last.1.max(s + len),
+            _ => out.push((s, s + len)),
+        }
+    }
+    out
+}
+
+fn covered(intervals: &[(i64, i64)], x: i64) -> bool {
+    let i = intervals.partition_point(|iv| iv.1 < x);
+    intervals.get(i).is_some_and(|iv| iv.0 <= x)
+}
+
+pub fn influence(catalog: &Catalog, opts: &Options) -> Result<Report> {
+    let mut report = Report::new("influence", opts);
+    let (from, to) = (opts.from_day(), opts.to_day());
+    let n_days = opts.influence_days;
+    let ce = |d: &str| i64::from(day(d).num_days_from_ce());
+    let deals: Vec<DealRow> = {
+        let mut stmt = catalog
+            .conn()
+            .prepare("SELECT id, rep, outcome, close_date FROM deals WHERE close_date BETWEEN ?1 AND ?2")?;
+        stmt.query_map([&from, &to], |r| {
+            Ok(DealRow { id: r.get(0)?, rep: r.get(1)?, outcome: r.get(2)?, close: ce(&r.get::<_, String>(3)?) })
+        })?
+        .collect::<Result<_, _>>()?
+    };
+    let total = deals.len();
+    let total_won = deals.iter().filter(|d| d.outcome == "won").count();
+    report.summary.insert("deals".into(), json!(total));
+    report.summary.insert("won".into(), json!(total_won));
+    let rule = match opts.influence_rule {
+        InfluenceRule::Deal => "opened for the deal (`quiver open --deal`)".to_owned(),
+        InfluenceRule::RepWindow => format!("opened by the deal's rep in the {n_days} days up to the close date"),
+        InfluenceRule::Both => format!("opened for the deal, or by the deal's rep in the {n_days} days up to the close date"),
+    };
+    report.summary.insert("rule".into(), json!(rule));
+    report.summary.insert("min_support".into(), json!(opts.min_support));
+    report.notes.push(format!(
+        "An asset is used in a deal when it was {rule}. Win rates compare deals that used it with deals that did not; below {} deals on either side nothing is claimed.",
+        opts.min_support
+    ));
+    if total == 0 {
+        report.notes.push("No closed deals in this window yet: record some with `quiver deal record` or `quiver deal import`.".into());
+    }
+
+    // (asset, deal index) pairs where the asset was used.
+    let mut used: HashMap<String, HashSet<usize>> = HashMap::new();
+    if opts.influence_rule != InfluenceRule::Deal && total > 0 {
+        let mut by_rep: HashMap<&str, Vec<(i64, usize)>> = HashMap::new();
+        for (i, d) in deals.iter().enumerate() {
+            by_rep.entry(d.rep.as_str()).or_default().push((d.close, i));
+        }
+        for list in by_rep.values_mut() {
+            list.sort_unstable();
+        }
+        let earliest = opts.from.map_or_else(|| "0000-01-01".to_owned(), |f| (f - Duration::days(n_days)).to_string());
+        let mut stmt = catalog.conn().prepare(
+            "SELECT rep, asset_id, day FROM usage_daily WHERE day BETWEEN ?1 AND ?2 ORDER BY rep, asset_id, day",
+        )?;
+        let mut rows = stmt.query([&earliest, &to])?;
+        let mut current: Option<(String, String)> = None;
+        let mut days: Vec<i64> = Vec::new();
+        let flush = |key: &Option<(String, String)>, days: &mut Vec<i64>, used: &mut HashMap<String, HashSet<usize>>| {
+            if let Some((rep, asset)) = key
+                && let Some(list) = by_rep.get(rep.as_str())
+            {
+                let iv = union(std::mem::take(days), n_days);
+                for (close, i) in list {
+                    if covered(&iv, *close) {
+                        used.entry(asset.clone()).or_default().insert(*i);
+                    }
+                }
+            }
+            days.clear();
+        };
+        while let Some(r) = rows.next()? {
+            let key = (r.get::<_, String>(0)?, r.get::<_, String>(1)?);
+            if current.as_ref() != Some(&key) {
+                flush(&current, &mut days, &mut used);
+                current = Some(key);
+            }
+            days.push(ce(&r.get::<_, String>(2)?));
+        }
+        flush(&current, &mut days, &mut used);
+    }
+    if opts.influence_rule != InfluenceRule::RepWindow && total > 0 {
+        let index: HashMap<&str, usize> = deals.iter().enumerate().map(|(i, d)| (d.id.as_str(), i)).collect();
+        let mut stmt = catalog
+            .conn()
+            .prepare("SELECT DISTINCT deal_id, asset_id FROM events WHERE deal_id IS NOT NULL AND asset_id IS NOT NULL")?;
+        for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))? {
+            let (deal, asset) = row?;
+            if let Some(&i) = index.get(deal.as_str()) {
+                used.entry(asset).or_default().insert(i);
+            }
+        }
+    }
+    let mut rows: Vec<(String, usize, usize, usize)> = used
+        .into_iter()
+        .map(|(asset, set)| {
+            let won = set.iter().filter(|&&i| deals[i].outcome == "won").count();
+            let lost = set.iter().filter(|&&i| deals[i].outcome == "lost").count();
+            let nd = set.len() - won - lost;
+            (asset, won, lost, nd)
+        })
+        .collect();
+    rows.sort_by(|a, b| (b.1 + b.2 + b.3).cmp(&(a.1 + a.2 + a.3)).then(a.0.cmp(&b.0)));
+    let mut t = Table::new(
+        "assets",
+        &[
+            "asset_id", "path", "title", "won", "lost", "no_decision", "deals_used", "deals_not_used",
+            "win_rate_used", "win_rate_not_used", "lift", "claimed",
+        ],
+    );
+    let mut with_lift = Vec::new();
+    for (asset, won, lost, nd) in rows {
+        let used_n = won + lost + nd;
+        let unused_n = total - used_n;
+        let claimed = used_n >= opts.min_support && unused_n >= opts.min_support;
+        let rate_used = won as f64 / used_n as f64;
+        let rate_unused = if unused_n == 0 { 0.0 } else { (total_won - won) as f64 / unused_n as f64 };
+        let (path, title) = describe(catalog, &asset)?;
+        let lift = rate_used - rate_unused;
+        with_lift.push((
+            claimed,
+            if claimed { lift } else { f64::MIN },
+            vec![
+                json!(asset),
+                json!(path),
+                json!(title),
+                json!(won),
+                json!(lost),
+                json!(nd),
+                json!(used_n),
+                json!(unused_n),
+                if claimed { json!(round(rate_used)) } else { Value::Null },
+                if claimed { json!(round(rate_unused)) } else { Value::Null },
+                if claimed { json!(round(lift)) } else { Value::Null },
+                json!(claimed),
+            ],
+        ));
+    }
+    with_lift.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.total_cmp(&a.1)));
+    for (_, _, v) in with_lift {
+        t.push(v);
+    }
+    report.tables.push(t);
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interval_union_and_cover() {
+        let iv = union(vec![10, 3, 5, 30], 4);
+        assert_eq!(iv, vec![(3, 14), (30, 34)]);
+        assert!(covered(&iv, 3) && covered(&iv, 14) && covered(&iv, 32));
+        assert!(!covered(&iv, 2) && !covered(&iv, 15) && !covered(&iv, 35));
+    }
+
+    #[test]
+    fn top_folder_is_the_first_folder_below_the_root() {
+        assert_eq!(top_folder("/lib/decks/q3/a.pptx", "/lib"), "decks");
+        assert_eq!(top_folder("/lib/a.pptx", "/lib"), "(top)");
+    }
+}
