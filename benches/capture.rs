@@ -20,14 +20,20 @@ const EVENTS: usize = 1_000_000;
 const DEALS: usize = 100_000;
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
     let Some(source) = args.first() else {
         eprintln!("usage: cargo bench --bench capture -- DATA_DIR");
         std::process::exit(2);
     };
     let scratch = tempfile::tempdir().expect("scratch dir");
-    std::fs::copy(Path::new(source).join("catalog.sqlite3"), scratch.path().join("catalog.sqlite3"))
-        .expect("copy the catalog");
+    std::fs::copy(
+        Path::new(source).join("catalog.sqlite3"),
+        scratch.path().join("catalog.sqlite3"),
+    )
+    .expect("copy the catalog");
     let now = Utc::now();
     let mut dd = DataDir::open(scratch.path(), now).expect("data dir");
     let assets = dd.catalog.present_assets().expect("asset ids");
@@ -52,7 +58,11 @@ fn main() {
     }
     times.sort_by(f64::total_cmp);
     let pct = |q: f64| times[((times.len() - 1) as f64 * q).round() as usize];
-    println!("{{\"kind\":\"open\",\"n\":{OPENS},\"p50_ms\":{:.3},\"p99_ms\":{:.3}}}", pct(0.5), pct(0.99));
+    println!(
+        "{{\"kind\":\"open\",\"n\":{OPENS},\"p50_ms\":{:.3},\"p99_ms\":{:.3}}}",
+        pct(0.5),
+        pct(0.99)
+    );
 
     // 1M events as NDJSON.
     let file = scratch.path().join("events.ndjson");
@@ -68,14 +78,29 @@ fn main() {
         }
     }
     let t = Instant::now();
-    let report = exchange::import(&mut dd.catalog, &mut BufReader::new(std::fs::File::open(&file).unwrap())).expect("import");
+    let report = exchange::import(
+        &mut dd.catalog,
+        &mut BufReader::new(std::fs::File::open(&file).unwrap()),
+    )
+    .expect("import");
     let secs = t.elapsed().as_secs_f64();
     assert_eq!(report.imported, EVENTS, "every event imports");
-    println!("{{\"kind\":\"ndjson import\",\"n\":{EVENTS},\"secs\":{secs:.2},\"per_sec\":{:.0}}}", EVENTS as f64 / secs);
+    println!(
+        "{{\"kind\":\"ndjson import\",\"n\":{EVENTS},\"secs\":{secs:.2},\"per_sec\":{:.0}}}",
+        EVENTS as f64 / secs
+    );
 
     // 100k deals in Quiver's CSV format.
-    let codes = ["PRICE.TOO_HIGH", "COMPETITION.CHEAPER", "TIMING.NO_BUDGET", "IMPLEMENTATION.TOO_LONG", "Product fit"];
-    let mut csv = String::from("deal_id,name,account,rep,outcome,close_date,amount,currency,competitor,stage,industry,size,region,primary_reason,secondary_reasons,notes\n");
+    let codes = [
+        "PRICE.TOO_HIGH",
+        "COMPETITION.CHEAPER",
+        "TIMING.NO_BUDGET",
+        "IMPLEMENTATION.TOO_LONG",
+        "Product fit",
+    ];
+    let mut csv = String::from(
+        "deal_id,name,account,rep,outcome,close_date,amount,currency,competitor,stage,industry,size,region,primary_reason,secondary_reasons,notes\n",
+    );
     for i in 0..DEALS {
         let won = i % 3 == 0;
         let primary = if won { "VALUE.ROI_CLEAR" } else { codes[i % 4] };
@@ -96,11 +121,28 @@ fn main() {
             codes[(i + 1) % 4]
         );
     }
-    let stages: Vec<String> = quiver::deals::DEFAULT_STAGES.iter().map(|s| (*s).to_owned()).collect();
-    let opts = import::Options { map: vec![], dry_run: false, stages: &stages, today: now.date_naive(), by: "bench" };
+    let stages: Vec<String> = quiver::deals::DEFAULT_STAGES
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+    let opts = import::Options {
+        map: vec![],
+        dry_run: false,
+        stages: &stages,
+        today: now.date_naive(),
+        by: "bench",
+    };
     let t = Instant::now();
     let report = import::import(&mut dd.catalog, &csv, &opts, now).expect("deal import");
     let secs = t.elapsed().as_secs_f64();
-    assert_eq!(report.created, DEALS, "every deal imports: {:?}", report.failed.first());
-    println!("{{\"kind\":\"deal csv import\",\"n\":{DEALS},\"secs\":{secs:.2},\"per_sec\":{:.0}}}", DEALS as f64 / secs);
+    assert_eq!(
+        report.created,
+        DEALS,
+        "every deal imports: {:?}",
+        report.failed.first()
+    );
+    println!(
+        "{{\"kind\":\"deal csv import\",\"n\":{DEALS},\"secs\":{secs:.2},\"per_sec\":{:.0}}}",
+        DEALS as f64 / secs
+    );
 }

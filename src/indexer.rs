@@ -353,6 +353,8 @@ fn write_docs(
         pending.written >= dd.config.commit_every_docs.max(1) || since.elapsed() >= COMMIT_EVERY;
     if pending.written > 0 && (finish || due) {
         writer.commit()?;
+        // This process sees its own commit at once (others reload on their own).
+        dd.index.reader.reload()?;
         dd.catalog.mark_indexed(&pending.ids)?;
         *pending = Pending::default();
     }

@@ -12,6 +12,7 @@ pub mod catalog;
 pub mod config;
 pub mod datadir;
 pub mod deals;
+pub mod demo;
 pub mod error;
 pub mod extract;
 pub mod index;

@@ -151,11 +151,17 @@ pub fn matching_assets(index: &SearchIndex, query: &str, limit: usize) -> Result
         ..Request::default()
     };
     let plan = plan(index, &searcher, &req)?;
-    let top = searcher.search(&plan.query, &TopDocs::with_limit(limit.max(1)).order_by_score())?;
+    let top = searcher.search(
+        &plan.query,
+        &TopDocs::with_limit(limit.max(1)).order_by_score(),
+    )?;
     let mut out = Vec::with_capacity(top.len());
     for (_, addr) in top {
         let doc: TantivyDocument = searcher.doc(addr)?;
-        if let Some(id) = doc.get_first(index.fields.asset_id).and_then(|v| v.as_str()) {
+        if let Some(id) = doc
+            .get_first(index.fields.asset_id)
+            .and_then(|v| v.as_str())
+        {
             out.push(id.to_owned());
         }
     }

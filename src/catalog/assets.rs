@@ -174,6 +174,16 @@ impl Catalog {
         Err(UserError::NoSuchAsset(needle.to_owned()).into())
     }
 
+    /// Sets when assets were first seen to `at` for those seen later: for a demo history
+    /// that starts before its library was indexed.
+    pub fn backdate_assets(&self, at: &str) -> Result<()> {
+        self.conn().execute(
+            "UPDATE assets SET created_at = ?1 WHERE created_at > ?1",
+            [at],
+        )?;
+        Ok(())
+    }
+
     /// Ids of every asset with a file present, oldest first.
     pub fn present_assets(&self) -> Result<Vec<String>> {
         let mut stmt = self

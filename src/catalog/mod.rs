@@ -144,14 +144,34 @@ mod tests {
         let path = dir.path().join("catalog.sqlite3");
         let mut conn = Connection::open(&path).unwrap();
         // What the first release wrote: schema v1 only.
-        Migrations::new(vec![M::up(MIGRATIONS[0])]).to_latest(&mut conn).unwrap();
-        conn.execute("INSERT INTO library_roots (path, added_at) VALUES ('/lib', 'then')", []).unwrap();
+        Migrations::new(vec![M::up(MIGRATIONS[0])])
+            .to_latest(&mut conn)
+            .unwrap();
+        conn.execute(
+            "INSERT INTO library_roots (path, added_at) VALUES ('/lib', 'then')",
+            [],
+        )
+        .unwrap();
         drop(conn);
         let catalog = Catalog::open(&path).unwrap();
-        assert_eq!(catalog.roots().unwrap(), vec![std::path::PathBuf::from("/lib")], "data survives");
-        let version: i64 = catalog.conn().pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
-        assert_eq!(version as usize, MIGRATIONS.len(), "migrated to the latest schema");
-        let events: i64 = catalog.conn().query_row("SELECT count(*) FROM events", [], |r| r.get(0)).unwrap();
+        assert_eq!(
+            catalog.roots().unwrap(),
+            vec![std::path::PathBuf::from("/lib")],
+            "data survives"
+        );
+        let version: i64 = catalog
+            .conn()
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(
+            version as usize,
+            MIGRATIONS.len(),
+            "migrated to the latest schema"
+        );
+        let events: i64 = catalog
+            .conn()
+            .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(events, 0, "the v2 tables exist");
     }
 

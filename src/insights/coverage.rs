@@ -25,7 +25,11 @@ pub fn coverage(catalog: &Catalog, index: &SearchIndex, opts: &Options) -> Resul
          WHERE d.close_date BETWEEN ?1 AND ?2",
     )?;
     for row in stmt.query_map([opts.from_day(), opts.to_day()], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+        ))
     })? {
         let (deal, outcome, code) = row?;
         if outcome != "won" {
@@ -46,59 +50,98 @@ pub fn coverage(catalog: &Catalog, index: &SearchIndex, opts: &Options) -> Resul
     }
     let mut t = Table::new(
         "objections",
-        &["code", "label", "raised", "lost_deals", "raised_share", "tagged_assets", "text_matched_assets", "top_assets", "gap"],
+        &[
+            "code",
+            "label",
+            "raised",
+            "lost_deals",
+            "raised_share",
+            "tagged_assets",
+            "text_matched_assets",
+            "top_assets",
+            "gap",
+        ],
     );
     let mut rows = Vec::new();
-    for r in reasons::list(catalog, false)?.into_iter().filter(|r| r.kind == Kind::Objection) {
+    for r in reasons::list(catalog, false)?
+        .into_iter()
+        .filter(|r| r.kind == Kind::Objection)
+    {
         let n = raised.get(&r.code).map_or(0, HashSet::len);
         let tags = tagged.get(&r.code).cloned().unwrap_or_default();
         // An asset matches by text when it has at least one of the code's keyword phrases;
         // assets with more of them rank first.
         let mut hits: HashMap<String, (usize, usize)> = HashMap::new();
         for kw in &r.keywords {
-            for (rank, id) in matching_assets(index, &format!("\"{kw}\""), 200)?.into_iter().enumerate() {
+            for (rank, id) in matching_assets(index, &format!("\"{kw}\""), 200)?
+                .into_iter()
+                .enumerate()
+            {
                 let e = hits.entry(id).or_insert((0, usize::MAX));
                 e.0 += 1;
                 e.1 = e.1.min(rank);
             }
         }
         let mut ranked: Vec<(String, (usize, usize))> = hits.into_iter().collect();
-        ranked.sort_by(|a, b| tags.contains(&b.0).cmp(&tags.contains(&a.0)).then(b.1.0.cmp(&a.1.0)).then(a.1.1.cmp(&b.1.1)));
+        ranked.sort_by(|a, b| {
+            tags.contains(&b.0)
+                .cmp(&tags.contains(&a.0))
+                .then(b.1.0.cmp(&a.1.0))
+                .then(a.1.1.cmp(&b.1.1))
+        });
         let text_matched = ranked.len();
         let mut top = Vec::new();
         for id in tags.iter().cloned().chain(ranked.into_iter().map(|r| r.0)) {
             if top.len() == 3 {
                 break;
             }
-            if top.iter().any(|t: &serde_json::Value| t["asset_id"] == id.as_str()) {
+            if top
+                .iter()
+                .any(|t: &serde_json::Value| t["asset_id"] == id.as_str())
+            {
                 continue;
             }
-            let (path, title) = catalog.search_record(&id)?.map(|r| (r.path, r.title)).unwrap_or_default();
+            let (path, title) = catalog
+                .search_record(&id)?
+                .map(|r| (r.path, r.title))
+                .unwrap_or_default();
             top.push(json!({"asset_id": id, "path": path, "title": title}));
         }
         let gap = n > 0 && tags.is_empty() && text_matched == 0;
-        rows.push((n, r.code.clone(), vec![
-            json!(r.code),
-            json!(r.label),
-            json!(n),
-            json!(lost_deals.len()),
-            json!(if lost_deals.is_empty() { 0.0 } else { round(n as f64 / lost_deals.len() as f64) }),
-            json!(tags.len()),
-            json!(text_matched),
-            json!(top),
-            json!(gap),
-        ]));
+        rows.push((
+            n,
+            r.code.clone(),
+            vec![
+                json!(r.code),
+                json!(r.label),
+                json!(n),
+                json!(lost_deals.len()),
+                json!(if lost_deals.is_empty() {
+                    0.0
+                } else {
+                    round(n as f64 / lost_deals.len() as f64)
+                }),
+                json!(tags.len()),
+                json!(text_matched),
+                json!(top),
+                json!(gap),
+            ],
+        ));
     }
     rows.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     let gaps = rows.iter().filter(|r| r.2[8] == json!(true)).count();
     for (_, _, v) in rows {
         t.push(v);
     }
-    report.summary.insert("objections".into(), json!(t.rows.len()));
+    report
+        .summary
+        .insert("objections".into(), json!(t.rows.len()));
     report.summary.insert("gaps".into(), json!(gaps));
     report.notes.push("raised = deals (won or lost) that name the objection, primary or secondary. An asset addresses it when tagged with its code, or when its text contains one of the code's keywords (`quiver reasons export` lists them). gap = raised, with no asset either way.".into());
     if lost_deals.is_empty() && raised.is_empty() {
-        report.notes.push("No closed deals in this window yet.".into());
+        report
+            .notes
+            .push("No closed deals in this window yet.".into());
     }
     report.tables.push(t);
     Ok(report)

@@ -57,9 +57,19 @@ struct Info {
 }
 
 fn reason_info(catalog: &Catalog) -> Result<HashMap<String, Info>> {
-    let mut stmt = catalog.conn().prepare("SELECT code, label, kind, category, low_quality FROM reasons")?;
+    let mut stmt = catalog
+        .conn()
+        .prepare("SELECT code, label, kind, category, low_quality FROM reasons")?;
     let rows = stmt.query_map([], |r| {
-        Ok((r.get::<_, String>(0)?, Info { label: r.get(1)?, kind: r.get(2)?, category: r.get(3)?, low_quality: r.get(4)? }))
+        Ok((
+            r.get::<_, String>(0)?,
+            Info {
+                label: r.get(1)?,
+                kind: r.get(2)?,
+                category: r.get(3)?,
+                low_quality: r.get(4)?,
+            },
+        ))
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
@@ -77,22 +87,31 @@ pub fn reasons(catalog: &Catalog, opts: &Options) -> Result<Report> {
     // Deals per (outcome, segment): the denominators.
     let mut groups: BTreeMap<(String, String), std::collections::HashSet<&str>> = BTreeMap::new();
     let mut primary: BTreeMap<(String, String, String), usize> = BTreeMap::new();
-    let mut mentions: BTreeMap<(String, String, String), std::collections::HashSet<&str>> = BTreeMap::new();
-    let mut categories: BTreeMap<(String, String, String), std::collections::HashSet<&str>> = BTreeMap::new();
+    let mut mentions: BTreeMap<(String, String, String), std::collections::HashSet<&str>> =
+        BTreeMap::new();
+    let mut categories: BTreeMap<(String, String, String), std::collections::HashSet<&str>> =
+        BTreeMap::new();
     for r in &rows {
         let g = (r.outcome.clone(), r.segment.clone());
         groups.entry(g.clone()).or_default().insert(&r.deal);
         let key = (g.0.clone(), g.1.clone(), r.code.clone());
         if r.rank == 0 {
             *primary.entry(key.clone()).or_default() += 1;
-            let cat = info.get(&r.code).map_or_else(|| "(unknown)".to_owned(), |i| i.category.clone());
-            categories.entry((g.0, g.1, cat)).or_default().insert(&r.deal);
+            let cat = info
+                .get(&r.code)
+                .map_or_else(|| "(unknown)".to_owned(), |i| i.category.clone());
+            categories
+                .entry((g.0, g.1, cat))
+                .or_default()
+                .insert(&r.deal);
         }
         mentions.entry(key).or_default().insert(&r.deal);
     }
     let deals: usize = groups.values().map(|s| s.len()).sum();
     report.summary.insert("deals".into(), json!(deals));
-    report.summary.insert("small_sample_below".into(), json!(opts.small_sample));
+    report
+        .summary
+        .insert("small_sample_below".into(), json!(opts.small_sample));
     report.notes.push(format!(
         "share = deals with this primary reason / deals in the group (outcome{}); mention_share counts primary and secondary reasons. Intervals are 95% Wilson; groups under {} deals are flagged small_sample.",
         opts.by.map(|b| format!(" and {}", b.name())).unwrap_or_default(),
@@ -104,21 +123,41 @@ pub fn reasons(catalog: &Catalog, opts: &Options) -> Result<Report> {
     let mut t = Table::new(
         "codes",
         &[
-            "outcome", "segment", "code", "label", "kind", "category", "primary", "deals", "share", "ci_low", "ci_high",
-            "small_sample", "mentions", "mention_share",
+            "outcome",
+            "segment",
+            "code",
+            "label",
+            "kind",
+            "category",
+            "primary",
+            "deals",
+            "share",
+            "ci_low",
+            "ci_high",
+            "small_sample",
+            "mentions",
+            "mention_share",
         ],
     );
     let mut code_rows: Vec<_> = mentions.iter().collect();
     code_rows.sort_by(|a, b| {
         (&a.0.0, &a.0.1)
             .cmp(&(&b.0.0, &b.0.1))
-            .then(primary.get(b.0).unwrap_or(&0).cmp(primary.get(a.0).unwrap_or(&0)))
+            .then(
+                primary
+                    .get(b.0)
+                    .unwrap_or(&0)
+                    .cmp(primary.get(a.0).unwrap_or(&0)),
+            )
             .then(b.1.len().cmp(&a.1.len()))
             .then(a.0.2.cmp(&b.0.2))
     });
     for ((outcome, segment, code), deals_mentioning) in code_rows {
         let n = groups[&(outcome.clone(), segment.clone())].len();
-        let p = primary.get(&(outcome.clone(), segment.clone(), code.clone())).copied().unwrap_or(0);
+        let p = primary
+            .get(&(outcome.clone(), segment.clone(), code.clone()))
+            .copied()
+            .unwrap_or(0);
         let i = info.get(code);
         let mut v = vec![
             json!(outcome),
@@ -136,7 +175,17 @@ pub fn reasons(catalog: &Catalog, opts: &Options) -> Result<Report> {
     report.tables.push(t);
     let mut t = Table::new(
         "categories",
-        &["outcome", "segment", "category", "primary", "deals", "share", "ci_low", "ci_high", "small_sample"],
+        &[
+            "outcome",
+            "segment",
+            "category",
+            "primary",
+            "deals",
+            "share",
+            "ci_low",
+            "ci_high",
+            "small_sample",
+        ],
     );
     for ((outcome, segment, category), set) in &categories {
         let n = groups[&(outcome.clone(), segment.clone())].len();
@@ -150,9 +199,14 @@ pub fn reasons(catalog: &Catalog, opts: &Options) -> Result<Report> {
 
 pub fn stages(catalog: &Catalog, opts: &Options) -> Result<Report> {
     let mut report = Report::new("stages", opts);
-    let rows: Vec<Coded> = coded(catalog, opts)?.into_iter().filter(|r| r.outcome != "won" && r.rank == 0).collect();
+    let rows: Vec<Coded> = coded(catalog, opts)?
+        .into_iter()
+        .filter(|r| r.outcome != "won" && r.rank == 0)
+        .collect();
     let n = rows.len();
-    report.summary.insert("lost_or_no_decision".into(), json!(n));
+    report
+        .summary
+        .insert("lost_or_no_decision".into(), json!(n));
     if n == 0 {
         no_deals(&mut report);
     }
@@ -160,7 +214,21 @@ pub fn stages(catalog: &Catalog, opts: &Options) -> Result<Report> {
     for r in &rows {
         by_stage.entry(&r.stage).or_default().push(r);
     }
-    let mut t = Table::new("stages", &["stage", "lost", "no_decision", "deals", "share", "ci_low", "ci_high", "small_sample", "top_reasons"]);
+    let mut t = Table::new(
+        "stages",
+        &[
+            "stage",
+            "lost",
+            "no_decision",
+            "deals",
+            "denominator",
+            "share",
+            "ci_low",
+            "ci_high",
+            "small_sample",
+            "top_reasons",
+        ],
+    );
     let order = |s: &str| catalog_stage_order(opts, s);
     let mut stages: Vec<_> = by_stage.into_iter().collect();
     stages.sort_by_key(|(s, _)| order(s));
@@ -172,7 +240,11 @@ pub fn stages(catalog: &Catalog, opts: &Options) -> Result<Report> {
         }
         let mut top: Vec<_> = counts.into_iter().collect();
         top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-        let top: Vec<serde_json::Value> = top.iter().take(3).map(|(c, k)| json!({"code": c, "deals": k})).collect();
+        let top: Vec<serde_json::Value> = top
+            .iter()
+            .take(3)
+            .map(|(c, k)| json!({"code": c, "deals": k}))
+            .collect();
         let mut v = vec![json!(stage), json!(lost), json!(list.len() - lost)];
         v.extend(share(list.len(), n, opts.small_sample));
         v.push(json!(top));
@@ -186,7 +258,19 @@ pub fn stages(catalog: &Catalog, opts: &Options) -> Result<Report> {
         *by_comp.entry((&r.competitor, &r.stage)).or_default() += 1;
         *comp_totals.entry(&r.competitor).or_default() += 1;
     }
-    let mut t = Table::new("competitors", &["competitor", "stage", "lost", "deals", "share", "ci_low", "ci_high", "small_sample"]);
+    let mut t = Table::new(
+        "competitors",
+        &[
+            "competitor",
+            "stage",
+            "lost",
+            "competitor_losses",
+            "share",
+            "ci_low",
+            "ci_high",
+            "small_sample",
+        ],
+    );
     for ((comp, stage), k) in by_comp {
         let mut v = vec![json!(comp), json!(stage)];
         v.extend(share(k, comp_totals[comp], opts.small_sample));
@@ -198,7 +282,11 @@ pub fn stages(catalog: &Catalog, opts: &Options) -> Result<Report> {
 
 /// Funnel order of a stage name (unknown stages last).
 fn catalog_stage_order(opts: &Options, stage: &str) -> (usize, String) {
-    let pos = opts.stages.iter().position(|s| s == stage).unwrap_or(usize::MAX);
+    let pos = opts
+        .stages
+        .iter()
+        .position(|s| s == stage)
+        .unwrap_or(usize::MAX);
     (pos, stage.to_owned())
 }
 
@@ -217,7 +305,11 @@ pub fn completeness(catalog: &Catalog, opts: &Options) -> Result<Report> {
     }
     let mut reps: BTreeMap<String, BTreeMap<String, DealCoding>> = BTreeMap::new();
     for r in &rows {
-        let d = reps.entry(r.rep.clone()).or_default().entry(r.deal.clone()).or_default();
+        let d = reps
+            .entry(r.rep.clone())
+            .or_default()
+            .entry(r.deal.clone())
+            .or_default();
         let low = info.get(&r.code).is_some_and(|i| i.low_quality);
         d.coded_reasons += usize::from(!low);
         d.note |= r.note;
@@ -235,8 +327,16 @@ pub fn completeness(catalog: &Catalog, opts: &Options) -> Result<Report> {
     let mut t = Table::new(
         "reps",
         &[
-            "rep", "deals", "coded_primary", "coded_share", "mean_coded_reasons", "with_notes", "notes_share",
-            "other_or_unknown", "other_or_unknown_share", "contest_entries",
+            "rep",
+            "deals",
+            "coded_primary",
+            "coded_share",
+            "mean_coded_reasons",
+            "with_notes",
+            "notes_share",
+            "other_or_unknown",
+            "other_or_unknown_share",
+            "contest_entries",
         ],
     );
     let mut total = 0;

@@ -16,10 +16,11 @@ const SAMPLE_ASSETS: usize = 300;
 const SAMPLE_BYTES: usize = 12_000;
 
 const STOP: &[&str] = &[
-    "the", "and", "for", "with", "that", "this", "are", "you", "your", "from", "our", "was", "have", "has", "not", "but",
-    "all", "can", "will", "its", "their", "they", "them", "who", "what", "when", "how", "more", "than", "into", "per",
-    "use", "one", "any", "each", "also", "out", "about", "which", "there", "been", "were", "would", "could", "may",
-    "page", "none", "new",
+    "the", "and", "for", "with", "that", "this", "are", "you", "your", "from", "our", "was",
+    "have", "has", "not", "but", "all", "can", "will", "its", "their", "they", "them", "who",
+    "what", "when", "how", "more", "than", "into", "per", "use", "one", "any", "each", "also",
+    "out", "about", "which", "there", "been", "were", "would", "could", "may", "page", "none",
+    "new",
 ];
 
 fn words(text: &str) -> impl Iterator<Item = String> + '_ {
@@ -50,25 +51,46 @@ pub fn messaging(catalog: &Catalog, _index: &SearchIndex, opts: &Options) -> Res
         }
     }
     for row in stmt.query_map([opts.from_day(), opts.to_day()], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(4)? as usize))
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, i64>(4)? as usize,
+        ))
     })? {
         let (seg, code, kind, n) = row?;
         let code = canon.get(&code).cloned().unwrap_or(code);
         let label = labels.get(&code).cloned().unwrap_or_default();
-        let e = counts.entry((seg, kind)).or_default().entry(code).or_insert((label, 0));
+        let e = counts
+            .entry((seg, kind))
+            .or_default()
+            .entry(code)
+            .or_insert((label, 0));
         e.1 += n;
     }
-    let mut t = Table::new("top_reasons", &["segment", "kind", "code", "label", "deals", "share"]);
+    let mut t = Table::new(
+        "top_reasons",
+        &["segment", "kind", "code", "label", "deals", "share"],
+    );
     for ((seg, kind), codes) in &counts {
         let total: usize = codes.values().map(|c| c.1).sum();
         let mut list: Vec<_> = codes.iter().collect();
         list.sort_by(|a, b| b.1.1.cmp(&a.1.1).then(a.0.cmp(b.0)));
         for (code, (label, n)) in list.into_iter().take(5) {
-            t.push(vec![json!(seg), json!(kind), json!(code), json!(label), json!(n), json!(round(*n as f64 / total as f64))]);
+            t.push(vec![
+                json!(seg),
+                json!(kind),
+                json!(code),
+                json!(label),
+                json!(n),
+                json!(round(*n as f64 / total as f64)),
+            ]);
         }
     }
     if counts.is_empty() {
-        report.notes.push("No closed deals in this window yet.".into());
+        report
+            .notes
+            .push("No closed deals in this window yet.".into());
     }
     report.tables.push(t);
 
@@ -78,10 +100,12 @@ pub fn messaging(catalog: &Catalog, _index: &SearchIndex, opts: &Options) -> Res
         let mut stmt = catalog
             .conn()
             .prepare("SELECT DISTINCT asset_id FROM usage_daily WHERE day BETWEEN ?1 AND ?2")?;
-        stmt.query_map([opts.from_day(), opts.to_day()], |r| r.get(0))?.collect::<Result<_, _>>()?
+        stmt.query_map([opts.from_day(), opts.to_day()], |r| r.get(0))?
+            .collect::<Result<_, _>>()?
     };
     let all = catalog.present_assets()?;
-    let (used, unused): (Vec<String>, Vec<String>) = all.into_iter().partition(|id| opened.contains(id));
+    let (used, unused): (Vec<String>, Vec<String>) =
+        all.into_iter().partition(|id| opened.contains(id));
     let count_terms = |ids: &[String]| -> Result<(HashMap<String, f64>, f64)> {
         let mut c: HashMap<String, f64> = HashMap::new();
         let mut total = 0.0;
@@ -92,7 +116,12 @@ pub fn messaging(catalog: &Catalog, _index: &SearchIndex, opts: &Options) -> Res
             let mut budget = SAMPLE_BYTES;
             for text in stmt.query_map([id], |r| r.get::<_, String>(0))? {
                 let text = text?;
-                let cut = text.char_indices().map(|(i, _)| i).take_while(|i| *i <= budget).last().unwrap_or(0);
+                let cut = text
+                    .char_indices()
+                    .map(|(i, _)| i)
+                    .take_while(|i| *i <= budget)
+                    .last()
+                    .unwrap_or(0);
                 budget = budget.saturating_sub(cut);
                 for w in words(&text[..cut]) {
                     *c.entry(w).or_default() += 1.0;
@@ -107,7 +136,10 @@ pub fn messaging(catalog: &Catalog, _index: &SearchIndex, opts: &Options) -> Res
     };
     let (a, na) = count_terms(&used)?;
     let (b, nb) = count_terms(&unused)?;
-    let mut t = Table::new("distinguishing_terms", &["side", "term", "used_count", "unused_count", "z"]);
+    let mut t = Table::new(
+        "distinguishing_terms",
+        &["side", "term", "used_count", "unused_count", "z"],
+    );
     if na > 0.0 && nb > 0.0 {
         let alpha0 = 1000.0;
         let n_all = na + nb;
@@ -129,16 +161,34 @@ pub fn messaging(catalog: &Catalog, _index: &SearchIndex, opts: &Options) -> Res
             .collect();
         scored.sort_by(|x, y| y.3.total_cmp(&x.3).then(x.0.cmp(&y.0)));
         for s in scored.iter().take(opts.limit) {
-            t.push(vec![json!("used"), json!(s.0), json!(s.1), json!(s.2), json!(round(s.3))]);
+            t.push(vec![
+                json!("used"),
+                json!(s.0),
+                json!(s.1),
+                json!(s.2),
+                json!(round(s.3)),
+            ]);
         }
         for s in scored.iter().rev().take(opts.limit) {
-            t.push(vec![json!("unused"), json!(s.0), json!(s.1), json!(s.2), json!(round(s.3))]);
+            t.push(vec![
+                json!("unused"),
+                json!(s.0),
+                json!(s.1),
+                json!(s.2),
+                json!(round(s.3)),
+            ]);
         }
     } else {
-        report.notes.push("Terms need both opened and unopened collateral in the window.".into());
+        report
+            .notes
+            .push("Terms need both opened and unopened collateral in the window.".into());
     }
-    report.summary.insert("assets_used".into(), json!(used.len()));
-    report.summary.insert("assets_unused".into(), json!(unused.len()));
+    report
+        .summary
+        .insert("assets_used".into(), json!(used.len()));
+    report
+        .summary
+        .insert("assets_unused".into(), json!(unused.len()));
     report.notes.push(format!(
         "Terms compare opened with unopened collateral (the first {SAMPLE_ASSETS} assets of each side, {} KB of text each), by log-odds with an informative Dirichlet prior; z above 2 is a clear difference.",
         SAMPLE_BYTES / 1000
@@ -146,11 +196,13 @@ pub fn messaging(catalog: &Catalog, _index: &SearchIndex, opts: &Options) -> Res
     report.tables.push(t);
 
     // Words reps search for.
-    let mut stmt = catalog
-        .conn()
-        .prepare("SELECT query, sum(searches) FROM search_daily WHERE day BETWEEN ?1 AND ?2 GROUP BY query")?;
+    let mut stmt = catalog.conn().prepare(
+        "SELECT query, sum(searches) FROM search_daily WHERE day BETWEEN ?1 AND ?2 GROUP BY query",
+    )?;
     let mut freq: HashMap<String, i64> = HashMap::new();
-    for row in stmt.query_map([opts.from_day(), opts.to_day()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
+    for row in stmt.query_map([opts.from_day(), opts.to_day()], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+    })? {
         let (q, n) = row?;
         for w in words(&q) {
             *freq.entry(w).or_default() += n;

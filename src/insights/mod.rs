@@ -23,7 +23,15 @@ use crate::{Result, UserError};
 
 /// Every report, in the order the CLI lists them.
 pub const NAMES: [&str; 9] = [
-    "unused", "assets", "searches", "reasons", "stages", "influence", "coverage", "completeness", "messaging",
+    "unused",
+    "assets",
+    "searches",
+    "reasons",
+    "stages",
+    "influence",
+    "coverage",
+    "completeness",
+    "messaging",
 ];
 
 /// A segment to split deal reports by.
@@ -49,7 +57,11 @@ impl By {
             "rep" => By::Rep,
             "month" => By::Month,
             other => {
-                return Err(UserError::UnknownField(other.to_owned(), "industry, size, region, competitor, stage, rep, month").into());
+                return Err(UserError::UnknownField(
+                    other.to_owned(),
+                    "industry, size, region, competitor, stage, rep, month",
+                )
+                .into());
             }
         })
     }
@@ -87,7 +99,7 @@ pub enum InfluenceRule {
     Deal,
     /// Opened by the deal's rep in the N days up to the close.
     RepWindow,
-    /// Either.
+    /// Opens tied to the deal; for a deal with none, the rep's opens before the close.
     Both,
 }
 
@@ -127,13 +139,17 @@ impl Options {
             min_support: 5,
             small_sample: 30,
             limit: 20,
-            stages: crate::deals::DEFAULT_STAGES.iter().map(|s| (*s).to_owned()).collect(),
+            stages: crate::deals::DEFAULT_STAGES
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect(),
         }
     }
 
     /// `from` as a day (or the earliest possible).
     fn from_day(&self) -> String {
-        self.from.map_or_else(|| "0000-01-01".to_owned(), |d| d.to_string())
+        self.from
+            .map_or_else(|| "0000-01-01".to_owned(), |d| d.to_string())
     }
 
     fn to_day(&self) -> String {
@@ -160,8 +176,19 @@ impl Table {
 
     /// Adds a row; values follow `columns`.
     fn push(&mut self, values: Vec<Value>) {
-        debug_assert_eq!(values.len(), self.columns.len(), "{}: a value per column", self.name);
-        self.rows.push(self.columns.iter().map(|c| (*c).to_owned()).zip(values).collect());
+        debug_assert_eq!(
+            values.len(),
+            self.columns.len(),
+            "{}: a value per column",
+            self.name
+        );
+        self.rows.push(
+            self.columns
+                .iter()
+                .map(|c| (*c).to_owned())
+                .zip(values)
+                .collect(),
+        );
     }
 }
 
@@ -268,7 +295,11 @@ fn share(count: usize, n: usize, small: usize) -> Vec<Value> {
     vec![
         json!(count),
         json!(n),
-        json!(if n == 0 { 0.0 } else { round(count as f64 / n as f64) }),
+        json!(if n == 0 {
+            0.0
+        } else {
+            round(count as f64 / n as f64)
+        }),
         json!(round(lo)),
         json!(round(hi)),
         json!(n < small),
@@ -281,9 +312,12 @@ fn round(x: f64) -> f64 {
 
 /// Merged codes count under the code they were merged into.
 fn canonical_codes(catalog: &Catalog) -> Result<std::collections::HashMap<String, String>> {
-    let mut stmt = catalog.conn().prepare("SELECT code, merged_into FROM reasons")?;
-    let direct: std::collections::HashMap<String, Option<String>> =
-        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+    let mut stmt = catalog
+        .conn()
+        .prepare("SELECT code, merged_into FROM reasons")?;
+    let direct: std::collections::HashMap<String, Option<String>> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
     let mut out = std::collections::HashMap::new();
     for code in direct.keys() {
         let mut current = code.clone();
@@ -306,7 +340,10 @@ mod tests {
     fn wilson_matches_known_values() {
         // 10 of 100: the textbook interval is about [0.0552, 0.1744].
         let (lo, hi) = wilson(10, 100);
-        assert!((lo - 0.0552).abs() < 1e-3 && (hi - 0.1744).abs() < 1e-3, "{lo} {hi}");
+        assert!(
+            (lo - 0.0552).abs() < 1e-3 && (hi - 0.1744).abs() < 1e-3,
+            "{lo} {hi}"
+        );
         assert_eq!(wilson(0, 0), (0.0, 0.0));
         let (lo, hi) = wilson(0, 5);
         assert_eq!(lo, 0.0);

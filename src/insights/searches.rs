@@ -15,14 +15,23 @@ pub fn searches(catalog: &Catalog, opts: &Options) -> Result<Report> {
     )?;
     let rows: Vec<(String, i64, i64, i64, i64, String)> = stmt
         .query_map([opts.from_day(), opts.to_day()], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
         })?
         .collect::<Result<_, _>>()?;
     let total: i64 = rows.iter().map(|r| r.1).sum();
     let zero: i64 = rows.iter().map(|r| r.3).sum();
     let opened: i64 = rows.iter().map(|r| r.4).sum();
     report.summary.insert("searches".into(), json!(total));
-    report.summary.insert("distinct_queries".into(), json!(rows.len()));
+    report
+        .summary
+        .insert("distinct_queries".into(), json!(rows.len()));
     report.summary.insert(
         "zero_result".into(),
         json!({"count": zero, "denominator": total, "share": if total == 0 { 0.0 } else { round(zero as f64 / total as f64) }}),
@@ -33,11 +42,29 @@ pub fn searches(catalog: &Catalog, opts: &Options) -> Result<Report> {
     );
     report.notes.push("Queries are compared lower-cased and trimmed. A search counts as opened when an open names it (`quiver open --query-id`, or a click in the app).".into());
     if rows.is_empty() {
-        report.notes.push("No searches recorded in this window yet.".into());
+        report
+            .notes
+            .push("No searches recorded in this window yet.".into());
     }
-    let columns = ["query", "searches", "reps", "zero_result_searches", "searches_opened", "click_through", "last_searched"];
+    let columns = [
+        "query",
+        "searches",
+        "reps",
+        "zero_result_searches",
+        "searches_opened",
+        "click_through",
+        "last_searched",
+    ];
     let row = |r: &(String, i64, i64, i64, i64, String)| {
-        vec![json!(r.0), json!(r.1), json!(r.2), json!(r.3), json!(r.4), json!(round(r.4 as f64 / r.1 as f64)), json!(r.5)]
+        vec![
+            json!(r.0),
+            json!(r.1),
+            json!(r.2),
+            json!(r.3),
+            json!(r.4),
+            json!(round(r.4 as f64 / r.1 as f64)),
+            json!(r.5),
+        ]
     };
     let mut top = rows.clone();
     top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
@@ -52,7 +79,11 @@ pub fn searches(catalog: &Catalog, opts: &Options) -> Result<Report> {
     }
     report.tables.push(t);
     let mut t = Table::new("never_opened", &columns);
-    for r in top.iter().filter(|r| r.4 == 0 && r.3 < r.1).take(opts.limit) {
+    for r in top
+        .iter()
+        .filter(|r| r.4 == 0 && r.3 < r.1)
+        .take(opts.limit)
+    {
         t.push(row(r));
     }
     report.tables.push(t);

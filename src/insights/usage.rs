@@ -63,7 +63,9 @@ fn top_folder(path: &str, root: &str) -> String {
         .and_then(|rel| {
             let mut parts = rel.components();
             let first = parts.next()?;
-            parts.next().map(|_| first.as_os_str().to_string_lossy().into_owned())
+            parts
+                .next()
+                .map(|_| first.as_os_str().to_string_lossy().into_owned())
         })
         .unwrap_or_else(|| "(top)".to_owned())
 }
@@ -85,13 +87,19 @@ pub fn unused(catalog: &Catalog, opts: &Options) -> Result<Report> {
             "SELECT asset_id, sum(opens), max(day), sum(CASE WHEN day BETWEEN ?1 AND ?2 THEN opens ELSE 0 END)
              FROM usage_daily GROUP BY asset_id",
         )?;
-        let rows = stmt.query_map([&from, &to], |r| Ok((r.get::<_, String>(0)?, (r.get(1)?, r.get(2)?, r.get(3)?))))?;
+        let rows = stmt.query_map([&from, &to], |r| {
+            Ok((r.get::<_, String>(0)?, (r.get(1)?, r.get(2)?, r.get(3)?)))
+        })?;
         for row in rows {
             let (id, u) = row?;
             usage.insert(id, u);
         }
     }
-    let missing: i64 = catalog.conn().query_row("SELECT count(*) FROM assets WHERE status = 'missing'", [], |r| r.get(0))?;
+    let missing: i64 = catalog.conn().query_row(
+        "SELECT count(*) FROM assets WHERE status = 'missing'",
+        [],
+        |r| r.get(0),
+    )?;
     let today = opts.today.to_string();
     let (mut expired, mut too_new) = (0, 0);
     let mut eligible = Vec::new();
@@ -108,11 +116,20 @@ pub fn unused(catalog: &Catalog, opts: &Options) -> Result<Report> {
         eligible.push(a);
     }
     let n = eligible.len();
-    let never: Vec<&AssetRow> = eligible.iter().filter(|a| !usage.contains_key(&a.id)).collect();
-    let idle: Vec<&AssetRow> = eligible.iter().filter(|a| usage.get(&a.id).is_none_or(|u| u.2 == 0)).collect();
+    let never: Vec<&AssetRow> = eligible
+        .iter()
+        .filter(|a| !usage.contains_key(&a.id))
+        .collect();
+    let idle: Vec<&AssetRow> = eligible
+        .iter()
+        .filter(|a| usage.get(&a.id).is_none_or(|u| u.2 == 0))
+        .collect();
     let put = |report: &mut Report, key: &str, count: usize| {
         let v = share(count, n, 0);
-        report.summary.insert(key.to_owned(), json!({"count": v[0], "denominator": v[1], "share": v[2]}));
+        report.summary.insert(
+            key.to_owned(),
+            json!({"count": v[0], "denominator": v[1], "share": v[2]}),
+        );
     };
     report.summary.insert("eligible".into(), json!(n));
     put(&mut report, "unused_in_window", idle.len());
@@ -126,13 +143,28 @@ pub fn unused(catalog: &Catalog, opts: &Options) -> Result<Report> {
         opts.grace_days, too_new
     ));
     if n == 0 {
-        report.notes.push("No assets to judge yet: add a library folder and run `quiver index`.".into());
+        report
+            .notes
+            .push("No assets to judge yet: add a library folder and run `quiver index`.".into());
     } else if usage.is_empty() {
-        report.notes.push("No opens recorded yet, so every asset counts as unused.".into());
+        report
+            .notes
+            .push("No opens recorded yet, so every asset counts as unused.".into());
     }
     let mut list = Table::new(
         "assets",
-        &["asset_id", "path", "title", "format", "folder", "product", "owner", "age_days", "last_opened", "opens_ever"],
+        &[
+            "asset_id",
+            "path",
+            "title",
+            "format",
+            "folder",
+            "product",
+            "owner",
+            "age_days",
+            "last_opened",
+            "opens_ever",
+        ],
     );
     let mut sorted = idle.clone();
     sorted.sort_by_key(|a| (usage.contains_key(&a.id), a.created, a.path.clone()));
@@ -155,8 +187,12 @@ pub fn unused(catalog: &Catalog, opts: &Options) -> Result<Report> {
     let groups: [(&'static str, &'static str, fn(&AssetRow) -> String); 4] = [
         ("by_folder", "folder", |a| a.folder.clone()),
         ("by_format", "format", |a| a.format.clone()),
-        ("by_product", "product", |a| a.product.clone().unwrap_or_else(|| "(none)".into())),
-        ("by_owner", "owner", |a| a.owner.clone().unwrap_or_else(|| "(none)".into())),
+        ("by_product", "product", |a| {
+            a.product.clone().unwrap_or_else(|| "(none)".into())
+        }),
+        ("by_owner", "owner", |a| {
+            a.owner.clone().unwrap_or_else(|| "(none)".into())
+        }),
     ];
     let idle_ids: HashSet<&str> = idle.iter().map(|a| a.id.as_str()).collect();
     for (name, key, f) in groups {
@@ -166,7 +202,18 @@ pub fn unused(catalog: &Catalog, opts: &Options) -> Result<Report> {
             e.1 += 1;
             e.0 += usize::from(idle_ids.contains(a.id.as_str()));
         }
-        let mut t = Table::new(name, &[key, "unused", "eligible", "share", "ci_low", "ci_high", "small_sample"]);
+        let mut t = Table::new(
+            name,
+            &[
+                key,
+                "unused",
+                "eligible",
+                "share",
+                "ci_low",
+                "ci_high",
+                "small_sample",
+            ],
+        );
         let mut rows: Vec<_> = counts.into_iter().collect();
         rows.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(a.0.cmp(&b.0)));
         for (k, (u, e)) in rows {
@@ -192,19 +239,33 @@ pub fn assets(catalog: &Catalog, opts: &Options) -> Result<Report> {
          WHERE day BETWEEN ?1 AND ?2 GROUP BY asset_id",
     )?;
     let rows: Vec<(String, i64, i64, String, String)> = stmt
-        .query_map([&from, &to], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?
+        .query_map([&from, &to], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?
         .collect::<Result<_, _>>()?;
     let first_day = rows.iter().map(|r| r.4.clone()).min().map(|d| day(&d));
     let start = opts.from.or(first_day).unwrap_or(opts.to);
     let weeks = (((opts.to - start).num_days() + 1) as f64 / 7.0).max(1.0);
     let total: i64 = rows.iter().map(|r| r.1).sum();
     report.summary.insert("opens".into(), json!(total));
-    report.summary.insert("assets_opened".into(), json!(rows.len()));
+    report
+        .summary
+        .insert("assets_opened".into(), json!(rows.len()));
     report.summary.insert("weeks".into(), json!(round(weeks)));
     if rows.is_empty() {
-        report.notes.push("No opens recorded in this window yet.".into());
+        report
+            .notes
+            .push("No opens recorded in this window yet.".into());
     }
-    let columns = ["asset_id", "path", "title", "opens", "reps", "opens_per_week", "last_opened"];
+    let columns = [
+        "asset_id",
+        "path",
+        "title",
+        "opens",
+        "reps",
+        "opens_per_week",
+        "last_opened",
+    ];
     let mut by_opens = rows.clone();
     by_opens.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     let mut by_reps = rows.clone();
@@ -214,7 +275,15 @@ pub fn assets(catalog: &Catalog, opts: &Options) -> Result<Report> {
         let mut t = Table::new(name, &columns);
         for (id, opens, reps, last, _) in list.iter().take(opts.limit) {
             let (path, title) = describe(catalog, id)?;
-            t.push(vec![json!(id), json!(path), json!(title), json!(opens), json!(reps), json!(round(*opens as f64 / weeks)), json!(last)]);
+            t.push(vec![
+                json!(id),
+                json!(path),
+                json!(title),
+                json!(opens),
+                json!(reps),
+                json!(round(*opens as f64 / weeks)),
+                json!(last),
+            ]);
             if name == "top_by_opens" {
                 top_ids.push(id.clone());
             }
@@ -229,24 +298,45 @@ pub fn assets(catalog: &Catalog, opts: &Options) -> Result<Report> {
          FROM usage_daily WHERE day BETWEEN ?1 AND ?3 GROUP BY asset_id",
     )?;
     let mut trend: Vec<(String, i64, i64)> = stmt
-        .query_map([&prev_from, &recent_from, &to], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .query_map([&prev_from, &recent_from, &to], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?
         .collect::<Result<_, _>>()?;
     trend.retain(|t| t.1 > t.2);
     trend.sort_by(|a, b| (b.1 - b.2).cmp(&(a.1 - a.2)).then(a.0.cmp(&b.0)));
-    let mut t = Table::new("trending", &["asset_id", "path", "title", "recent_4_weeks", "previous_4_weeks", "change"]);
+    let mut t = Table::new(
+        "trending",
+        &[
+            "asset_id",
+            "path",
+            "title",
+            "recent_4_weeks",
+            "previous_4_weeks",
+            "change",
+        ],
+    );
     for (id, recent, prev) in trend.into_iter().take(opts.limit) {
         let (path, title) = describe(catalog, &id)?;
-        t.push(vec![json!(id), json!(path), json!(title), json!(recent), json!(prev), json!(recent - prev)]);
+        t.push(vec![
+            json!(id),
+            json!(path),
+            json!(title),
+            json!(recent),
+            json!(prev),
+            json!(recent - prev),
+        ]);
     }
     report.tables.push(t);
     // Opens per week of the top assets.
     let mut t = Table::new("weekly", &["asset_id", "week", "opens"]);
-    let mut stmt = catalog
-        .conn()
-        .prepare_cached("SELECT day, opens FROM usage_daily WHERE asset_id = ?1 AND day BETWEEN ?2 AND ?3")?;
+    let mut stmt = catalog.conn().prepare_cached(
+        "SELECT day, opens FROM usage_daily WHERE asset_id = ?1 AND day BETWEEN ?2 AND ?3",
+    )?;
     for id in top_ids.iter().take(10) {
         let mut weekly: BTreeMap<NaiveDate, i64> = BTreeMap::new();
-        for row in stmt.query_map([id, &from, &to], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
+        for row in stmt.query_map([id, &from, &to], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+        })? {
             let (d, n) = row?;
             *weekly.entry(week(day(&d))).or_default() += n;
         }
@@ -256,7 +346,10 @@ pub fn assets(catalog: &Catalog, opts: &Options) -> Result<Report> {
     }
     report.tables.push(t);
     // Opens per page or slide, where the open said.
-    let mut t = Table::new("pages", &["asset_id", "path", "location_kind", "number", "opens"]);
+    let mut t = Table::new(
+        "pages",
+        &["asset_id", "path", "location_kind", "number", "opens"],
+    );
     let mut stmt = catalog.conn().prepare_cached(
         "SELECT location_kind, location_number, count(*) FROM events
          WHERE asset_id = ?1 AND at >= ?2 AND at < ?3 AND location_kind IS NOT NULL
@@ -265,9 +358,21 @@ pub fn assets(catalog: &Catalog, opts: &Options) -> Result<Report> {
     let end = (opts.to + Duration::days(1)).to_string();
     for id in top_ids.iter().take(10) {
         let path = describe(catalog, id)?.0;
-        for row in stmt.query_map([id, &from, &end], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)))? {
+        for row in stmt.query_map([id, &from, &end], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        })? {
             let (kind, number, n) = row?;
-            t.push(vec![json!(id), json!(path), json!(kind), json!(number), json!(n)]);
+            t.push(vec![
+                json!(id),
+                json!(path),
+                json!(kind),
+                json!(number),
+                json!(n),
+            ]);
         }
     }
     report.tables.push(t);
@@ -305,11 +410,16 @@ pub fn influence(catalog: &Catalog, opts: &Options) -> Result<Report> {
     let n_days = opts.influence_days;
     let ce = |d: &str| i64::from(day(d).num_days_from_ce());
     let deals: Vec<DealRow> = {
-        let mut stmt = catalog
-            .conn()
-            .prepare("SELECT id, rep, outcome, close_date FROM deals WHERE close_date BETWEEN ?1 AND ?2")?;
+        let mut stmt = catalog.conn().prepare(
+            "SELECT id, rep, outcome, close_date FROM deals WHERE close_date BETWEEN ?1 AND ?2",
+        )?;
         stmt.query_map([&from, &to], |r| {
-            Ok(DealRow { id: r.get(0)?, rep: r.get(1)?, outcome: r.get(2)?, close: ce(&r.get::<_, String>(3)?) })
+            Ok(DealRow {
+                id: r.get(0)?,
+                rep: r.get(1)?,
+                outcome: r.get(2)?,
+                close: ce(&r.get::<_, String>(3)?),
+            })
         })?
         .collect::<Result<_, _>>()?
     };
@@ -319,11 +429,17 @@ pub fn influence(catalog: &Catalog, opts: &Options) -> Result<Report> {
     report.summary.insert("won".into(), json!(total_won));
     let rule = match opts.influence_rule {
         InfluenceRule::Deal => "opened for the deal (`quiver open --deal`)".to_owned(),
-        InfluenceRule::RepWindow => format!("opened by the deal's rep in the {n_days} days up to the close date"),
-        InfluenceRule::Both => format!("opened for the deal, or by the deal's rep in the {n_days} days up to the close date"),
+        InfluenceRule::RepWindow => {
+            format!("opened by the deal's rep in the {n_days} days up to the close date")
+        }
+        InfluenceRule::Both => format!(
+            "opened for the deal, or, for a deal with no opens tied to it, opened by the deal's rep in the {n_days} days up to the close date"
+        ),
     };
     report.summary.insert("rule".into(), json!(rule));
-    report.summary.insert("min_support".into(), json!(opts.min_support));
+    report
+        .summary
+        .insert("min_support".into(), json!(opts.min_support));
     report.notes.push(format!(
         "An asset is used in a deal when it was {rule}. Win rates compare deals that used it with deals that did not; below {} deals on either side nothing is claimed.",
         opts.min_support
@@ -334,22 +450,47 @@ pub fn influence(catalog: &Catalog, opts: &Options) -> Result<Report> {
 
     // (asset, deal index) pairs where the asset was used.
     let mut used: HashMap<String, HashSet<usize>> = HashMap::new();
+    let mut linked_deals: HashSet<usize> = HashSet::new();
+    if opts.influence_rule != InfluenceRule::RepWindow && total > 0 {
+        let index: HashMap<&str, usize> = deals
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.id.as_str(), i))
+            .collect();
+        let mut stmt = catalog
+            .conn()
+            .prepare("SELECT DISTINCT deal_id, asset_id FROM events WHERE deal_id IS NOT NULL AND asset_id IS NOT NULL")?;
+        for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))? {
+            let (deal, asset) = row?;
+            if let Some(&i) = index.get(deal.as_str()) {
+                used.entry(asset).or_default().insert(i);
+                linked_deals.insert(i);
+            }
+        }
+    }
     if opts.influence_rule != InfluenceRule::Deal && total > 0 {
         let mut by_rep: HashMap<&str, Vec<(i64, usize)>> = HashMap::new();
         for (i, d) in deals.iter().enumerate() {
-            by_rep.entry(d.rep.as_str()).or_default().push((d.close, i));
+            if !linked_deals.contains(&i) {
+                by_rep.entry(d.rep.as_str()).or_default().push((d.close, i));
+            }
         }
         for list in by_rep.values_mut() {
             list.sort_unstable();
         }
-        let earliest = opts.from.map_or_else(|| "0000-01-01".to_owned(), |f| (f - Duration::days(n_days)).to_string());
+        let earliest = opts.from.map_or_else(
+            || "0000-01-01".to_owned(),
+            |f| (f - Duration::days(n_days)).to_string(),
+        );
         let mut stmt = catalog.conn().prepare(
             "SELECT rep, asset_id, day FROM usage_daily WHERE day BETWEEN ?1 AND ?2 ORDER BY rep, asset_id, day",
         )?;
         let mut rows = stmt.query([&earliest, &to])?;
         let mut current: Option<(String, String)> = None;
         let mut days: Vec<i64> = Vec::new();
-        let flush = |key: &Option<(String, String)>, days: &mut Vec<i64>, used: &mut HashMap<String, HashSet<usize>>| {
+        let flush = |key: &Option<(String, String)>,
+                     days: &mut Vec<i64>,
+                     used: &mut HashMap<String, HashSet<usize>>| {
             if let Some((rep, asset)) = key
                 && let Some(list) = by_rep.get(rep.as_str())
             {
@@ -372,18 +513,6 @@ pub fn influence(catalog: &Catalog, opts: &Options) -> Result<Report> {
         }
         flush(&current, &mut days, &mut used);
     }
-    if opts.influence_rule != InfluenceRule::RepWindow && total > 0 {
-        let index: HashMap<&str, usize> = deals.iter().enumerate().map(|(i, d)| (d.id.as_str(), i)).collect();
-        let mut stmt = catalog
-            .conn()
-            .prepare("SELECT DISTINCT deal_id, asset_id FROM events WHERE deal_id IS NOT NULL AND asset_id IS NOT NULL")?;
-        for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))? {
-            let (deal, asset) = row?;
-            if let Some(&i) = index.get(deal.as_str()) {
-                used.entry(asset).or_default().insert(i);
-            }
-        }
-    }
     let mut rows: Vec<(String, usize, usize, usize)> = used
         .into_iter()
         .map(|(asset, set)| {
@@ -393,12 +522,26 @@ pub fn influence(catalog: &Catalog, opts: &Options) -> Result<Report> {
             (asset, won, lost, nd)
         })
         .collect();
-    rows.sort_by(|a, b| (b.1 + b.2 + b.3).cmp(&(a.1 + a.2 + a.3)).then(a.0.cmp(&b.0)));
+    rows.sort_by(|a, b| {
+        (b.1 + b.2 + b.3)
+            .cmp(&(a.1 + a.2 + a.3))
+            .then(a.0.cmp(&b.0))
+    });
     let mut t = Table::new(
         "assets",
         &[
-            "asset_id", "path", "title", "won", "lost", "no_decision", "deals_used", "deals_not_used",
-            "win_rate_used", "win_rate_not_used", "lift", "claimed",
+            "asset_id",
+            "path",
+            "title",
+            "won",
+            "lost",
+            "no_decision",
+            "deals_used",
+            "deals_not_used",
+            "win_rate_used",
+            "win_rate_not_used",
+            "lift",
+            "claimed",
         ],
     );
     let mut with_lift = Vec::new();
@@ -407,7 +550,11 @@ pub fn influence(catalog: &Catalog, opts: &Options) -> Result<Report> {
         let unused_n = total - used_n;
         let claimed = used_n >= opts.min_support && unused_n >= opts.min_support;
         let rate_used = won as f64 / used_n as f64;
-        let rate_unused = if unused_n == 0 { 0.0 } else { (total_won - won) as f64 / unused_n as f64 };
+        let rate_unused = if unused_n == 0 {
+            0.0
+        } else {
+            (total_won - won) as f64 / unused_n as f64
+        };
         let (path, title) = describe(catalog, &asset)?;
         let lift = rate_used - rate_unused;
         with_lift.push((
@@ -422,9 +569,21 @@ pub fn influence(catalog: &Catalog, opts: &Options) -> Result<Report> {
                 json!(nd),
                 json!(used_n),
                 json!(unused_n),
-                if claimed { json!(round(rate_used)) } else { Value::Null },
-                if claimed { json!(round(rate_unused)) } else { Value::Null },
-                if claimed { json!(round(lift)) } else { Value::Null },
+                if claimed {
+                    json!(round(rate_used))
+                } else {
+                    Value::Null
+                },
+                if claimed {
+                    json!(round(rate_unused))
+                } else {
+                    Value::Null
+                },
+                if claimed {
+                    json!(round(lift))
+                } else {
+                    Value::Null
+                },
                 json!(claimed),
             ],
         ));

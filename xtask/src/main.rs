@@ -377,13 +377,18 @@ fn bench() -> Result {
         .output()
         .map_err(|e| e.to_string())?;
     if !out.status.success() {
-        return Err(format!("capture bench failed: {}", String::from_utf8_lossy(&out.stderr)));
+        return Err(format!(
+            "capture bench failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
     }
     let mut table = format!(
         "Measured {date} on {cores} cores by `cargo xtask bench` (`benches/capture.rs`, in process, on a scratch copy of the corpus catalog).\n\n| what | figure |\n|---|---|\n"
     );
     for line in String::from_utf8_lossy(&out.stdout).lines() {
-        let Ok(row) = serde_json::from_str::<serde_json::Value>(line) else { continue };
+        let Ok(row) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
         let kind = row["kind"].as_str().unwrap_or("");
         if let Some(p50) = row["p50_ms"].as_f64() {
             table += &format!(

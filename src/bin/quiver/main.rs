@@ -3,6 +3,7 @@
 
 mod capture;
 mod deals;
+mod insights;
 mod render;
 
 use std::io::IsTerminal;
@@ -68,6 +69,18 @@ enum Command {
     /// Closed deals and their coded reasons.
     #[command(subcommand)]
     Deal(deals::DealCommand),
+    /// Reports for marketing (unused, assets, searches, reasons, stages, influence,
+    /// coverage, completeness, messaging).
+    Report(insights::ReportArgs),
+    /// Fill this data dir with the sample library and a synthetic history, so every
+    /// report has something to show.
+    Demo {
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        /// small (6 reps, 160 deals) or large (40 reps, 3000 deals)
+        #[arg(long, default_value = "small")]
+        size: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -120,6 +133,12 @@ fn main() -> ExitCode {
             Ok(()) => ExitCode::SUCCESS,
             Err(_) => ExitCode::FAILURE,
         };
+    }
+    // Like other Unix tools, stop quietly when the reader of our output goes away
+    // (`quiver report unused | head`).
+    // SAFETY: resetting a signal disposition at start-up, before any thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_env("QUIVER_LOG"))
@@ -341,6 +360,35 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Events(cmd) => capture::events(&mut dd, cmd, json)?,
         Command::Reasons(cmd) => deals::reasons(&mut dd, cmd, json, now)?,
         Command::Deal(cmd) => deals::deal(&mut dd, cmd, json, now)?,
+        Command::Report(args) => insights::report(&dd, args, json, now)?,
+        Command::Demo { seed, size } => {
+            let size = match size.as_str() {
+                "small" => quiver::demo::Size::Small,
+                "large" => quiver::demo::Size::Large,
+                other => anyhow::bail!("--size {other:?} is not small or large"),
+            };
+            let worker = WorkerCommand::current_exe().context("locating the quiver executable")?;
+            let summary = quiver::demo::populate(&mut dd, &worker, seed, size, now)?;
+            if json {
+                return print_json(&summary);
+            }
+            println!(
+                "demo data in {}: {} assets, {} reps, {} events, {} deals",
+                dd.root.display(),
+                summary.assets,
+                summary.reps,
+                summary.events,
+                summary.deals
+            );
+            println!("planted signals to look for:");
+            for s in summary.signals {
+                println!("  - {s}");
+            }
+            println!(
+                "try: quiver --data-dir {} report reasons --by size",
+                dd.root.display()
+            );
+        }
         Command::Problems => {
             let problems = dd.catalog.problems()?;
             if json {

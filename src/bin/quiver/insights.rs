@@ -1,0 +1,225 @@
+//! `quiver report` and `quiver demo`.
+
+use anyhow::Context;
+use chrono::{DateTime, NaiveDate, Utc};
+use clap::Args;
+use serde_json::Value;
+
+use quiver::datadir::DataDir;
+use quiver::insights::{self, By, InfluenceRule, Options, Report};
+
+use crate::print_json;
+
+#[derive(Args)]
+pub struct ReportArgs {
+    /// unused, assets, searches, reasons, stages, influence, coverage, completeness, messaging
+    name: String,
+    /// Start of the window (YYYY-MM-DD, inclusive). Default: the beginning.
+    #[arg(long)]
+    from: Option<NaiveDate>,
+    /// End of the window (YYYY-MM-DD, inclusive). Default: today.
+    #[arg(long)]
+    to: Option<NaiveDate>,
+    /// Split deal reports by industry, size, region, competitor, stage, rep or month.
+    #[arg(long)]
+    by: Option<String>,
+    /// Print one table as CSV (the first, or --table NAME).
+    #[arg(long, conflicts_with = "json")]
+    csv: bool,
+    /// Which table --csv prints.
+    #[arg(long)]
+    table: Option<String>,
+    /// Replace rep names with stable pseudonyms.
+    #[arg(long)]
+    anonymize: bool,
+    /// Rows per ranked table.
+    #[arg(long, default_value_t = 20)]
+    limit: usize,
+    /// influence: deal (opened for the deal), rep (by the deal's rep before close) or both.
+    #[arg(long, default_value = "both")]
+    rule: String,
+    /// influence: days before the close that count.
+    #[arg(long, default_value_t = 30)]
+    days: i64,
+    /// influence: deals needed on each side before a win rate is claimed.
+    #[arg(long, default_value_t = 5)]
+    min_support: usize,
+    /// unused: days an asset must have existed in the window to be judged.
+    #[arg(long, default_value_t = 14)]
+    grace_days: i64,
+}
+
+pub fn report(
+    dd: &DataDir,
+    args: ReportArgs,
+    json: bool,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let today = now.date_naive();
+    let mut opts = Options::new(today);
+    opts.from = args.from;
+    opts.to = args.to.unwrap_or(today);
+    opts.by = args.by.as_deref().map(By::parse).transpose()?;
+    opts.anonymize = args.anonymize;
+    opts.limit = args.limit;
+    opts.influence_days = args.days;
+    opts.min_support = args.min_support;
+    opts.grace_days = args.grace_days;
+    opts.stages = dd.config.stages.clone();
+    opts.influence_rule = match args.rule.as_str() {
+        "deal" => InfluenceRule::Deal,
+        "rep" => InfluenceRule::RepWindow,
+        "both" => InfluenceRule::Both,
+        other => anyhow::bail!("--rule {other:?} is not deal, rep or both"),
+    };
+    let report = insights::run(&dd.catalog, &dd.index, &args.name, &opts)?;
+    if json {
+        return print_json(&report);
+    }
+    if args.csv {
+        let table = match &args.table {
+            Some(name) => report.table(name).with_context(|| {
+                format!(
+                    "no table {name:?} in this report (tables: {})",
+                    report
+                        .tables
+                        .iter()
+                        .map(|t| t.name)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })?,
+            None => report.tables.first().context("this report has no table")?,
+        };
+        let mut w = csv::Writer::from_writer(std::io::stdout().lock());
+        w.write_record(&table.columns)?;
+        for row in &table.rows {
+            w.write_record(table.columns.iter().map(|c| cell(&row[*c])))?;
+        }
+        w.flush()?;
+        return Ok(());
+    }
+    print_report(&report);
+    Ok(())
+}
+
+/// A value as text: strings bare, numbers as JSON prints them, nested values as JSON.
+pub fn cell(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        Value::Array(items) if items.iter().all(|i| i.get("code").is_some()) => items
+            .iter()
+            .map(|i| format!("{} ({})", i["code"].as_str().unwrap_or(""), i["deals"]))
+            .collect::<Vec<_>>()
+            .join("; "),
+        Value::Array(items) if items.iter().all(|i| i.get("path").is_some()) => items
+            .iter()
+            .map(|i| {
+                i["path"]
+                    .as_str()
+                    .unwrap_or("")
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or("")
+                    .to_owned()
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
+    }
+}
+
+fn print_report(r: &Report) {
+    let window = match &r.from {
+        Some(f) => format!("{f} to {}", r.to),
+        None => format!("up to {}", r.to),
+    };
+    println!(
+        "{} report, {window}{}",
+        r.report,
+        r.by.map(|b| format!(", by {b}")).unwrap_or_default()
+    );
+    for (k, v) in &r.summary {
+        let text = match v {
+            Value::Object(o) if o.contains_key("share") => {
+                format!(
+                    "{} of {} ({:.1}%)",
+                    o["count"],
+                    o["denominator"],
+                    o["share"].as_f64().unwrap_or(0.0) * 100.0
+                )
+            }
+            other => cell(other),
+        };
+        println!("  {k:<20} {text}");
+    }
+    for note in &r.notes {
+        println!("  note: {note}");
+    }
+    for t in &r.tables {
+        println!("\n{} ({} rows)", t.name, t.rows.len());
+        if t.rows.is_empty() {
+            println!("  (no data)");
+            continue;
+        }
+        // Long ids and paths are for scripts; people get short ones.
+        let shown: Vec<&str> = t
+            .columns
+            .iter()
+            .copied()
+            .filter(|c| *c != "asset_id" && *c != "title")
+            .collect();
+        let cells: Vec<Vec<String>> = t
+            .rows
+            .iter()
+            .map(|row| {
+                shown
+                    .iter()
+                    .map(|c| {
+                        let text = cell(&row[*c]);
+                        let text = if *c == "path" {
+                            text.rsplit('/').next().unwrap_or("").to_owned()
+                        } else {
+                            text
+                        };
+                        if text.chars().count() > 48 {
+                            format!("{}…", text.chars().take(47).collect::<String>())
+                        } else {
+                            text
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        let widths: Vec<usize> = shown
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                cells
+                    .iter()
+                    .map(|r| r[i].chars().count())
+                    .max()
+                    .unwrap_or(0)
+                    .max(c.len())
+            })
+            .collect();
+        let line = |values: Vec<String>| {
+            values
+                .iter()
+                .zip(&widths)
+                .map(|(v, w)| format!("{v:<w$}"))
+                .collect::<Vec<_>>()
+                .join("  ")
+                .trim_end()
+                .to_owned()
+        };
+        println!(
+            "  {}",
+            line(shown.iter().map(|c| (*c).to_owned()).collect())
+        );
+        for row in cells {
+            println!("  {}", line(row));
+        }
+    }
+}
