@@ -7,4 +7,5 @@ mod concurrency;
 mod corpus;
 mod crash;
 mod identity;
+mod insights;
 mod util;

@@ -1,0 +1,614 @@
+//! Reports recover planted truths exactly: histories with known signals go in through
+//! the CLI (NDJSON events, CRM CSV), and every figure is checked against a computation
+//! made here, independently of Quiver.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt::Write as _;
+use std::fs;
+
+use serde_json::Value;
+
+use crate::util::{Quiver, sample_copy};
+
+/// A small deterministic generator, so the truth is known and repeatable.
+struct Lcg(u64);
+impl Lcg {
+    fn next(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        self.0 >> 33
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+fn rows<'a>(report: &'a Value, table: &str) -> &'a Vec<Value> {
+    report["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == table)
+        .unwrap_or_else(|| panic!("no table {table} in {report}"))["rows"]
+        .as_array()
+        .unwrap()
+}
+
+fn wilson(k: f64, n: f64) -> (f64, f64) {
+    let z: f64 = 1.959964;
+    let p = k / n;
+    let d = 1.0 + z * z / n;
+    let c = (p + z * z / (2.0 * n)) / d;
+    let h = z * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt() / d;
+    (c - h, c + h)
+}
+
+fn import_events(q: &Quiver, ndjson: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("events.ndjson");
+    fs::write(&file, ndjson).unwrap();
+    let r = q.json(&["events", "import", file.to_str().unwrap()]);
+    assert!(r["failed"].as_array().unwrap().is_empty(), "{r}");
+}
+
+fn import_deals(q: &Quiver, csv: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("deals.csv");
+    fs::write(&file, csv).unwrap();
+    let r = q.json(&["deal", "import", file.to_str().unwrap()]);
+    assert!(r["failed"].as_array().unwrap().is_empty(), "{r}");
+}
+
+#[test]
+fn usage_reports_recover_planted_usage() {
+    let lib = sample_copy();
+    let q = Quiver::new();
+    q.add(lib.path());
+    q.index();
+    let all: Vec<String> = {
+        let r = q.json(&["search", "--no-record", "--limit", "50", ""]);
+        r["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["asset_id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(all.len(), 15);
+    // 40% of the library is used; one unused asset is expired and one goes missing.
+    let used = &all[..6];
+    q.json(&["asset", "set", &all[10], "expires_on=2020-01-01"]);
+    let missing_path = q.json(&["asset", "show", &all[11]])["locations"][0]["path"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    fs::remove_file(&missing_path).unwrap();
+    q.index();
+
+    let mut rng = Lcg(42);
+    let reps = ["ana", "ben", "cy", "dee"];
+    let mut ndjson = String::new();
+    let mut opens: BTreeMap<&str, (usize, HashSet<&str>)> = BTreeMap::new();
+    for (i, asset) in used.iter().enumerate() {
+        // Asset i is opened 5 * (6 - i) times: a clear ranking.
+        for k in 0..5 * (6 - i) {
+            let rep = reps[rng.below(if i == 5 { 1 } else { 4 }) as usize];
+            let day = 1 + rng.below(28);
+            let _ = writeln!(
+                ndjson,
+                r#"{{"id":"o-{i}-{k}","kind":"open","at":"2025-06-{day:02}T10:00:00Z","rep":"{rep}","asset_id":"{asset}","location":{{"kind":"slide","number":{}}}}}"#,
+                1 + k % 3
+            );
+            let e = opens.entry(asset.as_str()).or_default();
+            e.0 += 1;
+            e.1.insert(rep);
+        }
+    }
+    import_events(&q, &ndjson);
+
+    let unused = q.json(&["report", "unused", "--grace-days", "0"]);
+    let s = &unused["summary"];
+    assert_eq!(s["excluded"]["missing"], 1);
+    assert_eq!(s["excluded"]["expired"], 1);
+    assert_eq!(
+        s["eligible"], 13,
+        "15 assets less one missing and one expired"
+    );
+    assert_eq!(
+        s["never_opened"]["count"], 7,
+        "9 unused less the expired and missing ones"
+    );
+    assert_eq!(s["never_opened"]["denominator"], 13);
+    assert_eq!(
+        s["never_opened"]["share"],
+        (7.0f64 / 13.0 * 10000.0).round() / 10000.0
+    );
+    let listed: HashSet<&str> = rows(&unused, "assets")
+        .iter()
+        .map(|r| r["asset_id"].as_str().unwrap())
+        .collect();
+    let expected: HashSet<&str> = all[6..]
+        .iter()
+        .filter(|a| **a != all[10] && **a != all[11])
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        listed, expected,
+        "exactly the never-opened, eligible assets are listed"
+    );
+    let folder_total: u64 = rows(&unused, "by_folder")
+        .iter()
+        .map(|r| r["unused"].as_u64().unwrap())
+        .sum();
+    assert_eq!(folder_total, 7, "folders add up to the total");
+
+    let assets = q.json(&[
+        "report",
+        "assets",
+        "--from",
+        "2025-01-01",
+        "--to",
+        "2025-12-31",
+    ]);
+    let top = rows(&assets, "top_by_opens");
+    assert_eq!(top.len(), 6);
+    for (i, row) in top.iter().enumerate() {
+        let (n, who) = &opens[used[i].as_str()];
+        assert_eq!(row["asset_id"], used[i].as_str(), "ranked by opens");
+        assert_eq!(row["opens"].as_u64().unwrap() as usize, *n);
+        assert_eq!(row["reps"].as_u64().unwrap() as usize, who.len());
+    }
+    assert_eq!(
+        rows(&assets, "top_by_reps").last().unwrap()["asset_id"],
+        used[5].as_str(),
+        "the one-rep asset ranks last by reps"
+    );
+    let slides: u64 = rows(&assets, "pages")
+        .iter()
+        .filter(|r| r["asset_id"] == used[0].as_str())
+        .map(|r| r["opens"].as_u64().unwrap())
+        .sum();
+    assert_eq!(
+        slides as usize,
+        opens[used[0].as_str()].0,
+        "every open of the top asset named its slide"
+    );
+}
+
+#[test]
+fn deal_reports_recover_planted_reasons_stages_influence_and_coding() {
+    let lib = sample_copy();
+    let q = Quiver::new();
+    q.add(lib.path());
+    q.index();
+    q.json(&[
+        "reasons",
+        "add",
+        "PRICE.PACKAGING",
+        "--label",
+        "Packaging",
+        "--kind",
+        "objection",
+        "--category",
+        "Value and price",
+    ]);
+    q.json(&[
+        "reasons",
+        "add",
+        "LEGAL.QUANTUM_ESCROW",
+        "--label",
+        "Quantum escrow clause",
+        "--kind",
+        "objection",
+        "--category",
+        "Product fit and features",
+        "--keywords",
+        "quantum escrow",
+    ]);
+    let roi =
+        q.json(&["search", "--no-record", "\"audit fee compression\""])["hits"][0]["asset_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    q.json(&["asset", "set", &roi, "addresses=PRICE.TOO_HIGH"]);
+
+    let mut csv = String::from(
+        "deal_id,name,account,rep,outcome,close_date,amount,currency,competitor,stage,industry,size,region,primary_reason,secondary_reasons,notes\n",
+    );
+    let mut ndjson = String::new();
+    let mut n = 0;
+    let mut deal = |csv: &mut String,
+                    rep: &str,
+                    outcome: &str,
+                    competitor: &str,
+                    stage: &str,
+                    size: &str,
+                    primary: &str,
+                    secondary: &str,
+                    note: &str| {
+        n += 1;
+        let _ = writeln!(
+            csv,
+            "P-{n},Deal {n},Acct,{rep},{outcome},2025-07-{:02},1000,USD,{competitor},{stage},retail,{size},na,{primary},{secondary},{note}",
+            1 + n % 28
+        );
+        format!("P-{n}")
+    };
+    // Lost deals: PRICE.TOO_HIGH is primary in 30 of 50 smb deals, 10 of 50 enterprise
+    // ones (5 of them under a code later merged into it): three times as often.
+    // Northpeak takes 40 of the losses, 30 of them at the proposal stage.
+    let mut lost_ids = Vec::new();
+    for i in 0..50 {
+        let (comp, stage) = if i < 30 {
+            ("Northpeak", "proposal")
+        } else if i < 40 {
+            ("Northpeak", "demo")
+        } else {
+            ("Acmeworks", "negotiation")
+        };
+        let primary = if i < 30 {
+            "PRICE.TOO_HIGH"
+        } else {
+            "TIMING.NO_BUDGET"
+        };
+        lost_ids.push(deal(
+            &mut csv,
+            "sam",
+            "lost",
+            comp,
+            stage,
+            "smb",
+            primary,
+            "LEGAL.QUANTUM_ESCROW",
+            "evidence",
+        ));
+    }
+    for i in 0..50 {
+        let primary = match i {
+            0..5 => "PRICE.TOO_HIGH",
+            5..10 => "PRICE.PACKAGING",
+            _ => "COMPETITION.CHEAPER",
+        };
+        lost_ids.push(deal(
+            &mut csv,
+            "sam",
+            "lost",
+            "Acmeworks",
+            "discovery",
+            "enterprise",
+            primary,
+            "",
+            "",
+        ));
+    }
+    // Won deals; Riley codes OTHER in 10 of 20.
+    let mut won_ids = Vec::new();
+    for i in 0..30 {
+        won_ids.push(deal(
+            &mut csv,
+            "kim",
+            "won",
+            "",
+            "closing",
+            "mid-market",
+            "VALUE.ROI_CLEAR",
+            "PRODUCT.FIT",
+            "they said so",
+        ));
+        let _ = i;
+    }
+    for i in 0..20 {
+        let primary = if i % 2 == 0 { "OTHER" } else { "PRODUCT.FIT" };
+        won_ids.push(deal(
+            &mut csv,
+            "riley",
+            "won",
+            "",
+            "closing",
+            "mid-market",
+            primary,
+            "",
+            "",
+        ));
+    }
+    import_deals(&q, &csv);
+    q.json(&["reasons", "merge", "PRICE.PACKAGING", "PRICE.TOO_HIGH"]);
+    // The ROI deck is opened for 40 of 50 won deals and 20 of 100 lost deals.
+    for (k, id) in won_ids
+        .iter()
+        .take(40)
+        .chain(lost_ids.iter().take(20))
+        .enumerate()
+    {
+        let _ = writeln!(
+            ndjson,
+            r#"{{"id":"d-{k}","kind":"open","at":"2025-06-15T10:00:00Z","rep":"x","asset_id":"{roi}","deal_id":"{id}"}}"#
+        );
+    }
+    import_events(&q, &ndjson);
+    let window = ["--from", "2025-01-01", "--to", "2025-12-31"];
+
+    let mut args = vec!["report", "reasons", "--by", "size"];
+    args.extend(window);
+    let reasons = q.json(&args);
+    let find = |segment: &str| {
+        rows(&reasons, "codes")
+            .iter()
+            .find(|r| {
+                r["outcome"] == "lost" && r["segment"] == segment && r["code"] == "PRICE.TOO_HIGH"
+            })
+            .cloned()
+            .unwrap()
+    };
+    let (smb, ent) = (find("smb"), find("enterprise"));
+    assert_eq!(
+        (smb["primary"].as_u64(), smb["deals"].as_u64()),
+        (Some(30), Some(50))
+    );
+    assert_eq!(
+        (ent["primary"].as_u64(), ent["deals"].as_u64()),
+        (Some(10), Some(50)),
+        "merged codes count under the new code"
+    );
+    assert!(
+        (smb["share"].as_f64().unwrap() / ent["share"].as_f64().unwrap() - 3.0).abs() < 1e-9,
+        "three times as often"
+    );
+    let (lo, hi) = wilson(30.0, 50.0);
+    assert!(
+        (smb["ci_low"].as_f64().unwrap() - lo).abs() < 1e-3
+            && (smb["ci_high"].as_f64().unwrap() - hi).abs() < 1e-3
+    );
+    assert!(
+        !rows(&reasons, "codes")
+            .iter()
+            .any(|r| r["code"] == "PRICE.PACKAGING"),
+        "no row for a merged code"
+    );
+
+    let mut args = vec!["report", "stages"];
+    args.extend(window);
+    let stages = q.json(&args);
+    let northpeak: Vec<&Value> = rows(&stages, "competitors")
+        .iter()
+        .filter(|r| r["competitor"] == "Northpeak")
+        .collect();
+    let at = |stage: &str| {
+        northpeak
+            .iter()
+            .find(|r| r["stage"] == stage)
+            .map(|r| r["lost"].as_u64().unwrap())
+    };
+    assert_eq!(
+        (at("proposal"), at("demo")),
+        (Some(30), Some(10)),
+        "Northpeak wins mainly at proposal"
+    );
+    assert_eq!(northpeak[0]["competitor_losses"], 40);
+
+    let mut args = vec!["report", "influence", "--rule", "deal"];
+    args.extend(window);
+    let influence = q.json(&args);
+    let row = rows(&influence, "assets")
+        .iter()
+        .find(|r| r["asset_id"] == roi.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (row["won"].as_u64(), row["lost"].as_u64()),
+        (Some(40), Some(20)),
+        "{row}"
+    );
+    assert_eq!(
+        row["win_rate_used"],
+        ((40.0f64 / 60.0) * 10000.0).round() / 10000.0
+    );
+    assert_eq!(
+        row["win_rate_not_used"],
+        ((10.0f64 / 90.0) * 10000.0).round() / 10000.0
+    );
+    assert_eq!(row["claimed"], true);
+    let mut args = vec![
+        "report",
+        "influence",
+        "--rule",
+        "deal",
+        "--min-support",
+        "100",
+    ];
+    args.extend(window);
+    let strict = q.json(&args);
+    assert_eq!(
+        rows(&strict, "assets")[0]["win_rate_used"],
+        Value::Null,
+        "nothing is claimed below the minimum support"
+    );
+
+    let mut args = vec!["report", "completeness"];
+    args.extend(window);
+    let comp = q.json(&args);
+    let riley = rows(&comp, "reps")
+        .iter()
+        .find(|r| r["rep"] == "riley")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (riley["deals"].as_u64(), riley["other_or_unknown"].as_u64()),
+        (Some(20), Some(10))
+    );
+    assert_eq!(riley["other_or_unknown_share"], 0.5);
+    let sam = rows(&comp, "reps")
+        .iter()
+        .find(|r| r["rep"] == "sam")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        sam["contest_entries"], 50,
+        "primary, a secondary and a note: only the 50 smb deals"
+    );
+    assert_eq!(sam["with_notes"], 50);
+
+    let mut args = vec!["report", "coverage"];
+    args.extend(window);
+    let cov = q.json(&args);
+    let escrow = rows(&cov, "objections")
+        .iter()
+        .find(|r| r["code"] == "LEGAL.QUANTUM_ESCROW")
+        .unwrap()
+        .clone();
+    assert_eq!(escrow["raised"], 50);
+    assert_eq!(
+        escrow["gap"], true,
+        "raised often, no collateral: a content gap"
+    );
+    let price = rows(&cov, "objections")
+        .iter()
+        .find(|r| r["code"] == "PRICE.TOO_HIGH")
+        .unwrap()
+        .clone();
+    assert_eq!(price["raised"], 40);
+    assert_eq!(price["tagged_assets"], 1);
+    assert_eq!(price["gap"], false);
+
+    // Per-rep figures appear only where asked for, and pseudonyms hide names.
+    let mut args = vec!["report", "reasons"];
+    args.extend(window);
+    let text = serde_json::to_string(&q.json(&args)).unwrap();
+    assert!(
+        !text.contains("riley"),
+        "no rep names in reasons unless --by rep"
+    );
+    let mut args = vec!["report", "completeness", "--anonymize"];
+    args.extend(window);
+    let anon = serde_json::to_string(&q.json(&args)).unwrap();
+    assert!(
+        !anon.contains("riley") && !anon.contains("\"sam\""),
+        "{anon}"
+    );
+    assert_eq!(
+        anon,
+        serde_json::to_string(&q.json(&args)).unwrap(),
+        "pseudonyms are stable"
+    );
+}
+
+#[test]
+fn searches_report_finds_content_gaps() {
+    let q = Quiver::new();
+    q.add(&crate::util::samples());
+    q.index();
+    let mut expected_zero = 0;
+    for rep in ["ana", "ben"] {
+        q.cmd()
+            .args(["rep", "set", "--name", rep])
+            .output()
+            .unwrap();
+        for _ in 0..3 {
+            assert_eq!(q.json(&["search", "gdpr dpa template"])["total"], 0);
+            expected_zero += 1;
+        }
+        let s = q.json(&["search", "pricing"]);
+        let qid = s["query_id"].as_str().unwrap();
+        q.json(&[
+            "open",
+            "--no-launch",
+            "--query-id",
+            qid,
+            s["hits"][0]["asset_id"].as_str().unwrap(),
+        ]);
+        q.json(&["search", "roi"]);
+    }
+    let r = q.json(&["report", "searches"]);
+    let zero = rows(&r, "zero_results");
+    assert_eq!(zero.len(), 1);
+    assert_eq!(zero[0]["query"], "gdpr dpa template");
+    assert_eq!(
+        (zero[0]["searches"].as_u64(), zero[0]["reps"].as_u64()),
+        (Some(expected_zero), Some(2))
+    );
+    let never: Vec<&str> = rows(&r, "never_opened")
+        .iter()
+        .map(|r| r["query"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        never,
+        ["roi"],
+        "roi had results nobody opened; pricing was opened"
+    );
+    let pricing = rows(&r, "top")
+        .iter()
+        .find(|r| r["query"] == "pricing")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (
+            pricing["searches"].as_u64(),
+            pricing["searches_opened"].as_u64()
+        ),
+        (Some(2), Some(2))
+    );
+}
+
+#[test]
+fn empty_data_dir_reports_say_so_and_csv_agrees_with_json() {
+    let q = Quiver::new();
+    for name in [
+        "unused",
+        "assets",
+        "searches",
+        "reasons",
+        "stages",
+        "influence",
+        "coverage",
+        "completeness",
+        "messaging",
+    ] {
+        let out = q.run(&["report", name]);
+        assert!(out.status.success(), "{name} on an empty data dir");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains("yet") || text.contains("(no data)"),
+            "{name} says plainly there is nothing: {text}"
+        );
+    }
+    let bad = q.run(&["report", "nope"]);
+    assert_eq!(bad.status.code(), Some(2));
+
+    let demo = Quiver::new();
+    demo.json(&["demo", "--seed", "3"]);
+    let json = demo.json(&["report", "reasons", "--by", "size"]);
+    let csv = String::from_utf8(
+        demo.run(&["report", "reasons", "--by", "size", "--csv"])
+            .stdout,
+    )
+    .unwrap();
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    let table = rows(&json, "codes");
+    let body: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(body.len(), table.len(), "a CSV line per JSON row");
+    for (record, row) in body.iter().zip(table) {
+        for (h, c) in header.iter().zip(record.iter()) {
+            let expected = match &row[h.as_str()] {
+                Value::String(s) => s.clone(),
+                Value::Null => String::new(),
+                other => other.to_string(),
+            };
+            assert_eq!(c, expected, "column {h}");
+        }
+    }
+    let human = String::from_utf8(demo.run(&["report", "reasons", "--by", "size"]).stdout).unwrap();
+    let first = &table[0];
+    assert!(
+        human.contains(first["code"].as_str().unwrap())
+            && human.contains(&first["ci_low"].to_string()),
+        "the table shows the same numbers"
+    );
+}
