@@ -53,7 +53,8 @@ fn main() {
             .unwrap_or(p)
             .to_lowercase()
     };
-    let kinds: Vec<(&str, Box<dyn Fn(&str) -> (String, Vec<(String, String)>)>)> = vec![
+    type MakeQuery = Box<dyn Fn(&str) -> (String, Vec<(String, String)>)>;
+    let kinds: Vec<(&str, MakeQuery)> = vec![
         ("term", Box::new(move |p| (word(p), vec![]))),
         ("phrase", Box::new(|p| (format!("\"{p}\""), vec![]))),
         (

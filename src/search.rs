@@ -16,7 +16,7 @@ use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, EmptyQuery, Occur, PhraseQuery, Query, TermQuery,
 };
 use tantivy::schema::{Facet, Field, IndexRecordOption, Value};
-use tantivy::snippet::{Snippet, SnippetGenerator};
+use tantivy::snippet::SnippetGenerator;
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{Searcher, TantivyDocument, Term};
 
@@ -93,6 +93,7 @@ pub fn search(index: &SearchIndex, catalog: &Catalog, req: &Request) -> Result<R
         &plan.query,
         &(TopDocs::with_limit(limit).order_by_score(), Count),
     )?;
+    let needles = needles(&plan.highlight_terms);
     let mut snippets = SnippetGenerator::new(
         plan.highlight_terms,
         analyzer(index, tokenizer::ANALYZER)?,
@@ -113,7 +114,7 @@ pub fn search(index: &SearchIndex, catalog: &Catalog, req: &Request) -> Result<R
             continue;
         };
         let sections = catalog.sections(record.version_id)?;
-        let best = best_section(&snippets, &sections);
+        let best = best_section(&snippets, &needles, &sections);
         let expired = record
             .expires_on
             .as_deref()
@@ -553,55 +554,104 @@ struct Best {
     location: Option<Location>,
 }
 
-/// The section whose best passage matches the most query words.
-fn best_section(snippets: &SnippetGenerator, sections: &[SectionText]) -> Best {
-    let mut best: Option<((usize, usize), &SectionText, Snippet)> = None;
+/// Bytes of text around the best match that the snippet generator sees: tokenising a
+/// whole 3 MB book for a 180-character snippet is what made searches slow.
+const SNIPPET_WINDOW: usize = 1200;
+
+/// The section that matches the most query words, and the snippet around its first
+/// match. Matches are found by substring search for stem prefixes (cheap), and only a
+/// window around the first one is analysed for the snippet.
+fn best_section(snippets: &SnippetGenerator, needles: &[String], sections: &[SectionText]) -> Best {
+    let ascii = needles.iter().all(|n| n.is_ascii());
+    let mut best: Option<((usize, usize), &SectionText, usize)> = None;
     for section in sections {
-        let mut snippet = snippets.snippet(&section.text);
-        snippet.set_snippet_prefix_postfix("<mark>", "</mark>");
-        let fragment = snippet.fragment();
-        let distinct: HashSet<String> = snippet
-            .highlighted()
-            .iter()
-            .map(|r| fragment[r.clone()].to_lowercase())
-            .collect();
-        let key = (distinct.len(), snippet.highlighted().len());
-        if key.0 > 0 && best.as_ref().is_none_or(|b| b.0 < key) {
-            best = Some((key, section, snippet));
-        }
-    }
-    match best {
-        Some((_, section, snippet)) => Best {
-            html: collapse_whitespace(&snippet.to_html()),
-            fragment: snippet.fragment().to_owned(),
-            highlights: snippet.highlighted().to_vec(),
-            location: (section.kind != "body").then(|| Location {
-                kind: section.kind.clone(),
-                number: section.number,
-                name: section.name.clone(),
-            }),
-        },
-        None => {
-            // A title or tag match: show the opening of the document.
-            let opening = sections
-                .iter()
-                .map(|s| s.text.trim())
-                .find(|t| !t.is_empty())
-                .unwrap_or("");
-            let end = opening
-                .char_indices()
-                .map(|(i, _)| i)
-                .nth(SNIPPET_CHARS)
-                .unwrap_or(opening.len());
-            let fragment = collapse_whitespace(&opening[..end]);
-            Best {
-                html: escape(&fragment),
-                fragment,
-                highlights: Vec::new(),
-                location: None,
+        let lower = if ascii {
+            section.text.to_ascii_lowercase()
+        } else {
+            section.text.to_lowercase()
+        };
+        let mut distinct = 0;
+        let mut total = 0;
+        let mut first = usize::MAX;
+        for needle in needles {
+            let mut found = lower.match_indices(needle.as_str()).take(50).peekable();
+            if let Some((pos, _)) = found.peek() {
+                distinct += 1;
+                first = first.min(*pos);
             }
+            total += found.count();
+        }
+        let key = (distinct, total);
+        if distinct > 0 && best.as_ref().is_none_or(|b| b.0 < key) {
+            best = Some((key, section, first));
         }
     }
+    if let Some((_, section, first)) = best {
+        let text = &section.text;
+        let start = floor_boundary(
+            text,
+            first.min(text.len()).saturating_sub(SNIPPET_WINDOW / 4),
+        );
+        let end = floor_boundary(text, (start + SNIPPET_WINDOW).min(text.len()));
+        let mut snippet = snippets.snippet(&text[start..end]);
+        if !snippet.highlighted().is_empty() {
+            snippet.set_snippet_prefix_postfix("<mark>", "</mark>");
+            return Best {
+                html: collapse_whitespace(&snippet.to_html()),
+                fragment: snippet.fragment().to_owned(),
+                highlights: snippet.highlighted().to_vec(),
+                location: (section.kind != "body").then(|| Location {
+                    kind: section.kind.clone(),
+                    number: section.number,
+                    name: section.name.clone(),
+                }),
+            };
+        }
+    }
+    // A title or tag match: show the opening of the document.
+    let opening = sections
+        .iter()
+        .map(|s| s.text.trim())
+        .find(|t| !t.is_empty())
+        .unwrap_or("");
+    let end = opening
+        .char_indices()
+        .map(|(i, _)| i)
+        .nth(SNIPPET_CHARS)
+        .unwrap_or(opening.len());
+    let fragment = collapse_whitespace(&opening[..end]);
+    Best {
+        html: escape(&fragment),
+        fragment,
+        highlights: Vec::new(),
+        location: None,
+    }
+}
+
+fn floor_boundary(text: &str, mut i: usize) -> usize {
+    while !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// What to look for in raw text for each highlighted stem: the stem less its last
+/// letter (`pric` finds *pricing* and *price*), or the whole stem when short.
+fn needles(terms: &BTreeMap<String, f32>) -> Vec<String> {
+    let mut out: Vec<String> = terms
+        .keys()
+        .map(|t| {
+            let n = t.chars().count();
+            if n > 4 && t.is_ascii() {
+                t.chars().take(n - 1).collect()
+            } else {
+                t.clone()
+            }
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
 }
 
 fn collapse_whitespace(s: &str) -> String {

@@ -114,7 +114,7 @@ pub(crate) fn validate(
     deal.close_date = date.to_string();
     if let Some(stage) = &deal.stage {
         let s = stage.trim().to_ascii_lowercase();
-        if !stages.iter().any(|k| *k == s) {
+        if !stages.contains(&s) {
             return Err(invalid(
                 "stage",
                 format!("unknown stage {stage:?} (stages: {})", stages.join(", ")),

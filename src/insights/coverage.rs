@@ -24,7 +24,7 @@ pub fn coverage(catalog: &Catalog, index: &SearchIndex, opts: &Options) -> Resul
         "SELECT d.id, d.outcome, r.code FROM deals d JOIN deal_reasons r ON r.deal_id = d.id
          WHERE d.close_date BETWEEN ?1 AND ?2",
     )?;
-    for row in stmt.query_map([opts.from_day(), opts.to_day()], |r| {
+    for row in stmt.query_map([opts.window_start(), opts.window_end()], |r| {
         Ok((
             r.get::<_, String>(0)?,
             r.get::<_, String>(1)?,

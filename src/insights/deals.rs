@@ -32,7 +32,7 @@ fn coded(catalog: &Catalog, opts: &Options) -> Result<Vec<Coded>> {
          WHERE d.close_date BETWEEN ?1 AND ?2"
     );
     let mut stmt = catalog.conn().prepare(&sql)?;
-    let rows = stmt.query_map([opts.from_day(), opts.to_day()], |r| {
+    let rows = stmt.query_map([opts.window_start(), opts.window_end()], |r| {
         let code: String = r.get(6)?;
         Ok(Coded {
             deal: r.get(0)?,

@@ -50,7 +50,7 @@ pub fn messaging(catalog: &Catalog, _index: &SearchIndex, opts: &Options) -> Res
             labels.insert(c, l);
         }
     }
-    for row in stmt.query_map([opts.from_day(), opts.to_day()], |r| {
+    for row in stmt.query_map([opts.window_start(), opts.window_end()], |r| {
         Ok((
             r.get::<_, String>(0)?,
             r.get::<_, String>(1)?,
@@ -100,7 +100,7 @@ pub fn messaging(catalog: &Catalog, _index: &SearchIndex, opts: &Options) -> Res
         let mut stmt = catalog
             .conn()
             .prepare("SELECT DISTINCT asset_id FROM usage_daily WHERE day BETWEEN ?1 AND ?2")?;
-        stmt.query_map([opts.from_day(), opts.to_day()], |r| r.get(0))?
+        stmt.query_map([opts.window_start(), opts.window_end()], |r| r.get(0))?
             .collect::<Result<_, _>>()?
     };
     let all = catalog.present_assets()?;
@@ -200,7 +200,7 @@ pub fn messaging(catalog: &Catalog, _index: &SearchIndex, opts: &Options) -> Res
         "SELECT query, sum(searches) FROM search_daily WHERE day BETWEEN ?1 AND ?2 GROUP BY query",
     )?;
     let mut freq: HashMap<String, i64> = HashMap::new();
-    for row in stmt.query_map([opts.from_day(), opts.to_day()], |r| {
+    for row in stmt.query_map([opts.window_start(), opts.window_end()], |r| {
         Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
     })? {
         let (q, n) = row?;

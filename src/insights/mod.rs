@@ -147,12 +147,12 @@ impl Options {
     }
 
     /// `from` as a day (or the earliest possible).
-    fn from_day(&self) -> String {
+    fn window_start(&self) -> String {
         self.from
             .map_or_else(|| "0000-01-01".to_owned(), |d| d.to_string())
     }
 
-    fn to_day(&self) -> String {
+    fn window_end(&self) -> String {
         self.to.to_string()
     }
 }

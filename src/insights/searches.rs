@@ -14,7 +14,7 @@ pub fn searches(catalog: &Catalog, opts: &Options) -> Result<Report> {
          FROM search_daily WHERE day BETWEEN ?1 AND ?2 GROUP BY query",
     )?;
     let rows: Vec<(String, i64, i64, i64, i64, String)> = stmt
-        .query_map([opts.from_day(), opts.to_day()], |r| {
+        .query_map([opts.window_start(), opts.window_end()], |r| {
             Ok((
                 r.get(0)?,
                 r.get(1)?,

@@ -80,7 +80,7 @@ fn describe(catalog: &Catalog, id: &str) -> Result<(String, String)> {
 
 pub fn unused(catalog: &Catalog, opts: &Options) -> Result<Report> {
     let mut report = Report::new("unused", opts);
-    let (from, to) = (opts.from_day(), opts.to_day());
+    let (from, to) = (opts.window_start(), opts.window_end());
     let mut usage: HashMap<String, (i64, String, i64)> = HashMap::new();
     {
         let mut stmt = catalog.conn().prepare(
@@ -184,7 +184,8 @@ pub fn unused(catalog: &Catalog, opts: &Options) -> Result<Report> {
         ]);
     }
     report.tables.push(list);
-    let groups: [(&'static str, &'static str, fn(&AssetRow) -> String); 4] = [
+    type Key = fn(&AssetRow) -> String;
+    let groups: [(&'static str, &'static str, Key); 4] = [
         ("by_folder", "folder", |a| a.folder.clone()),
         ("by_format", "format", |a| a.format.clone()),
         ("by_product", "product", |a| {
@@ -233,7 +234,7 @@ fn week(d: NaiveDate) -> NaiveDate {
 
 pub fn assets(catalog: &Catalog, opts: &Options) -> Result<Report> {
     let mut report = Report::new("assets", opts);
-    let (from, to) = (opts.from_day(), opts.to_day());
+    let (from, to) = (opts.window_start(), opts.window_end());
     let mut stmt = catalog.conn().prepare(
         "SELECT asset_id, sum(opens), count(DISTINCT rep), max(day), min(day) FROM usage_daily
          WHERE day BETWEEN ?1 AND ?2 GROUP BY asset_id",
@@ -406,7 +407,7 @@ fn covered(intervals: &[(i64, i64)], x: i64) -> bool {
 
 pub fn influence(catalog: &Catalog, opts: &Options) -> Result<Report> {
     let mut report = Report::new("influence", opts);
-    let (from, to) = (opts.from_day(), opts.to_day());
+    let (from, to) = (opts.window_start(), opts.window_end());
     let n_days = opts.influence_days;
     let ce = |d: &str| i64::from(day(d).num_days_from_ce());
     let deals: Vec<DealRow> = {

@@ -183,9 +183,12 @@ fn run(args: &[String]) -> Result {
         c
     };
     eprintln!("run: a data dir of its own at {}", data.display());
-    let samples = root().join("samples/library");
-    sh(q(&["library", "add"]).arg(&samples))?;
-    sh(&mut q(&["index"]))?;
+    if !data.join("catalog.sqlite3").exists() {
+        // The sample library and a synthetic history, so the reports have something to say.
+        sh(&mut q(&["demo"]))?;
+    } else {
+        sh(&mut q(&["index"]))?;
+    }
     let queries: Vec<&str> = if args.is_empty() {
         vec![
             "pricing",
@@ -197,12 +200,18 @@ fn run(args: &[String]) -> Result {
         args.iter().map(String::as_str).collect()
     };
     for query in queries {
-        sh(q(&["search", "--limit", "3"]).arg(query))?;
+        sh(q(&["search", "--no-record", "--limit", "3"]).arg(query))?;
+    }
+    for report in [
+        &["report", "unused", "--limit", "5"][..],
+        &["report", "reasons", "--by", "size", "--limit", "5"][..],
+    ] {
+        sh(&mut q(report))?;
     }
     eprintln!(
-        "\nrun: try it yourself: {} --data-dir {} search \"<words>\"",
-        quiver.display(),
-        data.display()
+        "\nrun: Quiver is a command line for now (the desktop app is next). Try it yourself:\n  {q} --data-dir {d} search \"<words>\"\n  {q} --data-dir {d} report influence\n  {q} --help",
+        q = quiver.display(),
+        d = data.display()
     );
     Ok(())
 }

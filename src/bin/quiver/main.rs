@@ -68,7 +68,7 @@ enum Command {
     Reasons(deals::ReasonsCommand),
     /// Closed deals and their coded reasons.
     #[command(subcommand)]
-    Deal(deals::DealCommand),
+    Deal(Box<deals::DealCommand>),
     /// Reports for marketing (unused, assets, searches, reasons, stages, influence,
     /// coverage, completeness, messaging).
     Report(insights::ReportArgs),
@@ -359,7 +359,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Open(args) => capture::open(&dd, args, json, now)?,
         Command::Events(cmd) => capture::events(&mut dd, cmd, json)?,
         Command::Reasons(cmd) => deals::reasons(&mut dd, cmd, json, now)?,
-        Command::Deal(cmd) => deals::deal(&mut dd, cmd, json, now)?,
+        Command::Deal(cmd) => deals::deal(&mut dd, *cmd, json, now)?,
         Command::Report(args) => insights::report(&dd, args, json, now)?,
         Command::Demo { seed, size } => {
             let size = match size.as_str() {

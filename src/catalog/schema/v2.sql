@@ -54,9 +54,17 @@ BEGIN
     INSERT INTO usage_daily (day, asset_id, rep, opens)
     VALUES (substr(NEW.at, 1, 10), NEW.asset_id, NEW.rep, 1)
     ON CONFLICT (day, asset_id, rep) DO UPDATE SET opens = opens + 1;
+END;
+
+-- The first open that follows a search marks it (and its day's rollup) as opened.
+-- Scalar lookups keep this on primary keys.
+CREATE TRIGGER events_click_through AFTER INSERT ON events
+WHEN NEW.kind IN ('open', 'preview') AND NEW.query_id IS NOT NULL
+BEGIN
     UPDATE search_daily SET opened = opened + 1
-    WHERE (day, query, rep) = (SELECT substr(at, 1, 10), lower(trim(query)), rep FROM events
-                               WHERE id = NEW.query_id AND kind = 'search' AND opened = 0);
+    WHERE day = (SELECT substr(at, 1, 10) FROM events WHERE id = NEW.query_id AND kind = 'search' AND opened = 0)
+      AND query = (SELECT lower(trim(query)) FROM events WHERE id = NEW.query_id)
+      AND rep = (SELECT rep FROM events WHERE id = NEW.query_id);
     UPDATE events SET opened = 1 WHERE id = NEW.query_id AND kind = 'search' AND opened = 0;
 END;
 
