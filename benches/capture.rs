@@ -81,6 +81,7 @@ fn main() {
     let report = exchange::import(
         &mut dd.catalog,
         &mut BufReader::new(std::fs::File::open(&file).unwrap()),
+        now,
     )
     .expect("import");
     let secs = t.elapsed().as_secs_f64();

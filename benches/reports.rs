@@ -120,6 +120,7 @@ fn main() {
     let r = exchange::import(
         &mut dd.catalog,
         &mut std::io::BufReader::new(std::fs::File::open(&file).unwrap()),
+        now,
     )
     .unwrap();
     assert_eq!(r.imported, EVENTS);

@@ -27,7 +27,7 @@ pub const SIGNALS: [&str; 6] = [
     "the CFO ROI deck is opened in 80% of won deals and 20% of lost ones",
     "Northpeak wins mainly at the proposal stage",
     "one rep (Riley Okafor) codes OTHER half the time",
-    "reps search for SOC 3 and GDPR material that does not exist (zero results)",
+    "reps search for HIPAA and GDPR paperwork that does not exist (zero results)",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -281,7 +281,7 @@ pub fn populate(
             );
         }
     }
-    let imported = exchange::import(&mut dd.catalog, &mut events.as_bytes())?;
+    let imported = exchange::import(&mut dd.catalog, &mut events.as_bytes(), now)?;
     let stages = dd.config.stages.clone();
     let opts = import::Options {
         map: vec![],

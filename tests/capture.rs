@@ -597,3 +597,61 @@ fn acknowledged_writes_survive_kill_9() {
     let integrity = q.json(&["status"]);
     assert_eq!(integrity["pending_index"], 0);
 }
+
+#[test]
+fn taxonomy_changes_keep_deals_consistent() {
+    let q = with_samples();
+    let err = stderr_of(
+        &q,
+        &[
+            "reasons",
+            "merge",
+            "PRODUCT.MISSING_FEATURE",
+            "VALUE.ROI_CLEAR",
+        ],
+    );
+    assert!(
+        err.contains("objection reason and VALUE.ROI_CLEAR is a buy reason"),
+        "{err}"
+    );
+    q.json(&[
+        "deal",
+        "record",
+        "--id",
+        "R-1",
+        "--outcome",
+        "lost",
+        "--close-date",
+        "2026-01-10",
+        "--primary",
+        "TIMING.NO_BUDGET",
+        "--secondary",
+        "PRODUCT.SECURITY: SSO missing",
+    ]);
+    q.json(&["reasons", "retire", "PRODUCT.SECURITY"]);
+    // A deal that already has a retired code can still be edited, and a new primary
+    // keeps its secondary reasons.
+    let edited = q.json(&[
+        "deal",
+        "edit",
+        "R-1",
+        "--primary",
+        "PRICE.TOO_HIGH",
+        "--stage",
+        "proposal",
+    ]);
+    assert_eq!(edited["change"], "updated", "{edited}");
+    let deal = &q.json(&["deal", "show", "R-1"])["deal"];
+    assert_eq!(deal["reasons"][0]["code"], "PRICE.TOO_HIGH");
+    assert_eq!(
+        deal["reasons"][1]["code"], "PRODUCT.SECURITY",
+        "the secondary reason survives"
+    );
+    let err = stderr_of(&q, &["deal", "edit", "R-1", "--id", "R-2"]);
+    assert!(err.contains("can't be changed"), "{err}");
+    assert_eq!(
+        q.json(&["deal", "list"]).as_array().unwrap().len(),
+        1,
+        "no copy was made"
+    );
+}

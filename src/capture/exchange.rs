@@ -104,7 +104,12 @@ pub struct LineError {
 }
 
 /// Imports NDJSON events; bad lines are reported by number and good ones kept.
-pub fn import(catalog: &mut Catalog, input: &mut dyn BufRead) -> Result<ImportReport> {
+/// Events dated after `now` (beyond a few minutes of clock skew) are refused.
+pub fn import(
+    catalog: &mut Catalog,
+    input: &mut dyn BufRead,
+    now: DateTime<chrono::Utc>,
+) -> Result<ImportReport> {
     let mut report = ImportReport::default();
     let tx = catalog.conn_mut().transaction()?;
     for (i, line) in input.lines().enumerate() {
@@ -126,7 +131,7 @@ pub fn import(catalog: &mut Catalog, input: &mut dyn BufRead) -> Result<ImportRe
                 continue;
             }
         };
-        if let Err(message) = check(&event) {
+        if let Err(message) = check(&event, now) {
             fail(message);
             continue;
         }
@@ -145,19 +150,25 @@ pub fn import(catalog: &mut Catalog, input: &mut dyn BufRead) -> Result<ImportRe
                 }
             }
         };
-        let inserted = tx.execute(
+        // Opens carry their file's hash and path, so they can move to another machine.
+        let (hash, path) = match (&asset_id, &event.asset_hash) {
+            (Some(id), None) => current_file(&tx, id)?,
+            _ => (event.asset_hash.clone(), event.path.clone()),
+        };
+        let inserted = tx.prepare_cached(
             "INSERT OR IGNORE INTO events (id, kind, at, rep, surface, asset_id, asset_hash, path,
                location_kind, location_number, query_id, deal_id, query, filters, result_count)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-            params![
+        )?
+        .execute(params![
                 event.id,
                 event.kind,
                 at,
                 event.rep,
                 event.surface,
                 asset_id,
-                event.asset_hash,
-                event.path,
+                hash,
+                path.or(event.path.clone()),
                 event.location.as_ref().map(|l| l.kind.clone()),
                 event.location.as_ref().map(|l| l.number),
                 event.query_id,
@@ -165,8 +176,7 @@ pub fn import(catalog: &mut Catalog, input: &mut dyn BufRead) -> Result<ImportRe
                 event.query,
                 event.filters.as_ref().map(|f| f.to_string()),
                 event.result_count
-            ],
-        )?;
+            ])?;
         if inserted == 1 {
             report.imported += 1;
         } else {
@@ -177,15 +187,19 @@ pub fn import(catalog: &mut Catalog, input: &mut dyn BufRead) -> Result<ImportRe
     Ok(report)
 }
 
-fn check(e: &Event) -> std::result::Result<(), String> {
+fn check(e: &Event, now: DateTime<chrono::Utc>) -> std::result::Result<(), String> {
     if e.id.trim().is_empty() {
         return Err("missing id".into());
     }
     if !matches!(e.kind.as_str(), "open" | "preview" | "search") {
         return Err(format!("kind {:?} is not open, preview or search", e.kind));
     }
-    if DateTime::parse_from_rfc3339(&e.at).is_err() {
-        return Err(format!("at {:?} is not an RFC 3339 time", e.at));
+    match DateTime::parse_from_rfc3339(&e.at) {
+        Err(_) => return Err(format!("at {:?} is not an RFC 3339 time", e.at)),
+        Ok(t) if t > now + chrono::Duration::minutes(5) => {
+            return Err(format!("at {} is in the future", e.at));
+        }
+        Ok(_) => {}
     }
     if e.rep.trim().is_empty() {
         return Err("missing rep".into());
@@ -196,35 +210,43 @@ fn check(e: &Event) -> std::result::Result<(), String> {
     Ok(())
 }
 
+/// The hash and main path of an asset's current version.
+fn current_file(
+    conn: &rusqlite::Connection,
+    asset_id: &str,
+) -> Result<(Option<String>, Option<String>)> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT v.hash, (SELECT path FROM locations l WHERE l.asset_id = a.id AND l.status = 'present'
+               ORDER BY l.version_id = a.current_version DESC, l.path LIMIT 1)
+             FROM assets a JOIN versions v ON v.id = a.current_version WHERE a.id = ?1",
+        )?
+        .query_row([asset_id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?
+        .unwrap_or((None, None)))
+}
+
 fn resolve_asset(conn: &rusqlite::Connection, e: &Event) -> Result<Option<String>> {
-    if let Some(id) = &e.asset_id {
+    let lookups = [
+        (e.asset_id.as_deref(), "SELECT id FROM assets WHERE id = ?1"),
+        (
+            e.asset_hash.as_deref(),
+            "SELECT asset_id FROM versions WHERE hash = ?1 LIMIT 1",
+        ),
+        (
+            e.path.as_deref(),
+            "SELECT asset_id FROM locations WHERE path = ?1",
+        ),
+    ];
+    for (key, sql) in lookups {
+        let Some(key) = key else { continue };
         let found: Option<String> = conn
-            .query_row("SELECT id FROM assets WHERE id = ?1", [id], |r| r.get(0))
+            .prepare_cached(sql)?
+            .query_row([key], |r| r.get(0))
             .optional()?;
         if found.is_some() {
             return Ok(found);
         }
-    }
-    if let Some(hash) = &e.asset_hash {
-        let found: Option<String> = conn
-            .query_row(
-                "SELECT asset_id FROM versions WHERE hash = ?1 LIMIT 1",
-                [hash],
-                |r| r.get(0),
-            )
-            .optional()?;
-        if found.is_some() {
-            return Ok(found);
-        }
-    }
-    if let Some(path) = &e.path {
-        return Ok(conn
-            .query_row(
-                "SELECT asset_id FROM locations WHERE path = ?1",
-                [path],
-                |r| r.get(0),
-            )
-            .optional()?);
     }
     Ok(None)
 }

@@ -223,7 +223,8 @@ impl Ingest<'_> {
                 if p.present { "changed" } else { "returned" },
             ),
             None => {
-                let id = uuid::Uuid::now_v7().to_string();
+                // Random, not time-ordered: a short prefix of it should identify an asset.
+                let id = uuid::Uuid::new_v4().to_string();
                 self.tx.execute(
                     "INSERT INTO assets (id, created_at, status) VALUES (?1, ?2, 'present')",
                     [&id, &now_s],

@@ -251,7 +251,13 @@ pub fn import(
                 .filter(|v| !v.is_empty())
         };
         let deal_id = get(Field::DealId);
-        let outcome = match row_deal(&get) {
+        let outcome = match row_deal(&get).map(|mut d| {
+            if !columns.contains_key(&Field::Rep) {
+                // No owner column at all: the deals are the importing rep's.
+                d.rep = opts.by.to_owned();
+            }
+            d
+        }) {
             Ok(deal) => validate(&tx, deal, opts.stages, opts.today)
                 .and_then(|d| record(&tx, &d, opts.by, true, now)),
             Err(e) => Err(e),

@@ -69,6 +69,11 @@ pub(crate) fn validate(
     stages: &[String],
     today: NaiveDate,
 ) -> Result<Deal> {
+    // Codes a recorded deal already has stay valid when it is edited, even if retired
+    // since: history is kept, not rewritten.
+    let kept: Vec<String> = load(conn, deal.deal_id.trim())?
+        .map(|d| d.reasons.into_iter().map(|r| r.code).collect())
+        .unwrap_or_default();
     deal.deal_id = deal.deal_id.trim().to_owned();
     if deal.deal_id.is_empty() {
         return Err(invalid(
@@ -133,7 +138,14 @@ pub(crate) fn validate(
     }
     let mut seen = Vec::new();
     for (rank, entry) in deal.reasons.iter_mut().enumerate() {
-        let reason = reasons::resolve_for_new_deal(conn, &entry.code)?;
+        let reason = match kept
+            .iter()
+            .find(|k| k.eq_ignore_ascii_case(entry.code.trim()))
+        {
+            Some(code) => reasons::get_in(conn, code)?
+                .ok_or_else(|| invalid("reason", format!("unknown reason code {code:?}")))?,
+            None => reasons::resolve_for_new_deal(conn, &entry.code)?,
+        };
         if rank == 0 {
             let wrong = match (deal.outcome.as_str(), reason.kind) {
                 ("won", Kind::Objection) => {

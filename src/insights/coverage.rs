@@ -19,7 +19,7 @@ pub fn coverage(catalog: &Catalog, index: &SearchIndex, opts: &Options) -> Resul
     let canon = canonical_codes(catalog)?;
     // Deals raising each (canonical) code, any rank.
     let mut raised: HashMap<String, HashSet<String>> = HashMap::new();
-    let mut lost_deals = HashSet::new();
+    let mut all_deals = HashSet::new();
     let mut stmt = catalog.conn().prepare(
         "SELECT d.id, d.outcome, r.code FROM deals d JOIN deal_reasons r ON r.deal_id = d.id
          WHERE d.close_date BETWEEN ?1 AND ?2",
@@ -31,10 +31,8 @@ pub fn coverage(catalog: &Catalog, index: &SearchIndex, opts: &Options) -> Resul
             r.get::<_, String>(2)?,
         ))
     })? {
-        let (deal, outcome, code) = row?;
-        if outcome != "won" {
-            lost_deals.insert(deal.clone());
-        }
+        let (deal, _outcome, code) = row?;
+        all_deals.insert(deal.clone());
         let code = canon.get(&code).cloned().unwrap_or(code);
         raised.entry(code).or_default().insert(deal);
     }
@@ -82,7 +80,26 @@ pub fn coverage(catalog: &Catalog, index: &SearchIndex, opts: &Options) -> Resul
                 e.1 = e.1.min(rank);
             }
         }
-        let mut ranked: Vec<(String, (usize, usize))> = hits.into_iter().collect();
+        // Expired material addresses nothing: reps must not send it.
+        let today = opts.today.to_string();
+        let live = |id: &String| -> Result<bool> {
+            Ok(catalog
+                .search_record(id)?
+                .is_some_and(|r| r.expires_on.as_deref().is_none_or(|d| d >= today.as_str())))
+        };
+        let mut ranked: Vec<(String, (usize, usize))> = Vec::new();
+        for (id, v) in hits {
+            if live(&id)? {
+                ranked.push((id, v));
+            }
+        }
+        let mut tags_live = HashSet::new();
+        for id in tags {
+            if live(&id)? {
+                tags_live.insert(id);
+            }
+        }
+        let tags = tags_live;
         ranked.sort_by(|a, b| {
             tags.contains(&b.0)
                 .cmp(&tags.contains(&a.0))
@@ -115,11 +132,11 @@ pub fn coverage(catalog: &Catalog, index: &SearchIndex, opts: &Options) -> Resul
                 json!(r.code),
                 json!(r.label),
                 json!(n),
-                json!(lost_deals.len()),
-                json!(if lost_deals.is_empty() {
+                json!(all_deals.len()),
+                json!(if all_deals.is_empty() {
                     0.0
                 } else {
-                    round(n as f64 / lost_deals.len() as f64)
+                    round(n as f64 / all_deals.len() as f64)
                 }),
                 json!(tags.len()),
                 json!(text_matched),
@@ -137,8 +154,8 @@ pub fn coverage(catalog: &Catalog, index: &SearchIndex, opts: &Options) -> Resul
         .summary
         .insert("objections".into(), json!(t.rows.len()));
     report.summary.insert("gaps".into(), json!(gaps));
-    report.notes.push("raised = deals (won or lost) that name the objection, primary or secondary. An asset addresses it when tagged with its code, or when its text contains one of the code's keywords (`quiver reasons export` lists them). gap = raised, with no asset either way.".into());
-    if lost_deals.is_empty() && raised.is_empty() {
+    report.notes.push("raised = closed deals (any outcome) that name the objection, primary or secondary, out of all closed deals in the window. An unexpired asset addresses it when tagged with its code, or when its text contains one of the code's keywords (`quiver reasons export` lists them). gap = raised, with no asset either way.".into());
+    if all_deals.is_empty() {
         report
             .notes
             .push("No closed deals in this window yet.".into());

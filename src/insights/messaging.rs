@@ -12,8 +12,8 @@ use crate::index::SearchIndex;
 
 /// Assets sampled per side for the term comparison, and text read per asset: enough
 /// for stable top terms, bounded so the report stays fast on big libraries.
-const SAMPLE_ASSETS: usize = 300;
-const SAMPLE_BYTES: usize = 12_000;
+const SAMPLE_ASSETS: usize = 150;
+const SAMPLE_BYTES: usize = 8_000;
 
 const STOP: &[&str] = &[
     "the", "and", "for", "with", "that", "this", "are", "you", "your", "from", "our", "was",

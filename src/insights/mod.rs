@@ -34,6 +34,9 @@ pub const NAMES: [&str; 9] = [
     "messaging",
 ];
 
+/// The reports `--by` splits.
+pub const SPLITS: [&str; 2] = ["reasons", "messaging"];
+
 /// A segment to split deal reports by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum By {
@@ -228,6 +231,16 @@ impl Report {
 /// # Errors
 /// [`UserError::InvalidValue`] for an unknown report name; catalog errors.
 pub fn run(catalog: &Catalog, index: &SearchIndex, name: &str, opts: &Options) -> Result<Report> {
+    if opts.by.is_some() && !SPLITS.contains(&name) && NAMES.contains(&name) {
+        return Err(UserError::InvalidValue {
+            field: "by".into(),
+            message: format!(
+                "the {name} report is not split by segment; --by works with {}",
+                SPLITS.join(" and ")
+            ),
+        }
+        .into());
+    }
     let mut report = match name {
         "unused" => usage::unused(catalog, opts)?,
         "assets" => usage::assets(catalog, opts)?,

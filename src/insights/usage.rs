@@ -81,18 +81,20 @@ fn describe(catalog: &Catalog, id: &str) -> Result<(String, String)> {
 pub fn unused(catalog: &Catalog, opts: &Options) -> Result<Report> {
     let mut report = Report::new("unused", opts);
     let (from, to) = (opts.window_start(), opts.window_end());
+    // (all-time opens, last day, opens in the window) per asset.
     let mut usage: HashMap<String, (i64, String, i64)> = HashMap::new();
     {
-        let mut stmt = catalog.conn().prepare(
-            "SELECT asset_id, sum(opens), max(day), sum(CASE WHEN day BETWEEN ?1 AND ?2 THEN opens ELSE 0 END)
-             FROM usage_daily GROUP BY asset_id",
-        )?;
-        let rows = stmt.query_map([&from, &to], |r| {
-            Ok((r.get::<_, String>(0)?, (r.get(1)?, r.get(2)?, r.get(3)?)))
-        })?;
-        for row in rows {
-            let (id, u) = row?;
-            usage.insert(id, u);
+        let mut stmt = catalog
+            .conn()
+            .prepare("SELECT asset_id, opens, last_day FROM asset_usage")?;
+        for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?)))? {
+            let (id, opens, last) = row?;
+            usage.insert(id, (opens, last, 0));
+        }
+        for (id, w) in window_usage(catalog, &from, &to)? {
+            if let Some(u) = usage.get_mut(&id) {
+                u.2 = w.opens;
+            }
         }
     }
     let missing: i64 = catalog.conn().query_row(
@@ -227,6 +229,41 @@ pub fn unused(catalog: &Catalog, opts: &Options) -> Result<Report> {
     Ok(report)
 }
 
+/// One asset's use within a window.
+#[derive(Default)]
+struct WindowUsage {
+    opens: i64,
+    reps: HashSet<String>,
+    first: String,
+    last: String,
+}
+
+/// Usage per asset between two days, in one pass over the rollup's day range (the
+/// table is clustered by day, so this reads only the window's rows).
+fn window_usage(catalog: &Catalog, from: &str, to: &str) -> Result<HashMap<String, WindowUsage>> {
+    let mut out: HashMap<String, WindowUsage> = HashMap::new();
+    let mut stmt = catalog.conn().prepare_cached(
+        "SELECT day, asset_id, rep, opens FROM usage_daily WHERE day BETWEEN ?1 AND ?2",
+    )?;
+    let mut rows = stmt.query([from, to])?;
+    while let Some(r) = rows.next()? {
+        let day: String = r.get(0)?;
+        let w = out.entry(r.get(1)?).or_default();
+        w.opens += r.get::<_, i64>(3)?;
+        let rep: String = r.get(2)?;
+        if !w.reps.contains(&rep) {
+            w.reps.insert(rep);
+        }
+        if w.first.is_empty() || day < w.first {
+            w.first = day.clone();
+        }
+        if day > w.last {
+            w.last = day;
+        }
+    }
+    Ok(out)
+}
+
 /// Monday of the week of `d`.
 fn week(d: NaiveDate) -> NaiveDate {
     d - Duration::days(i64::from(d.weekday().num_days_from_monday()))
@@ -235,15 +272,10 @@ fn week(d: NaiveDate) -> NaiveDate {
 pub fn assets(catalog: &Catalog, opts: &Options) -> Result<Report> {
     let mut report = Report::new("assets", opts);
     let (from, to) = (opts.window_start(), opts.window_end());
-    let mut stmt = catalog.conn().prepare(
-        "SELECT asset_id, sum(opens), count(DISTINCT rep), max(day), min(day) FROM usage_daily
-         WHERE day BETWEEN ?1 AND ?2 GROUP BY asset_id",
-    )?;
-    let rows: Vec<(String, i64, i64, String, String)> = stmt
-        .query_map([&from, &to], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-        })?
-        .collect::<Result<_, _>>()?;
+    let rows: Vec<(String, i64, i64, String, String)> = window_usage(catalog, &from, &to)?
+        .into_iter()
+        .map(|(id, w)| (id, w.opens, w.reps.len() as i64, w.last, w.first))
+        .collect();
     let first_day = rows.iter().map(|r| r.4.clone()).min().map(|d| day(&d));
     let start = opts.from.or(first_day).unwrap_or(opts.to);
     let weeks = (((opts.to - start).num_days() + 1) as f64 / 7.0).max(1.0);
@@ -294,15 +326,16 @@ pub fn assets(catalog: &Catalog, opts: &Options) -> Result<Report> {
     // Trending: the last four weeks of the window against the four before.
     let recent_from = (opts.to - Duration::days(27)).to_string();
     let prev_from = (opts.to - Duration::days(55)).to_string();
-    let mut stmt = catalog.conn().prepare(
-        "SELECT asset_id, sum(CASE WHEN day >= ?2 THEN opens ELSE 0 END), sum(CASE WHEN day < ?2 THEN opens ELSE 0 END)
-         FROM usage_daily WHERE day BETWEEN ?1 AND ?3 GROUP BY asset_id",
+    let recent = window_usage(catalog, &recent_from, &to)?;
+    let previous = window_usage(
+        catalog,
+        &prev_from,
+        &(opts.to - Duration::days(28)).to_string(),
     )?;
-    let mut trend: Vec<(String, i64, i64)> = stmt
-        .query_map([&prev_from, &recent_from, &to], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })?
-        .collect::<Result<_, _>>()?;
+    let mut trend: Vec<(String, i64, i64)> = recent
+        .iter()
+        .map(|(id, w)| (id.clone(), w.opens, previous.get(id).map_or(0, |p| p.opens)))
+        .collect();
     trend.retain(|t| t.1 > t.2);
     trend.sort_by(|a, b| (b.1 - b.2).cmp(&(a.1 - a.2)).then(a.0.cmp(&b.0)));
     let mut t = Table::new(
@@ -329,11 +362,12 @@ pub fn assets(catalog: &Catalog, opts: &Options) -> Result<Report> {
     }
     report.tables.push(t);
     // Opens per week of the top assets.
-    let mut t = Table::new("weekly", &["asset_id", "week", "opens"]);
+    let mut t = Table::new("weekly", &["asset_id", "path", "week", "opens"]);
     let mut stmt = catalog.conn().prepare_cached(
         "SELECT day, opens FROM usage_daily WHERE asset_id = ?1 AND day BETWEEN ?2 AND ?3",
     )?;
     for id in top_ids.iter().take(10) {
+        let path = describe(catalog, id)?.0;
         let mut weekly: BTreeMap<NaiveDate, i64> = BTreeMap::new();
         for row in stmt.query_map([id, &from, &to], |r| {
             Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
@@ -342,7 +376,7 @@ pub fn assets(catalog: &Catalog, opts: &Options) -> Result<Report> {
             *weekly.entry(week(day(&d))).or_default() += n;
         }
         for (w, n) in weekly {
-            t.push(vec![json!(id), json!(w.to_string()), json!(n)]);
+            t.push(vec![json!(id), json!(path), json!(w.to_string()), json!(n)]);
         }
     }
     report.tables.push(t);
@@ -442,7 +476,7 @@ pub fn influence(catalog: &Catalog, opts: &Options) -> Result<Report> {
         .summary
         .insert("min_support".into(), json!(opts.min_support));
     report.notes.push(format!(
-        "An asset is used in a deal when it was {rule}. Win rates compare deals that used it with deals that did not; below {} deals on either side nothing is claimed.",
+        "An asset is used in a deal when it was {rule}. Win rates compare deals that used it with deals that did not; lift is the difference between them. Below {} deals on either side nothing is claimed.",
         opts.min_support
     ));
     if total == 0 {
@@ -458,10 +492,14 @@ pub fn influence(catalog: &Catalog, opts: &Options) -> Result<Report> {
             .enumerate()
             .map(|(i, d)| (d.id.as_str(), i))
             .collect();
-        let mut stmt = catalog
-            .conn()
-            .prepare("SELECT DISTINCT deal_id, asset_id FROM events WHERE deal_id IS NOT NULL AND asset_id IS NOT NULL")?;
-        for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))? {
+        let mut stmt = catalog.conn().prepare(
+            "SELECT DISTINCT e.deal_id, e.asset_id FROM deals d
+             JOIN events e ON e.deal_id = d.id AND e.deal_id IS NOT NULL AND e.asset_id IS NOT NULL
+             WHERE d.close_date BETWEEN ?1 AND ?2",
+        )?;
+        for row in stmt.query_map([&from, &to], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })? {
             let (deal, asset) = row?;
             if let Some(&i) = index.get(deal.as_str()) {
                 used.entry(asset).or_default().insert(i);

@@ -175,7 +175,7 @@ pub fn get(catalog: &Catalog, code: &str) -> Result<Option<Reason>> {
     get_in(catalog.conn(), code)
 }
 
-fn get_in(conn: &Connection, code: &str) -> Result<Option<Reason>> {
+pub(crate) fn get_in(conn: &Connection, code: &str) -> Result<Option<Reason>> {
     Ok(conn
         .query_row(
             "SELECT code, label, kind, category, description, keywords, low_quality, status, merged_into
@@ -347,6 +347,18 @@ pub fn merge(
             format!("{} is retired; merge into an active code", n.code),
         ));
     }
+    if o.kind != n.kind && n.kind != Kind::Any {
+        return Err(invalid(
+            "code",
+            format!(
+                "{} is {} reason and {} is {} reason: merging them would count one kind as the other",
+                o.code,
+                with_article(o.kind),
+                n.code,
+                with_article(n.kind)
+            ),
+        ));
+    }
     catalog.conn().execute(
         "UPDATE reasons SET status = 'retired', merged_into = ?2 WHERE code = ?1",
         params![o.code, n.code],
@@ -360,6 +372,14 @@ pub fn merge(
         &format!("into {}", n.code),
     )?;
     existing(catalog, &o.code)
+}
+
+fn with_article(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Buy => "a buy",
+        Kind::Objection => "an objection",
+        Kind::Any => "an any-outcome",
+    }
 }
 
 /// The code a (possibly merged) code counts under today, following merge chains.
@@ -495,6 +515,8 @@ pub fn import(
         other => return Err(invalid("format", format!("{other:?} is not toml or csv"))),
     };
     let tx = catalog.conn_mut().transaction()?;
+    // A file may merge an old code into one defined further down.
+    tx.pragma_update(None, "defer_foreign_keys", "ON")?;
     let mut report = ImportReport::default();
     {
         for mut r in reasons {

@@ -58,6 +58,9 @@ pub enum EventsCommand {
         since: Option<String>,
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Replace rep names with stable pseudonyms.
+        #[arg(long)]
+        anonymize: bool,
     },
     /// Import NDJSON events; idempotent by event id.
     Import { file: PathBuf },
@@ -68,10 +71,30 @@ pub enum EventsCommand {
 pub fn current_rep(dd: &DataDir) -> anyhow::Result<String> {
     Ok(match capture::rep(&dd.catalog)? {
         Some(r) => r.name,
-        None => std::env::var("USER")
-            .or_else(|_| std::env::var("USERNAME"))
-            .unwrap_or_else(|_| "unknown".into()),
+        None => login_name().unwrap_or_else(|| "unknown".into()),
     })
+}
+
+/// The login name: `$USER`, else the password database's entry for our uid.
+fn login_name() -> Option<String> {
+    if let Ok(user) = std::env::var("USER")
+        && !user.is_empty()
+    {
+        return Some(user);
+    }
+    // SAFETY: getpwuid returns a pointer into static storage or null; we copy the name
+    // out at once, on this thread, before any other call could overwrite it.
+    unsafe {
+        let pw = libc::getpwuid(libc::getuid());
+        if pw.is_null() || (*pw).pw_name.is_null() {
+            return None;
+        }
+        Some(
+            std::ffi::CStr::from_ptr((*pw).pw_name)
+                .to_string_lossy()
+                .into_owned(),
+        )
+    }
 }
 
 pub fn rep(dd: &DataDir, cmd: RepCommand, json: bool) -> anyhow::Result<()> {
@@ -148,9 +171,44 @@ pub fn open(dd: &DataDir, args: OpenArgs, json: bool, now: DateTime<Utc>) -> any
     Ok(())
 }
 
-pub fn events(dd: &mut DataDir, cmd: EventsCommand, json: bool) -> anyhow::Result<()> {
+pub fn events(
+    dd: &mut DataDir,
+    cmd: EventsCommand,
+    json: bool,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
     match cmd {
-        EventsCommand::Export { since, out } => {
+        EventsCommand::Export {
+            since,
+            out,
+            anonymize,
+        } => {
+            if let Some(s) = &since
+                && chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_err()
+                && DateTime::parse_from_rfc3339(s).is_err()
+            {
+                anyhow::bail!("--since {s:?} is not a date (2026-10-01) or an RFC 3339 time");
+            }
+            if anonymize {
+                let mut buf = Vec::new();
+                let n = exchange::export(&dd.catalog, since.as_deref(), &mut buf)?;
+                let mut text = String::new();
+                for line in String::from_utf8_lossy(&buf).lines() {
+                    let mut e: serde_json::Value = serde_json::from_str(line)?;
+                    if let Some(rep) = e["rep"].as_str() {
+                        e["rep"] = serde_json::json!(quiver::insights::pseudonym(rep));
+                    }
+                    text.push_str(&e.to_string());
+                    text.push('\n');
+                }
+                match out {
+                    Some(path) => std::fs::write(&path, text)
+                        .with_context(|| format!("writing {}", path.display()))?,
+                    None => print!("{text}"),
+                }
+                eprintln!("{n} events");
+                return Ok(());
+            }
             let n = match out {
                 Some(path) => {
                     let mut f = std::io::BufWriter::new(
@@ -168,7 +226,7 @@ pub fn events(dd: &mut DataDir, cmd: EventsCommand, json: bool) -> anyhow::Resul
         EventsCommand::Import { file } => {
             let f = std::fs::File::open(&file)
                 .with_context(|| format!("opening {}", file.display()))?;
-            let report = exchange::import(&mut dd.catalog, &mut BufReader::new(f))?;
+            let report = exchange::import(&mut dd.catalog, &mut BufReader::new(f), now)?;
             if json {
                 return print_json(&report);
             }

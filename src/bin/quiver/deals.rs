@@ -267,10 +267,13 @@ fn merge_fields(mut deal: Deal, f: DealFields) -> Deal {
             .primary
             .map(|p| reason_entry(&p))
             .or_else(|| deal.reasons.first().cloned());
-        deal.reasons = primary
-            .into_iter()
-            .chain(f.secondary.iter().map(|s| reason_entry(s)))
-            .collect();
+        // A new primary alone keeps the secondary reasons; given secondaries replace them.
+        let secondary: Vec<ReasonEntry> = if f.secondary.is_empty() {
+            deal.reasons.iter().skip(1).cloned().collect()
+        } else {
+            f.secondary.iter().map(|s| reason_entry(s)).collect()
+        };
+        deal.reasons = primary.into_iter().chain(secondary).collect();
     }
     deal
 }
@@ -302,18 +305,24 @@ pub fn deal(
             if json {
                 return print_json(&serde_json::json!({ "change": change, "deal": deal }));
             }
+            let n = deal.reasons.len();
+            let done = if change == Change::Created {
+                "recorded"
+            } else {
+                "already recorded:"
+            };
             println!(
-                "{} deal {} ({} reasons)",
-                if change == Change::Created {
-                    "recorded"
-                } else {
-                    "already recorded:"
-                },
+                "{done} deal {} ({n} reason{})",
                 deal.deal_id,
-                deal.reasons.len()
+                if n == 1 { "" } else { "s" }
             );
         }
         DealCommand::Edit { deal: id, fields } => {
+            if fields.id.as_ref().is_some_and(|new| *new != id) {
+                anyhow::bail!(
+                    "a deal's id can't be changed (it is the CRM's id); record a new deal instead"
+                );
+            }
             let current = deals::get(&dd.catalog, &id)?
                 .with_context(|| format!("no deal {id:?} (see `quiver deal list`)"))?;
             let (change, deal) = deals::save(
@@ -346,32 +355,55 @@ pub fn deal(
                 return print_json(&serde_json::json!({ "deal": deal, "audit": audit }));
             }
             println!(
-                "{}  {}  {}  closed {}",
+                "{}  {}  {}, closed {}",
                 deal.deal_id,
                 deal.name.as_deref().unwrap_or(""),
                 deal.outcome,
                 deal.close_date
             );
+            let fields = [
+                ("rep", Some(deal.rep.clone())),
+                ("account", deal.account.clone()),
+                (
+                    "amount",
+                    deal.amount
+                        .map(|a| format!("{a} {}", deal.currency.as_deref().unwrap_or(""))),
+                ),
+                ("competitor", deal.competitor.clone()),
+                ("stage", deal.stage.clone()),
+                ("industry", deal.industry.clone()),
+                ("size", deal.size.clone()),
+                ("region", deal.region.clone()),
+            ];
+            for (name, value) in fields {
+                if let Some(v) = value {
+                    println!("  {name:<10} {v}");
+                }
+            }
             for (rank, r) in deal.reasons.iter().enumerate() {
+                let note = r
+                    .note
+                    .as_ref()
+                    .map(|n| format!(": {n}"))
+                    .unwrap_or_default();
                 println!(
-                    "  {} {}{}",
+                    "  {} {}{note}",
                     if rank == 0 { "primary  " } else { "secondary" },
-                    r.code,
-                    r.note
-                        .as_ref()
-                        .map(|n| format!(": {n}"))
-                        .unwrap_or_default()
+                    r.code
                 );
             }
+            println!("  history:");
             for a in audit {
-                println!(
-                    "  {}  {}  {}: {} -> {}",
-                    a.at,
-                    a.rep,
-                    a.field,
-                    a.old.unwrap_or_default(),
-                    a.new.unwrap_or_default()
-                );
+                let change = match (a.old, a.new) {
+                    (None, Some(new)) if a.field == "created" => format!("recorded as {new}"),
+                    (old, new) => format!(
+                        "{}: {} -> {}",
+                        a.field,
+                        old.unwrap_or_default(),
+                        new.unwrap_or_default()
+                    ),
+                };
+                println!("    {}  {}  {change}", &a.at[..19.min(a.at.len())], a.rep);
             }
         }
         DealCommand::List => {

@@ -72,6 +72,16 @@ pub fn report(
         "both" => InfluenceRule::Both,
         other => anyhow::bail!("--rule {other:?} is not deal, rep or both"),
     };
+    if opts.from.is_some_and(|f| f > opts.to) {
+        anyhow::bail!(
+            "--from {} is after --to {}",
+            opts.from.expect("checked"),
+            opts.to
+        );
+    }
+    if args.table.is_some() && !args.csv {
+        anyhow::bail!("--table chooses the table --csv prints; add --csv");
+    }
     let report = insights::run(&dd.catalog, &dd.index, &args.name, &opts)?;
     if json {
         return print_json(&report);
@@ -158,7 +168,12 @@ fn print_report(r: &Report) {
         println!("  note: {note}");
     }
     for t in &r.tables {
-        println!("\n{} ({} rows)", t.name, t.rows.len());
+        println!(
+            "\n{} ({} row{})",
+            t.name,
+            t.rows.len(),
+            if t.rows.len() == 1 { "" } else { "s" }
+        );
         if t.rows.is_empty() {
             println!("  (no data)");
             continue;

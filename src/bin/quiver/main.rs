@@ -149,9 +149,10 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
+            // Errors raised by the CLI itself are about its arguments and files: the user's.
             let (code, user) = match e.downcast_ref::<quiver::Error>() {
                 Some(q) => (q.code(), matches!(q, quiver::Error::User(_))),
-                None => ("internal.other", false),
+                None => ("user.invalid_input", true),
             };
             if json {
                 #[derive(Serialize)]
@@ -357,7 +358,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Rep(cmd) => capture::rep(&dd, cmd, json)?,
         Command::Open(args) => capture::open(&dd, args, json, now)?,
-        Command::Events(cmd) => capture::events(&mut dd, cmd, json)?,
+        Command::Events(cmd) => capture::events(&mut dd, cmd, json, now)?,
         Command::Reasons(cmd) => deals::reasons(&mut dd, cmd, json, now)?,
         Command::Deal(cmd) => deals::deal(&mut dd, *cmd, json, now)?,
         Command::Report(args) => insights::report(&dd, args, json, now)?,

@@ -26,7 +26,7 @@ pub fn index_report(r: &IndexReport) {
 
 pub fn search_results(r: &Results, color: bool) {
     if r.hits.is_empty() {
-        println!("no results for {:?}", r.query);
+        println!("no results for {}", r.query);
         return;
     }
     println!(
@@ -49,7 +49,12 @@ pub fn search_results(r: &Results, color: bool) {
                 head
             }
         );
-        println!("   {}  ({})", hit.path, hit.format);
+        println!(
+            "   {}  ({}, id {})",
+            hit.path,
+            hit.format,
+            &hit.asset_id[..8.min(hit.asset_id.len())]
+        );
         println!("   {}\n", marked(hit, color));
     }
 }

@@ -35,8 +35,15 @@ CREATE TABLE usage_daily (
     opens    INTEGER NOT NULL,
     PRIMARY KEY (day, asset_id, rep)
 ) STRICT, WITHOUT ROWID;
-CREATE INDEX usage_by_asset ON usage_daily(asset_id, day, opens);
+CREATE INDEX usage_by_asset ON usage_daily(asset_id, day);
 CREATE INDEX usage_by_rep ON usage_daily(rep, asset_id, day);
+
+-- All-time usage per asset: "never opened" and "last opened" without a scan.
+CREATE TABLE asset_usage (
+    asset_id TEXT PRIMARY KEY,
+    opens    INTEGER NOT NULL,
+    last_day TEXT NOT NULL
+) STRICT, WITHOUT ROWID;
 
 CREATE TABLE search_daily (
     day          TEXT NOT NULL,
@@ -54,6 +61,9 @@ BEGIN
     INSERT INTO usage_daily (day, asset_id, rep, opens)
     VALUES (substr(NEW.at, 1, 10), NEW.asset_id, NEW.rep, 1)
     ON CONFLICT (day, asset_id, rep) DO UPDATE SET opens = opens + 1;
+    INSERT INTO asset_usage (asset_id, opens, last_day)
+    VALUES (NEW.asset_id, 1, substr(NEW.at, 1, 10))
+    ON CONFLICT (asset_id) DO UPDATE SET opens = opens + 1, last_day = max(last_day, excluded.last_day);
 END;
 
 -- The first open that follows a search marks it (and its day's rollup) as opened.
