@@ -420,6 +420,36 @@ fn events_move_between_data_dirs_and_import_is_idempotent() {
         key(&reexported),
         "the same events, the same assets (by content)"
     );
+    // The same history gives the same reports on both machines.
+    for (report, table) in [("searches", "top"), ("assets", "top_by_opens")] {
+        let strip = |q: &Quiver| -> Vec<serde_json::Value> {
+            let r = q.json(&["report", report]);
+            let rows = r["tables"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|t| t["name"] == table)
+                .unwrap()["rows"]
+                .clone();
+            rows.as_array()
+                .unwrap()
+                .iter()
+                .map(|row| {
+                    let mut row = row.clone();
+                    // Ids and paths are each machine's own; titles and counts must agree.
+                    row.as_object_mut()
+                        .unwrap()
+                        .retain(|k, _| k != "asset_id" && k != "path");
+                    row
+                })
+                .collect()
+        };
+        assert_eq!(
+            strip(&a),
+            strip(&b),
+            "{report} report agrees across data dirs"
+        );
+    }
     // In B the opens point at B's own assets.
     for line in reexported.lines() {
         let e: serde_json::Value = serde_json::from_str(line).unwrap();

@@ -415,7 +415,41 @@ fn bench() -> Result {
         }
     }
     println!("{table}");
-    replace_section(&root().join("BENCHMARKS.md"), "capture", &table)
+    replace_section(&root().join("BENCHMARKS.md"), "capture", &table)?;
+
+    let out = cargo()
+        .args(["bench", "--quiet", "--bench", "reports", "--"])
+        .arg(&quiver)
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(format!(
+            "reports bench failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let mut table = format!(
+        "Measured {date} on {cores} cores by `cargo xtask bench` (`benches/reports.rs`, in process): 10,000 generated assets, 1,000,000 events over a year (400 reps, skewed usage), 100,000 deals; a 90-day window; median of 5 runs. Setup: {}.\n\n| report | median | max | target 100 ms |\n|---|---|---|---|\n",
+        String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .filter(|l| l.starts_with("indexed") || l.starts_with("imported"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    );
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let Ok(row) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        let median = row["median_ms"].as_f64().unwrap_or(0.0);
+        table += &format!(
+            "| {} | {median:.0} ms | {:.0} ms | {} |\n",
+            row["report"].as_str().unwrap_or(""),
+            row["max_ms"].as_f64().unwrap_or(0.0),
+            if median <= 100.0 { "met" } else { "**missed**" }
+        );
+    }
+    println!("{table}");
+    replace_section(&root().join("BENCHMARKS.md"), "insights", &table)
 }
 
 fn walk_bytes(dir: &Path) -> u64 {

@@ -140,10 +140,6 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_env("QUIVER_LOG"))
-        .with_writer(std::io::stderr)
-        .init();
     let cli = Cli::parse();
     let json = cli.json;
     match run(cli) {
