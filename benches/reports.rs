@@ -1,8 +1,9 @@
 //! Every report at scale: 10k assets, 1M events, 100k deals, median of 5 runs each.
 //!
-//! `cargo bench --bench reports -- QUIVER_BINARY` (`cargo xtask bench` runs it). The
-//! library is generated in a temp dir and indexed with the given `quiver` binary as the
-//! extraction worker; events and deals go in through the same imports users use.
+//! `cargo bench --bench reports -- QUIVER_BINARY [DIR]` (`cargo xtask bench` runs it).
+//! The library is generated in DIR (default: a temp dir) and indexed with the given
+//! `quiver` binary as the extraction worker; events and deals go in through the same
+//! imports users use. A DIR that already holds the data is reused as it is.
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -58,8 +59,17 @@ fn main() {
         eprintln!("usage: cargo bench --bench reports -- PATH_TO_QUIVER");
         std::process::exit(2);
     };
-    let work = tempfile::tempdir().expect("temp dir");
-    let lib = work.path().join("library");
+    let temp = tempfile::tempdir().expect("temp dir");
+    let work_path = args
+        .get(1)
+        .map_or_else(|| temp.path().to_owned(), PathBuf::from);
+    let now = Utc::now();
+    if work_path.join("data/catalog.sqlite3").exists() {
+        let dd = DataDir::open(&work_path.join("data"), now).expect("data dir");
+        run_reports(&dd, now);
+        return;
+    }
+    let lib = work_path.join("library");
     let mut rng = fastrand::Rng::with_seed(11);
     for i in 0..ASSETS {
         let dir = lib.join(format!("folder{:02}", i % 40));
@@ -71,8 +81,7 @@ fn main() {
         }
         std::fs::write(dir.join(format!("asset-{i:05}.md")), text).unwrap();
     }
-    let now = Utc::now();
-    let mut dd = DataDir::open(&work.path().join("data"), now).expect("data dir");
+    let mut dd = DataDir::open(&work_path.join("data"), now).expect("data dir");
     quiver::library::add(&dd.catalog, &[lib], now).unwrap();
     let worker = WorkerCommand {
         program: PathBuf::from(bin),
@@ -91,7 +100,7 @@ fn main() {
 
     // Usage is skewed, as in real libraries: 40% of assets take the opens, a few most.
     let hot = ASSETS * 4 / 10;
-    let file = work.path().join("events.ndjson");
+    let file = work_path.join("events.ndjson");
     let mut w = std::io::BufWriter::new(std::fs::File::create(&file).unwrap());
     let start = now - Duration::days(365);
     for i in 0..EVENTS {
@@ -185,6 +194,10 @@ fn main() {
     let r = import::import(&mut dd.catalog, &csv, &opts, now).unwrap();
     assert_eq!(r.created, DEALS, "{:?}", r.failed.first());
 
+    run_reports(&dd, now);
+}
+
+fn run_reports(dd: &DataDir, now: chrono::DateTime<Utc>) {
     let mut base = Options::new(now.date_naive());
     base.from = Some((now - Duration::days(90)).date_naive());
     for name in insights::NAMES {

@@ -27,21 +27,27 @@ fn day(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(&s[..s.len().min(10)], "%Y-%m-%d").unwrap_or(NaiveDate::MIN)
 }
 
-/// Present assets with their main file and top folder.
+/// Present assets with their main file and top folder. One ordered join; the first row
+/// of each asset is its main file (newest content, then path order).
 fn present_assets(catalog: &Catalog) -> Result<Vec<AssetRow>> {
     let mut stmt = catalog.conn().prepare(
         "SELECT a.id, coalesce(a.title, ''), coalesce(a.format, ''), a.product, a.owner, a.created_at, a.expires_on,
            l.path, l.root
-         FROM assets a JOIN locations l ON l.path = (
-           SELECT path FROM locations l2 WHERE l2.asset_id = a.id AND l2.status = 'present'
-           ORDER BY l2.version_id = a.current_version DESC, l2.path LIMIT 1)
-         WHERE a.status = 'present'",
+         FROM assets a JOIN locations l ON l.asset_id = a.id AND l.status = 'present'
+         WHERE a.status = 'present'
+         ORDER BY a.id, l.version_id = a.current_version DESC, l.path",
     )?;
-    let rows = stmt.query_map([], |r| {
+    let mut out: Vec<AssetRow> = Vec::new();
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        let id = r.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
+        if out.last().is_some_and(|a| a.id == id) {
+            continue;
+        }
         let path: String = r.get(7)?;
         let root: String = r.get(8)?;
-        Ok(AssetRow {
-            id: r.get(0)?,
+        out.push(AssetRow {
+            id: id.to_owned(),
             title: r.get(1)?,
             format: r.get(2)?,
             product: r.get(3)?,
@@ -50,9 +56,9 @@ fn present_assets(catalog: &Catalog) -> Result<Vec<AssetRow>> {
             expires_on: r.get(6)?,
             folder: top_folder(&path, &root),
             path,
-        })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+        });
+    }
+    Ok(out)
 }
 
 /// The first folder below the library folder, or `(top)` for files directly in it.
@@ -91,10 +97,11 @@ pub fn unused(catalog: &Catalog, opts: &Options) -> Result<Report> {
             let (id, opens, last) = row?;
             usage.insert(id, (opens, last, 0));
         }
-        for (id, w) in window_usage(catalog, &from, &to)? {
-            if let Some(u) = usage.get_mut(&id) {
-                u.2 = w.opens;
-            }
+        let mut in_window = catalog.conn().prepare(
+            "SELECT coalesce(sum(opens), 0) FROM usage_daily WHERE asset_id = ?1 AND day BETWEEN ?2 AND ?3",
+        )?;
+        for (id, u) in usage.iter_mut() {
+            u.2 = in_window.query_row([id.as_str(), &from, &to], |r| r.get(0))?;
         }
     }
     let missing: i64 = catalog.conn().query_row(
@@ -233,7 +240,7 @@ pub fn unused(catalog: &Catalog, opts: &Options) -> Result<Report> {
 #[derive(Default)]
 struct WindowUsage {
     opens: i64,
-    reps: HashSet<String>,
+    reps: HashSet<u32>,
     first: String,
     last: String,
 }
@@ -242,23 +249,33 @@ struct WindowUsage {
 /// table is clustered by day, so this reads only the window's rows).
 fn window_usage(catalog: &Catalog, from: &str, to: &str) -> Result<HashMap<String, WindowUsage>> {
     let mut out: HashMap<String, WindowUsage> = HashMap::new();
+    let mut rep_ids: HashMap<String, u32> = HashMap::new();
     let mut stmt = catalog.conn().prepare_cached(
         "SELECT day, asset_id, rep, opens FROM usage_daily WHERE day BETWEEN ?1 AND ?2",
     )?;
     let mut rows = stmt.query([from, to])?;
     while let Some(r) = rows.next()? {
-        let day: String = r.get(0)?;
-        let w = out.entry(r.get(1)?).or_default();
+        let text = |i: usize| {
+            r.get_ref(i)
+                .and_then(|v| v.as_str().map_err(rusqlite::Error::from))
+        };
+        let (day, asset, rep) = (text(0)?, text(1)?, text(2)?);
+        let w = match out.get_mut(asset) {
+            Some(w) => w,
+            None => out.entry(asset.to_owned()).or_default(),
+        };
         w.opens += r.get::<_, i64>(3)?;
-        let rep: String = r.get(2)?;
-        if !w.reps.contains(&rep) {
-            w.reps.insert(rep);
+        let next = rep_ids.len() as u32;
+        let rep_id = match rep_ids.get(rep) {
+            Some(id) => *id,
+            None => *rep_ids.entry(rep.to_owned()).or_insert(next),
+        };
+        w.reps.insert(rep_id);
+        if w.first.is_empty() || day < w.first.as_str() {
+            w.first = day.to_owned();
         }
-        if w.first.is_empty() || day < w.first {
-            w.first = day.clone();
-        }
-        if day > w.last {
-            w.last = day;
+        if day > w.last.as_str() {
+            w.last = day.to_owned();
         }
     }
     Ok(out)
@@ -543,12 +560,19 @@ pub fn influence(catalog: &Catalog, opts: &Options) -> Result<Report> {
             days.clear();
         };
         while let Some(r) = rows.next()? {
-            let key = (r.get::<_, String>(0)?, r.get::<_, String>(1)?);
-            if current.as_ref() != Some(&key) {
+            let text = |i: usize| {
+                r.get_ref(i)
+                    .and_then(|v| v.as_str().map_err(rusqlite::Error::from))
+            };
+            let (rep, asset) = (text(0)?, text(1)?);
+            if current
+                .as_ref()
+                .is_none_or(|(cr, ca)| cr != rep || ca != asset)
+            {
                 flush(&current, &mut days, &mut used);
-                current = Some(key);
+                current = Some((rep.to_owned(), asset.to_owned()));
             }
-            days.push(ce(&r.get::<_, String>(2)?));
+            days.push(ce(text(2)?));
         }
         flush(&current, &mut days, &mut used);
     }
