@@ -196,14 +196,24 @@ pub fn messaging(catalog: &Catalog, _index: &SearchIndex, opts: &Options) -> Res
     report.tables.push(t);
 
     // Words reps search for.
-    let mut stmt = catalog.conn().prepare(
-        "SELECT query, sum(searches) FROM search_daily WHERE day BETWEEN ?1 AND ?2 GROUP BY query",
-    )?;
+    // Summed per query here rather than by GROUP BY, which would sort the window.
+    let mut stmt = catalog
+        .conn()
+        .prepare("SELECT query, searches FROM search_daily WHERE day BETWEEN ?1 AND ?2")?;
+    let mut per_query: HashMap<String, i64> = HashMap::new();
+    let mut rows = stmt.query([opts.window_start(), opts.window_end()])?;
+    while let Some(r) = rows.next()? {
+        let q = r.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
+        let n: i64 = r.get(1)?;
+        match per_query.get_mut(q) {
+            Some(total) => *total += n,
+            None => {
+                per_query.insert(q.to_owned(), n);
+            }
+        }
+    }
     let mut freq: HashMap<String, i64> = HashMap::new();
-    for row in stmt.query_map([opts.window_start(), opts.window_end()], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
-    })? {
-        let (q, n) = row?;
+    for (q, n) in per_query {
         for w in words(&q) {
             *freq.entry(w).or_default() += n;
         }

@@ -97,8 +97,9 @@ pub fn unused(catalog: &Catalog, opts: &Options) -> Result<Report> {
             let (id, opens, last) = row?;
             usage.insert(id, (opens, last, 0));
         }
+        // Only whether it was opened in the window matters here: an index-only probe.
         let mut in_window = catalog.conn().prepare(
-            "SELECT coalesce(sum(opens), 0) FROM usage_daily WHERE asset_id = ?1 AND day BETWEEN ?2 AND ?3",
+            "SELECT EXISTS (SELECT 1 FROM usage_daily WHERE asset_id = ?1 AND day BETWEEN ?2 AND ?3)",
         )?;
         for (id, u) in usage.iter_mut() {
             u.2 = in_window.query_row([id.as_str(), &from, &to], |r| r.get(0))?;
@@ -151,7 +152,12 @@ pub fn unused(catalog: &Catalog, opts: &Options) -> Result<Report> {
         "Denominator: present, unexpired assets. An asset is judged only on the part of the window it existed for, and one that existed for under {} days of it is too new to judge ({} left out). Missing ({missing}) and expired ({expired}) assets are left out.",
         opts.grace_days, too_new
     ));
-    if n == 0 {
+    if n == 0 && too_new > 0 {
+        report.notes.push(format!(
+            "Every asset is newer than {} days in this window, so none can be called unused yet; lower --grace-days to judge them anyway.",
+            opts.grace_days
+        ));
+    } else if n == 0 {
         report
             .notes
             .push("No assets to judge yet: add a library folder and run `quiver index`.".into());
@@ -243,6 +249,9 @@ struct WindowUsage {
     reps: HashSet<u32>,
     first: String,
     last: String,
+    /// Opens in the last four weeks up to the window's end, and in the four before.
+    recent: i64,
+    previous: i64,
 }
 
 /// Usage per asset between two days, in one pass over the rollup's day range (the
@@ -289,9 +298,19 @@ fn week(d: NaiveDate) -> NaiveDate {
 pub fn assets(catalog: &Catalog, opts: &Options) -> Result<Report> {
     let mut report = Report::new("assets", opts);
     let (from, to) = (opts.window_start(), opts.window_end());
-    let rows: Vec<(String, i64, i64, String, String)> = window_usage(catalog, &from, &to)?
-        .into_iter()
-        .map(|(id, w)| (id, w.opens, w.reps.len() as i64, w.last, w.first))
+    let usage = window_usage(catalog, &from, &to)?;
+    let rows: Vec<(String, i64, i64, String, String)> = usage
+        .iter()
+        .filter(|(_, w)| w.opens > 0)
+        .map(|(id, w)| {
+            (
+                id.clone(),
+                w.opens,
+                w.reps.len() as i64,
+                w.last.clone(),
+                w.first.clone(),
+            )
+        })
         .collect();
     let first_day = rows.iter().map(|r| r.4.clone()).min().map(|d| day(&d));
     let start = opts.from.or(first_day).unwrap_or(opts.to);
@@ -302,6 +321,10 @@ pub fn assets(catalog: &Catalog, opts: &Options) -> Result<Report> {
         .summary
         .insert("assets_opened".into(), json!(rows.len()));
     report.summary.insert("weeks".into(), json!(round(weeks)));
+    report.notes.push(
+        "opens counts opens and in-app previews; reps counts distinct reps; trending compares the last four weeks up to the window's end with the four before."
+            .into(),
+    );
     if rows.is_empty() {
         report
             .notes
@@ -341,17 +364,9 @@ pub fn assets(catalog: &Catalog, opts: &Options) -> Result<Report> {
         report.tables.push(t);
     }
     // Trending: the last four weeks of the window against the four before.
-    let recent_from = (opts.to - Duration::days(27)).to_string();
-    let prev_from = (opts.to - Duration::days(55)).to_string();
-    let recent = window_usage(catalog, &recent_from, &to)?;
-    let previous = window_usage(
-        catalog,
-        &prev_from,
-        &(opts.to - Duration::days(28)).to_string(),
-    )?;
-    let mut trend: Vec<(String, i64, i64)> = recent
+    let mut trend: Vec<(String, i64, i64)> = usage
         .iter()
-        .map(|(id, w)| (id.clone(), w.opens, previous.get(id).map_or(0, |p| p.opens)))
+        .map(|(id, w)| (id.clone(), w.recent, w.previous))
         .collect();
     trend.retain(|t| t.1 > t.2);
     trend.sort_by(|a, b| (b.1 - b.2).cmp(&(a.1 - a.2)).then(a.0.cmp(&b.0)));
@@ -451,11 +466,6 @@ fn union(mut starts: Vec<i64>, len: i64) -> Vec<(i64, i64)> {
     out
 }
 
-fn covered(intervals: &[(i64, i64)], x: i64) -> bool {
-    let i = intervals.partition_point(|iv| iv.1 < x);
-    intervals.get(i).is_some_and(|iv| iv.0 <= x)
-}
-
 pub fn influence(catalog: &Catalog, opts: &Options) -> Result<Report> {
     let mut report = Report::new("influence", opts);
     let (from, to) = (opts.window_start(), opts.window_end());
@@ -500,8 +510,15 @@ pub fn influence(catalog: &Catalog, opts: &Options) -> Result<Report> {
         report.notes.push("No closed deals in this window yet: record some with `quiver deal record` or `quiver deal import`.".into());
     }
 
-    // (asset, deal index) pairs where the asset was used.
-    let mut used: HashMap<String, HashSet<usize>> = HashMap::new();
+    // Per asset: used in how many won, lost and no-decision deals. A deal with opens
+    // tied to it is counted from those only, any other deal from its rep's opens; deals
+    // belong to one rep, so the two parts never count a deal twice.
+    let slot = |outcome: &str| match outcome {
+        "won" => 0,
+        "lost" => 1,
+        _ => 2,
+    };
+    let mut counts: HashMap<String, [usize; 3]> = HashMap::new();
     let mut linked_deals: HashSet<usize> = HashSet::new();
     if opts.influence_rule != InfluenceRule::RepWindow && total > 0 {
         let index: HashMap<&str, usize> = deals
@@ -509,81 +526,121 @@ pub fn influence(catalog: &Catalog, opts: &Options) -> Result<Report> {
             .enumerate()
             .map(|(i, d)| (d.id.as_str(), i))
             .collect();
+        // A deal's opens come ordered by asset (the index), so repeats are neighbours.
         let mut stmt = catalog.conn().prepare(
-            "SELECT DISTINCT e.deal_id, e.asset_id FROM deals d
+            "SELECT e.deal_id, e.asset_id FROM deals d
              JOIN events e ON e.deal_id = d.id AND e.deal_id IS NOT NULL AND e.asset_id IS NOT NULL
              WHERE d.close_date BETWEEN ?1 AND ?2",
         )?;
-        for row in stmt.query_map([&from, &to], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-        })? {
-            let (deal, asset) = row?;
-            if let Some(&i) = index.get(deal.as_str()) {
-                used.entry(asset).or_default().insert(i);
-                linked_deals.insert(i);
-            }
-        }
-    }
-    if opts.influence_rule != InfluenceRule::Deal && total > 0 {
-        let mut by_rep: HashMap<&str, Vec<(i64, usize)>> = HashMap::new();
-        for (i, d) in deals.iter().enumerate() {
-            if !linked_deals.contains(&i) {
-                by_rep.entry(d.rep.as_str()).or_default().push((d.close, i));
-            }
-        }
-        for list in by_rep.values_mut() {
-            list.sort_unstable();
-        }
-        let earliest = opts.from.map_or_else(
-            || "0000-01-01".to_owned(),
-            |f| (f - Duration::days(n_days)).to_string(),
-        );
-        let mut stmt = catalog.conn().prepare(
-            "SELECT rep, asset_id, day FROM usage_daily WHERE day BETWEEN ?1 AND ?2 ORDER BY rep, asset_id, day",
-        )?;
-        let mut rows = stmt.query([&earliest, &to])?;
-        let mut current: Option<(String, String)> = None;
-        let mut days: Vec<i64> = Vec::new();
-        let flush = |key: &Option<(String, String)>,
-                     days: &mut Vec<i64>,
-                     used: &mut HashMap<String, HashSet<usize>>| {
-            if let Some((rep, asset)) = key
-                && let Some(list) = by_rep.get(rep.as_str())
-            {
-                let iv = union(std::mem::take(days), n_days);
-                for (close, i) in list {
-                    if covered(&iv, *close) {
-                        used.entry(asset.clone()).or_default().insert(*i);
-                    }
-                }
-            }
-            days.clear();
-        };
+        let mut rows = stmt.query([&from, &to])?;
+        let mut last: (String, String) = Default::default();
         while let Some(r) = rows.next()? {
             let text = |i: usize| {
                 r.get_ref(i)
                     .and_then(|v| v.as_str().map_err(rusqlite::Error::from))
             };
-            let (rep, asset) = (text(0)?, text(1)?);
-            if current
-                .as_ref()
-                .is_none_or(|(cr, ca)| cr != rep || ca != asset)
-            {
-                flush(&current, &mut days, &mut used);
-                current = Some((rep.to_owned(), asset.to_owned()));
+            let (deal, asset) = (text(0)?, text(1)?);
+            if last.0 == deal && last.1 == asset {
+                continue;
             }
-            days.push(ce(text(2)?));
+            last = (deal.to_owned(), asset.to_owned());
+            if let Some(&i) = index.get(deal) {
+                counts.entry(asset.to_owned()).or_default()[slot(&deals[i].outcome)] += 1;
+                linked_deals.insert(i);
+            }
         }
-        flush(&current, &mut days, &mut used);
     }
-    let mut rows: Vec<(String, usize, usize, usize)> = used
+    if opts.influence_rule != InfluenceRule::Deal && total > 0 {
+        // Each rep's deals without linked opens, by close day, with running counts per
+        // outcome: the deals closing in an interval are a difference of two prefixes.
+        struct RepDeals {
+            closes: Vec<i64>,
+            prefix: Vec<[usize; 3]>,
+        }
+        let mut by_rep: HashMap<&str, Vec<(i64, usize)>> = HashMap::new();
+        for (i, d) in deals.iter().enumerate() {
+            if !linked_deals.contains(&i) {
+                by_rep
+                    .entry(d.rep.as_str())
+                    .or_default()
+                    .push((d.close, slot(&d.outcome)));
+            }
+        }
+        let by_rep: HashMap<&str, RepDeals> = by_rep
+            .into_iter()
+            .map(|(rep, mut list)| {
+                list.sort_unstable();
+                let mut prefix = vec![[0usize; 3]];
+                for (_, s) in &list {
+                    let mut next = *prefix.last().expect("starts non-empty");
+                    next[*s] += 1;
+                    prefix.push(next);
+                }
+                (
+                    rep,
+                    RepDeals {
+                        closes: list.iter().map(|d| d.0).collect(),
+                        prefix,
+                    },
+                )
+            })
+            .collect();
+        let earliest = opts.from.map_or_else(
+            || "0000-01-01".to_owned(),
+            |f| (f - Duration::days(n_days)).to_string(),
+        );
+        // The day range in table order (no sort); grouped here by interned (rep, asset).
+        let mut assets: Vec<String> = Vec::new();
+        let mut asset_ids: HashMap<String, u32> = HashMap::new();
+        let mut groups: HashMap<(&str, u32), Vec<i64>> = HashMap::new();
+        let mut stmt = catalog
+            .conn()
+            .prepare("SELECT rep, asset_id, day FROM usage_daily WHERE day BETWEEN ?1 AND ?2")?;
+        let mut rows = stmt.query([&earliest, &to])?;
+        while let Some(r) = rows.next()? {
+            let text = |i: usize| {
+                r.get_ref(i)
+                    .and_then(|v| v.as_str().map_err(rusqlite::Error::from))
+            };
+            let Some((rep, _)) = by_rep.get_key_value(text(0)?) else {
+                continue; // every deal of this rep has opens tied to it
+            };
+            let asset = text(1)?;
+            let id = match asset_ids.get(asset) {
+                Some(id) => *id,
+                None => {
+                    assets.push(asset.to_owned());
+                    asset_ids.insert(asset.to_owned(), assets.len() as u32 - 1);
+                    assets.len() as u32 - 1
+                }
+            };
+            groups.entry((rep, id)).or_default().push(ce(text(2)?));
+        }
+        let mut by_asset: HashMap<u32, [usize; 3]> = HashMap::new();
+        for ((rep, asset), days) in groups {
+            let deals_of = &by_rep[rep];
+            for (start, end) in union(days, n_days) {
+                let lo = deals_of.closes.partition_point(|c| *c < start);
+                let hi = deals_of.closes.partition_point(|c| *c <= end);
+                if hi > lo {
+                    let c = by_asset.entry(asset).or_default();
+                    let (upto, before) = (deals_of.prefix[hi], deals_of.prefix[lo]);
+                    for (slot, (u, b)) in c.iter_mut().zip(upto.iter().zip(before)) {
+                        *slot += u - b;
+                    }
+                }
+            }
+        }
+        for (asset, c) in by_asset {
+            let e = counts.entry(assets[asset as usize].clone()).or_default();
+            for (slot, n) in e.iter_mut().zip(c) {
+                *slot += n;
+            }
+        }
+    }
+    let mut rows: Vec<(String, usize, usize, usize)> = counts
         .into_iter()
-        .map(|(asset, set)| {
-            let won = set.iter().filter(|&&i| deals[i].outcome == "won").count();
-            let lost = set.iter().filter(|&&i| deals[i].outcome == "lost").count();
-            let nd = set.len() - won - lost;
-            (asset, won, lost, nd)
-        })
+        .map(|(asset, c)| (asset, c[0], c[1], c[2]))
         .collect();
     rows.sort_by(|a, b| {
         (b.1 + b.2 + b.3)
@@ -607,7 +664,8 @@ pub fn influence(catalog: &Catalog, opts: &Options) -> Result<Report> {
             "claimed",
         ],
     );
-    let mut with_lift = Vec::new();
+    // Rank every asset, then describe only the rows shown.
+    let mut ranked = Vec::new();
     for (asset, won, lost, nd) in rows {
         let used_n = won + lost + nd;
         let unused_n = total - used_n;
@@ -618,42 +676,58 @@ pub fn influence(catalog: &Catalog, opts: &Options) -> Result<Report> {
         } else {
             (total_won - won) as f64 / unused_n as f64
         };
-        let (path, title) = describe(catalog, &asset)?;
-        let lift = rate_used - rate_unused;
-        with_lift.push((
+        let lift = if claimed {
+            rate_used - rate_unused
+        } else {
+            f64::MIN
+        };
+        ranked.push((
             claimed,
-            if claimed { lift } else { f64::MIN },
-            vec![
-                json!(asset),
-                json!(path),
-                json!(title),
-                json!(won),
-                json!(lost),
-                json!(nd),
-                json!(used_n),
-                json!(unused_n),
-                if claimed {
-                    json!(round(rate_used))
-                } else {
-                    Value::Null
-                },
-                if claimed {
-                    json!(round(rate_unused))
-                } else {
-                    Value::Null
-                },
-                if claimed {
-                    json!(round(lift))
-                } else {
-                    Value::Null
-                },
-                json!(claimed),
-            ],
+            lift,
+            asset,
+            won,
+            lost,
+            nd,
+            used_n,
+            unused_n,
+            rate_used,
+            rate_unused,
         ));
     }
-    with_lift.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.total_cmp(&a.1)));
-    for (_, _, v) in with_lift {
-        t.push(v);
+    ranked.sort_by(|a, b| {
+        b.0.cmp(&a.0)
+            .then(b.1.total_cmp(&a.1))
+            .then(b.6.cmp(&a.6))
+            .then(a.2.cmp(&b.2))
+    });
+    report
+        .summary
+        .insert("assets_used".into(), json!(ranked.len()));
+    for (claimed, lift, asset, won, lost, nd, used_n, unused_n, rate_used, rate_unused) in
+        ranked.into_iter().take(opts.limit)
+    {
+        let (path, title) = describe(catalog, &asset)?;
+        let claim = |x: f64| {
+            if claimed {
+                json!(round(x))
+            } else {
+                Value::Null
+            }
+        };
+        t.push(vec![
+            json!(asset),
+            json!(path),
+            json!(title),
+            json!(won),
+            json!(lost),
+            json!(nd),
+            json!(used_n),
+            json!(unused_n),
+            claim(rate_used),
+            claim(rate_unused),
+            claim(lift),
+            json!(claimed),
+        ]);
     }
     report.tables.push(t);
     Ok(report)
@@ -664,11 +738,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn interval_union_and_cover() {
-        let iv = union(vec![10, 3, 5, 30], 4);
-        assert_eq!(iv, vec![(3, 14), (30, 34)]);
-        assert!(covered(&iv, 3) && covered(&iv, 14) && covered(&iv, 32));
-        assert!(!covered(&iv, 2) && !covered(&iv, 15) && !covered(&iv, 35));
+    fn interval_union_merges_overlaps_and_neighbours() {
+        assert_eq!(union(vec![10, 3, 5, 30], 4), vec![(3, 14), (30, 34)]);
+        assert_eq!(
+            union(vec![1, 6], 4),
+            vec![(1, 10)],
+            "touching intervals merge"
+        );
+        assert_eq!(union(vec![], 4), vec![]);
     }
 
     #[test]

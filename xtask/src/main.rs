@@ -190,12 +190,7 @@ fn run(args: &[String]) -> Result {
         sh(&mut q(&["index"]))?;
     }
     let queries: Vec<&str> = if args.is_empty() {
-        vec![
-            "pricing",
-            "\"implementation timeline\"",
-            "soc 2",
-            "acmewrks",
-        ]
+        vec!["pricing", "\"seat ramp schedule\"", "soc 2", "acmewrks"]
     } else {
         args.iter().map(String::as_str).collect()
     };

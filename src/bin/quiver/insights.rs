@@ -160,6 +160,11 @@ fn print_report(r: &Report) {
                     o["share"].as_f64().unwrap_or(0.0) * 100.0
                 )
             }
+            Value::Object(o) => o
+                .iter()
+                .map(|(k, v)| format!("{k} {}", cell(v)))
+                .collect::<Vec<_>>()
+                .join(", "),
             other => cell(other),
         };
         println!("  {k:<20} {text}");

@@ -126,7 +126,8 @@ CREATE TABLE deals (
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL
 ) STRICT;
-CREATE INDEX deals_by_close ON deals(close_date);
+-- Covering for the deal reports, which read a window of close dates.
+CREATE INDEX deals_by_close ON deals(close_date, id, outcome, rep, stage, competitor, industry, size, region);
 
 -- Rank 0 is the primary reason; 1.. are the ranked secondary reasons.
 CREATE TABLE deal_reasons (
