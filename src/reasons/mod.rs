@@ -86,7 +86,7 @@ pub fn seed(catalog: &Catalog, now: DateTime<Utc>) -> Result<()> {
     }
     let file: File = toml::from_str(DEFAULT).expect("the default taxonomy parses");
     for r in &file.reason {
-        insert(catalog.conn(), r)?;
+        upsert(catalog.conn(), r)?;
     }
     change(
         catalog.conn(),
@@ -99,10 +99,14 @@ pub fn seed(catalog: &Catalog, now: DateTime<Utc>) -> Result<()> {
     catalog.set_meta("taxonomy_seeded", "1")
 }
 
-fn insert(conn: &Connection, r: &Reason) -> Result<()> {
+/// Writes a code, replacing whatever the code had.
+fn upsert(conn: &Connection, r: &Reason) -> Result<()> {
     conn.execute(
         "INSERT INTO reasons (code, label, kind, category, description, keywords, low_quality, status, merged_into)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+         ON CONFLICT (code) DO UPDATE SET label = excluded.label, kind = excluded.kind,
+           category = excluded.category, description = excluded.description, keywords = excluded.keywords,
+           low_quality = excluded.low_quality, status = excluded.status, merged_into = excluded.merged_into",
         params![
             r.code,
             r.label,
@@ -273,7 +277,7 @@ pub fn add(catalog: &Catalog, new: NewReason, rep: &str, now: DateTime<Utc>) -> 
         status: active(),
         merged_into: None,
     };
-    insert(catalog.conn(), &reason)?;
+    upsert(catalog.conn(), &reason)?;
     change(catalog.conn(), now, rep, "add", &code, &reason.label)?;
     Ok(reason)
 }
@@ -529,27 +533,13 @@ pub fn import(
             }
             match get_in(&tx, &r.code)? {
                 None => {
-                    insert(&tx, &r)?;
+                    upsert(&tx, &r)?;
                     change(&tx, now, rep, "import-add", &r.code, &r.label)?;
                     report.added += 1;
                 }
                 Some(old) if old == r => report.unchanged += 1,
                 Some(_) => {
-                    tx.execute(
-                        "UPDATE reasons SET label = ?2, kind = ?3, category = ?4, description = ?5, keywords = ?6,
-                           low_quality = ?7, status = ?8, merged_into = ?9 WHERE code = ?1",
-                        params![
-                            r.code,
-                            r.label,
-                            r.kind.as_str(),
-                            r.category,
-                            r.description,
-                            serde_json::to_string(&r.keywords).expect("strings serialise"),
-                            r.low_quality,
-                            r.status,
-                            r.merged_into
-                        ],
-                    )?;
+                    upsert(&tx, &r)?;
                     change(&tx, now, rep, "import-update", &r.code, &r.label)?;
                     report.updated += 1;
                 }
