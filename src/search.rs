@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::ops::Range;
 use std::time::Instant;
 
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder};
 use serde::Serialize;
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{
@@ -93,7 +94,10 @@ pub fn search(index: &SearchIndex, catalog: &Catalog, req: &Request) -> Result<R
         &plan.query,
         &(TopDocs::with_limit(limit).order_by_score(), Count),
     )?;
-    let needles = needles(&plan.highlight_terms);
+    let needles = AhoCorasickBuilder::new()
+        .ascii_case_insensitive(true)
+        .build(needles(&plan.highlight_terms))
+        .map_err(|e| crate::Error::Internal(format!("snippet matcher: {e}")))?;
     let mut snippets = SnippetGenerator::new(
         plan.highlight_terms,
         analyzer(index, tokenizer::ANALYZER)?,
@@ -559,41 +563,69 @@ struct Best {
 const SNIPPET_WINDOW: usize = 1200;
 
 /// The section that matches the most query words, and the snippet around its first
-/// match. Matches are found by substring search for stem prefixes (cheap), and only a
-/// window around the first one is analysed for the snippet.
-fn best_section(snippets: &SnippetGenerator, needles: &[String], sections: &[SectionText]) -> Best {
-    let ascii = needles.iter().all(|n| n.is_ascii());
-    let mut best: Option<((usize, usize), &SectionText, usize)> = None;
+/// match. Matches are found by a multi-pattern substring search for stem prefixes
+/// (cheap), and only a window around the first one is analysed for the snippet.
+fn best_section(
+    snippets: &SnippetGenerator,
+    needles: &AhoCorasick,
+    sections: &[SectionText],
+) -> Best {
+    // Per section: distinct needles found, matches, and where some of them start.
+    let mut best: Option<((usize, usize), &SectionText, Vec<usize>)> = None;
     for section in sections {
-        let lower = if ascii {
-            section.text.to_ascii_lowercase()
-        } else {
-            section.text.to_lowercase()
-        };
-        let mut distinct = 0;
+        // One pass over the text finds every needle, however many the query expanded to.
+        let mut seen = vec![false; needles.patterns_len()];
         let mut total = 0;
-        let mut first = usize::MAX;
-        for needle in needles {
-            let mut found = lower.match_indices(needle.as_str()).take(50).peekable();
-            if let Some((pos, _)) = found.peek() {
-                distinct += 1;
-                first = first.min(*pos);
+        let mut starts: Vec<usize> = Vec::new();
+        for m in needles.find_iter(&section.text).take(200) {
+            seen[m.pattern().as_usize()] = true;
+            total += 1;
+            if starts.len() < 8
+                && starts
+                    .last()
+                    .is_none_or(|p| m.start() > p + SNIPPET_WINDOW / 2)
+            {
+                starts.push(m.start());
             }
-            total += found.count();
         }
+        let distinct = seen.iter().filter(|s| **s).count();
         let key = (distinct, total);
         if distinct > 0 && best.as_ref().is_none_or(|b| b.0 < key) {
-            best = Some((key, section, first));
+            best = Some((key, section, starts));
         }
     }
-    if let Some((_, section, first)) = best {
+    if let Some((_, section, starts)) = best {
         let text = &section.text;
-        let start = floor_boundary(
-            text,
-            first.min(text.len()).saturating_sub(SNIPPET_WINDOW / 4),
-        );
-        let end = floor_boundary(text, (start + SNIPPET_WINDOW).min(text.len()));
-        let mut snippet = snippets.snippet(&text[start..end]);
+        // A substring hit can sit inside another word ("pric" in *Pricewaterhouse*):
+        // try the next place until the analyser agrees it is a match.
+        for first in starts {
+            let start = floor_boundary(
+                text,
+                first.min(text.len()).saturating_sub(SNIPPET_WINDOW / 4),
+            );
+            let end = floor_boundary(text, (start + SNIPPET_WINDOW).min(text.len()));
+            let mut snippet = snippets.snippet(&text[start..end]);
+            if !snippet.highlighted().is_empty() {
+                snippet.set_snippet_prefix_postfix("<mark>", "</mark>");
+                return Best {
+                    html: collapse_whitespace(&snippet.to_html()),
+                    fragment: snippet.fragment().to_owned(),
+                    highlights: snippet.highlighted().to_vec(),
+                    location: (section.kind != "body").then(|| Location {
+                        kind: section.kind.clone(),
+                        number: section.number,
+                        name: section.name.clone(),
+                    }),
+                };
+            }
+        }
+    }
+    // Folded accents (`eleve` for *élevé*) escape the substring search: let the
+    // analyser look at the start of each section, bounded.
+    for section in sections {
+        let text = &section.text
+            [..floor_boundary(&section.text, section.text.len().min(SNIPPET_WINDOW * 16))];
+        let mut snippet = snippets.snippet(text);
         if !snippet.highlighted().is_empty() {
             snippet.set_snippet_prefix_postfix("<mark>", "</mark>");
             return Best {
