@@ -604,19 +604,8 @@ fn best_section(
                 first.min(text.len()).saturating_sub(SNIPPET_WINDOW / 4),
             );
             let end = floor_boundary(text, (start + SNIPPET_WINDOW).min(text.len()));
-            let mut snippet = snippets.snippet(&text[start..end]);
-            if !snippet.highlighted().is_empty() {
-                snippet.set_snippet_prefix_postfix("<mark>", "</mark>");
-                return Best {
-                    html: collapse_whitespace(&snippet.to_html()),
-                    fragment: snippet.fragment().to_owned(),
-                    highlights: snippet.highlighted().to_vec(),
-                    location: (section.kind != "body").then(|| Location {
-                        kind: section.kind.clone(),
-                        number: section.number,
-                        name: section.name.clone(),
-                    }),
-                };
+            if let Some(best) = marked(snippets, &text[start..end], section) {
+                return best;
             }
         }
     }
@@ -625,19 +614,8 @@ fn best_section(
     for section in sections {
         let text = &section.text
             [..floor_boundary(&section.text, section.text.len().min(SNIPPET_WINDOW * 16))];
-        let mut snippet = snippets.snippet(text);
-        if !snippet.highlighted().is_empty() {
-            snippet.set_snippet_prefix_postfix("<mark>", "</mark>");
-            return Best {
-                html: collapse_whitespace(&snippet.to_html()),
-                fragment: snippet.fragment().to_owned(),
-                highlights: snippet.highlighted().to_vec(),
-                location: (section.kind != "body").then(|| Location {
-                    kind: section.kind.clone(),
-                    number: section.number,
-                    name: section.name.clone(),
-                }),
-            };
+        if let Some(best) = marked(snippets, text, section) {
+            return best;
         }
     }
     // A title or tag match: show the opening of the document.
@@ -658,6 +636,25 @@ fn best_section(
         highlights: Vec::new(),
         location: None,
     }
+}
+
+/// The snippet of `text` (a window of `section`), if the analyser finds a query term in it.
+fn marked(snippets: &SnippetGenerator, text: &str, section: &SectionText) -> Option<Best> {
+    let mut snippet = snippets.snippet(text);
+    if snippet.highlighted().is_empty() {
+        return None;
+    }
+    snippet.set_snippet_prefix_postfix("<mark>", "</mark>");
+    Some(Best {
+        html: collapse_whitespace(&snippet.to_html()),
+        fragment: snippet.fragment().to_owned(),
+        highlights: snippet.highlighted().to_vec(),
+        location: (section.kind != "body").then(|| Location {
+            kind: section.kind.clone(),
+            number: section.number,
+            name: section.name.clone(),
+        }),
+    })
 }
 
 fn floor_boundary(text: &str, mut i: usize) -> usize {
