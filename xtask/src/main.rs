@@ -222,8 +222,36 @@ fn test() -> Result {
         "-D",
         "warnings",
     ]))?;
-    sh(cargo().args(["test", "--workspace"]))?;
-    Ok(())
+    // cargo prints a summary per test binary; add them up so the last line says it all.
+    let mut cmd = cargo();
+    cmd.args(["test", "--workspace", "--color", "never"]);
+    eprintln!("$ {cmd:?}");
+    let out = cmd
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .map_err(|e| format!("cannot run cargo test: {e}"))?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    print!("{stdout}");
+    let (mut passed, mut failed) = (0u64, 0u64);
+    for line in stdout.lines().filter(|l| l.starts_with("test result:")) {
+        for part in line.split([';', '.']) {
+            let mut words = part.split_whitespace();
+            if let (Some(n), Some(word)) = (words.next(), words.next()) {
+                let n: u64 = n.parse().unwrap_or(0);
+                match word {
+                    "passed" => passed += n,
+                    "failed" => failed += n,
+                    _ => {}
+                }
+            }
+        }
+    }
+    println!("tests: {passed} passed, {failed} failed");
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!("cargo test failed ({})", out.status))
+    }
 }
 
 /// Median of a hyperfine run, in seconds.
