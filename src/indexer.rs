@@ -285,12 +285,12 @@ fn ingest_batch(
                 continue;
             }
         };
-        for (i, f) in stats.iter().enumerate() {
+        for f in &stats {
             let prior = known.get(&f.path);
             // Identical new bytes at several paths: read once, the others link to it.
-            let asset = match (i, ingest.link_known_bytes(f, &hash, prior, vanished, now)?) {
-                (_, Some(id)) => id,
-                (_, None) => {
+            let asset = match ingest.link_known_bytes(f, &hash, prior, vanished, now)? {
+                Some(id) => id,
+                None => {
                     let fallback = Path::new(&f.path)
                         .file_stem()
                         .map(|s| s.to_string_lossy().into_owned())

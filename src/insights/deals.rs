@@ -229,7 +229,7 @@ pub fn stages(catalog: &Catalog, opts: &Options) -> Result<Report> {
             "top_reasons",
         ],
     );
-    let order = |s: &str| catalog_stage_order(opts, s);
+    let order = |s: &str| funnel_order(opts, s);
     let mut stages: Vec<_> = by_stage.into_iter().collect();
     stages.sort_by_key(|(s, _)| order(s));
     for (stage, list) in stages {
@@ -281,7 +281,7 @@ pub fn stages(catalog: &Catalog, opts: &Options) -> Result<Report> {
 }
 
 /// Funnel order of a stage name (unknown stages last).
-fn catalog_stage_order(opts: &Options, stage: &str) -> (usize, String) {
+fn funnel_order(opts: &Options, stage: &str) -> (usize, String) {
     let pos = opts
         .stages
         .iter()
