@@ -97,9 +97,11 @@ pub fn messaging(catalog: &Catalog, _index: &SearchIndex, opts: &Options) -> Res
     // Terms of used versus unused collateral: log-odds with an informative Dirichlet
     // prior (Monroe, Colaresi and Quinn 2008), z-scored.
     let opened: HashSet<String> = {
-        let mut stmt = catalog
-            .conn()
-            .prepare("SELECT DISTINCT asset_id FROM usage_daily WHERE day BETWEEN ?1 AND ?2")?;
+        // One index probe per asset ever opened, not a read of every open in the window.
+        let mut stmt = catalog.conn().prepare(
+            "SELECT asset_id FROM asset_usage a WHERE last_day >= ?1 AND EXISTS
+               (SELECT 1 FROM usage_daily u WHERE u.asset_id = a.asset_id AND u.day BETWEEN ?1 AND ?2)",
+        )?;
         stmt.query_map([opts.window_start(), opts.window_end()], |r| r.get(0))?
             .collect::<Result<_, _>>()?
     };

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
 use chrono::{Datelike, Duration, NaiveDate};
+use rustc_hash::FxHashMap;
 use serde_json::{Value, json};
 
 use super::{InfluenceRule, Options, Report, Table, round, share};
@@ -21,6 +22,24 @@ struct AssetRow {
     expires_on: Option<String>,
     path: String,
     folder: String,
+}
+
+/// Days since the common era of a `YYYY-MM-DD` prefix, without chrono's format parser:
+/// the rep-window scan calls this for every row of the usage rollup.
+fn day_number(s: &str) -> i64 {
+    let b = s.as_bytes();
+    let num = |r: std::ops::Range<usize>| {
+        b.get(r).and_then(|d| {
+            d.iter().try_fold(0u32, |n, c| {
+                c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+            })
+        })
+    };
+    match (num(0..4), num(5..7), num(8..10)) {
+        (Some(y), Some(m), Some(d)) => NaiveDate::from_ymd_opt(y as i32, m, d),
+        _ => None,
+    }
+    .map_or(0, |d| i64::from(d.num_days_from_ce()))
 }
 
 fn day(s: &str) -> NaiveDate {
@@ -453,24 +472,10 @@ struct DealRow {
     close: i64,
 }
 
-/// Union of the closed intervals `[start, start + len]`, merged.
-fn union(mut starts: Vec<i64>, len: i64) -> Vec<(i64, i64)> {
-    starts.sort_unstable();
-    let mut out: Vec<(i64, i64)> = Vec::new();
-    for s in starts {
-        match out.last_mut() {
-            Some(last) if s <= last.1 + 1 => last.1 = last.1.max(s + len),
-            _ => out.push((s, s + len)),
-        }
-    }
-    out
-}
-
 pub fn influence(catalog: &Catalog, opts: &Options) -> Result<Report> {
     let mut report = Report::new("influence", opts);
     let (from, to) = (opts.window_start(), opts.window_end());
     let n_days = opts.influence_days;
-    let ce = |d: &str| i64::from(day(d).num_days_from_ce());
     let deals: Vec<DealRow> = {
         let mut stmt = catalog.conn().prepare(
             "SELECT id, rep, outcome, close_date FROM deals WHERE close_date BETWEEN ?1 AND ?2",
@@ -480,7 +485,7 @@ pub fn influence(catalog: &Catalog, opts: &Options) -> Result<Report> {
                 id: r.get(0)?,
                 rep: r.get(1)?,
                 outcome: r.get(2)?,
-                close: ce(&r.get::<_, String>(3)?),
+                close: day_number(&r.get::<_, String>(3)?),
             })
         })?
         .collect::<Result<_, _>>()?
@@ -589,10 +594,15 @@ pub fn influence(catalog: &Catalog, opts: &Options) -> Result<Report> {
             || "0000-01-01".to_owned(),
             |f| (f - Duration::days(n_days)).to_string(),
         );
-        // The day range in table order (no sort); grouped here by interned (rep, asset).
+        // Only the window's days are read (a range of the primary key), with rep and
+        // asset interned to numbers as they stream past; sorting the numbered triples
+        // then brings each (rep, asset) group together with its days in order, so its
+        // open days fold into merged windows in one pass.
+        let mut reps: Vec<&RepDeals> = Vec::new();
+        let mut rep_no: FxHashMap<&str, u32> = FxHashMap::default();
         let mut assets: Vec<String> = Vec::new();
-        let mut asset_ids: HashMap<String, u32> = HashMap::new();
-        let mut groups: HashMap<(&str, u32), Vec<i64>> = HashMap::new();
+        let mut asset_no: FxHashMap<String, u32> = FxHashMap::default();
+        let mut opens: Vec<(u32, u32, i64)> = Vec::new();
         let mut stmt = catalog
             .conn()
             .prepare("SELECT rep, asset_id, day FROM usage_daily WHERE day BETWEEN ?1 AND ?2")?;
@@ -602,39 +612,65 @@ pub fn influence(catalog: &Catalog, opts: &Options) -> Result<Report> {
                 r.get_ref(i)
                     .and_then(|v| v.as_str().map_err(rusqlite::Error::from))
             };
-            let Some((rep, _)) = by_rep.get_key_value(text(0)?) else {
-                continue; // every deal of this rep has opens tied to it
+            let rep = match rep_no.get(text(0)?) {
+                Some(n) => *n,
+                None => match by_rep.get_key_value(text(0)?) {
+                    Some((name, deals_of)) => {
+                        reps.push(deals_of);
+                        rep_no.insert(name, reps.len() as u32 - 1);
+                        reps.len() as u32 - 1
+                    }
+                    None => continue, // every deal of this rep has opens tied to it
+                },
             };
             let asset = text(1)?;
-            let id = match asset_ids.get(asset) {
-                Some(id) => *id,
+            let asset = match asset_no.get(asset) {
+                Some(n) => *n,
                 None => {
                     assets.push(asset.to_owned());
-                    asset_ids.insert(asset.to_owned(), assets.len() as u32 - 1);
+                    asset_no.insert(asset.to_owned(), assets.len() as u32 - 1);
                     assets.len() as u32 - 1
                 }
             };
-            groups.entry((rep, id)).or_default().push(ce(text(2)?));
+            opens.push((rep, asset, day_number(text(2)?)));
         }
-        let mut by_asset: HashMap<u32, [usize; 3]> = HashMap::new();
-        for ((rep, asset), days) in groups {
-            let deals_of = &by_rep[rep];
-            for (start, end) in union(days, n_days) {
-                let lo = deals_of.closes.partition_point(|c| *c < start);
-                let hi = deals_of.closes.partition_point(|c| *c <= end);
-                if hi > lo {
-                    let c = by_asset.entry(asset).or_default();
-                    let (upto, before) = (deals_of.prefix[hi], deals_of.prefix[lo]);
-                    for (slot, (u, b)) in c.iter_mut().zip(upto.iter().zip(before)) {
-                        *slot += u - b;
+        opens.sort_unstable();
+        let mut by_asset = vec![[0usize; 3]; assets.len()];
+        let mut add = |rep: u32, asset: u32, (start, end): (i64, i64)| {
+            let deals_of = reps[rep as usize];
+            let lo = deals_of.closes.partition_point(|c| *c < start);
+            let hi = deals_of.closes.partition_point(|c| *c <= end);
+            let (upto, before) = (deals_of.prefix[hi], deals_of.prefix[lo]);
+            for (slot, (u, b)) in by_asset[asset as usize]
+                .iter_mut()
+                .zip(upto.iter().zip(before))
+            {
+                *slot += u - b;
+            }
+        };
+        let mut window: Option<(u32, u32, (i64, i64))> = None;
+        for (rep, asset, open_day) in opens {
+            match &mut window {
+                Some((r, a, w)) if *r == rep && *a == asset && open_day <= w.1 + 1 => {
+                    w.1 = w.1.max(open_day + n_days);
+                }
+                _ => {
+                    if let Some((r, a, w)) = window {
+                        add(r, a, w);
                     }
+                    window = Some((rep, asset, (open_day, open_day + n_days)));
                 }
             }
         }
-        for (asset, c) in by_asset {
-            let e = counts.entry(assets[asset as usize].clone()).or_default();
-            for (slot, n) in e.iter_mut().zip(c) {
-                *slot += n;
+        if let Some((r, a, w)) = window {
+            add(r, a, w);
+        }
+        for (asset, c) in assets.into_iter().zip(by_asset) {
+            if c != [0; 3] {
+                let e = counts.entry(asset).or_default();
+                for (slot, n) in e.iter_mut().zip(c) {
+                    *slot += n;
+                }
             }
         }
     }
@@ -738,14 +774,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn interval_union_merges_overlaps_and_neighbours() {
-        assert_eq!(union(vec![10, 3, 5, 30], 4), vec![(3, 14), (30, 34)]);
-        assert_eq!(
-            union(vec![1, 6], 4),
-            vec![(1, 10)],
-            "touching intervals merge"
-        );
-        assert_eq!(union(vec![], 4), vec![]);
+    fn day_numbers_agree_with_chrono() {
+        for d in [
+            "2026-11-22",
+            "2024-02-29",
+            "0001-01-01",
+            "2026-11-22T10:00:00Z",
+        ] {
+            assert_eq!(day_number(d), i64::from(day(d).num_days_from_ce()), "{d}");
+        }
+        assert_eq!(day_number("2026-13-01"), 0);
+        assert_eq!(day_number("garbage"), 0);
     }
 
     #[test]
