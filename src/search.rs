@@ -12,9 +12,14 @@ use std::time::Instant;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder};
 use serde::Serialize;
-use tantivy::collector::{Count, TopDocs};
+use std::ops::Bound;
+
+use tantivy::aggregation::agg_req::Aggregations;
+use tantivy::aggregation::{AggContextParams, AggregationCollector};
+use tantivy::collector::{Count, FacetCollector, TopDocs};
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, EmptyQuery, Occur, PhraseQuery, Query, TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, EmptyQuery, Occur, PhraseQuery, Query, RangeQuery,
+    TermQuery,
 };
 use tantivy::schema::{Facet, Field, IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
@@ -328,7 +333,7 @@ fn plan(index: &SearchIndex, searcher: &Searcher, req: &Request) -> Result<Plan>
     for (field, value) in &req.filters {
         clauses.push((
             Occur::Must,
-            filter_query(index, searcher, field, value, &mut stem)?,
+            filter_query(index, searcher, field, value, &req.today, &mut stem)?,
         ));
     }
     let query: Box<dyn Query> = if clauses.is_empty() {
@@ -465,11 +470,32 @@ fn filter_query(
     searcher: &Searcher,
     field: &str,
     value: &str,
+    today: &str,
     stem: &mut TextAnalyzer,
 ) -> Result<Box<dyn Query>> {
     let f = index.fields;
     let value = value.trim();
     match field {
+        "freshness" => {
+            let (expired, expiring) = freshness_bounds(today);
+            let term = |day: i64| Term::from_field_i64(f.expires, day);
+            let (lo, hi) = match value.to_lowercase().as_str() {
+                "expired" => (Bound::Unbounded, Bound::Excluded(term(expired))),
+                "expiring" => (
+                    Bound::Included(term(expired)),
+                    Bound::Excluded(term(expiring)),
+                ),
+                "current" => (Bound::Included(term(expiring)), Bound::Unbounded),
+                other => {
+                    return Err(UserError::InvalidValue {
+                        field: "freshness".into(),
+                        message: format!("{other:?} is not expired, expiring or current"),
+                    }
+                    .into());
+                }
+            };
+            Ok(Box::new(RangeQuery::new(lo, hi)))
+        }
         "folder" => {
             let wanted = value.trim_matches('/').to_lowercase();
             let mut facets = Vec::new();
@@ -540,7 +566,130 @@ fn filter_query(
     }
 }
 
-const FILTER_NAMES: &str = "format, folder, tag, product, persona, stage, industry, owner";
+const FILTER_NAMES: &str =
+    "format, folder, tag, product, persona, stage, industry, owner, freshness";
+
+/// Material expiring within this many days counts as `expiring`.
+const EXPIRING_DAYS: i64 = 30;
+
+/// The first day that is not expired, and the first that is not expiring, as days
+/// since the common era.
+fn freshness_bounds(today: &str) -> (i64, i64) {
+    let today = chrono::NaiveDate::parse_from_str(today, "%Y-%m-%d")
+        .map_or(0, |d| i64::from(chrono::Datelike::num_days_from_ce(&d)));
+    (today, today + EXPIRING_DAYS)
+}
+
+/// One value of a facet and how many matching assets carry it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct FacetCount {
+    pub value: String,
+    pub count: u64,
+}
+
+/// A facet: the filter field it narrows (`filter=value`) and its values, most common
+/// first.
+#[derive(Debug, Clone, Serialize)]
+pub struct FacetGroup {
+    pub field: &'static str,
+    pub values: Vec<FacetCount>,
+}
+
+/// Values shown per facet.
+const FACET_VALUES: u32 = 12;
+
+/// Facet counts over every asset the request matches, not just the page of hits.
+///
+/// # Errors
+/// As [`search`].
+pub fn facets(index: &SearchIndex, req: &Request) -> Result<Vec<FacetGroup>> {
+    let searcher = index.reader.searcher();
+    let plan = plan(index, &searcher, req)?;
+    let names = [
+        "format", "product", "persona", "stage", "industry", "owner", "tag",
+    ];
+    let mut aggs = serde_json::Map::new();
+    for name in names {
+        aggs.insert(
+            name.into(),
+            serde_json::json!({"terms": {"field": name, "size": FACET_VALUES}}),
+        );
+    }
+    let (expired, expiring) = freshness_bounds(&req.today);
+    aggs.insert(
+        "freshness".into(),
+        serde_json::json!({"range": {"field": "expires", "ranges": [
+            {"key": "expired", "to": expired as f64},
+            {"key": "expiring", "from": expired as f64, "to": expiring as f64},
+            {"key": "current", "from": expiring as f64},
+        ]}}),
+    );
+    let aggs: Aggregations = serde_json::from_value(serde_json::Value::Object(aggs))
+        .map_err(|e| crate::Error::Internal(format!("facet request: {e}")))?;
+    let collector = AggregationCollector::from_aggs(
+        aggs,
+        AggContextParams::new(Default::default(), index.index.tokenizers().clone()),
+    );
+    // Folders are counted one level below each library folder.
+    let mut roots = FacetCollector::for_field("folder");
+    roots.add_facet(Facet::root());
+    let root_counts = searcher.search(&plan.query, &roots)?;
+    let mut folders = FacetCollector::for_field("folder");
+    let root_facets: Vec<Facet> = root_counts.get("/").map(|(f, _)| f.clone()).collect();
+    for f in &root_facets {
+        folders.add_facet(f.clone());
+    }
+    let (aggs, folder_counts) = searcher.search(&plan.query, &(collector, folders))?;
+    let aggs = serde_json::to_value(aggs)
+        .map_err(|e| crate::Error::Internal(format!("facet result: {e}")))?;
+    let mut out = Vec::new();
+    let mut folder_values: Vec<FacetCount> = root_facets
+        .iter()
+        .flat_map(|root| folder_counts.get(root.clone()))
+        .map(|(f, n)| FacetCount {
+            value: f.to_path_string().trim_start_matches('/').to_owned(),
+            count: n,
+        })
+        .collect();
+    if folder_values.is_empty() {
+        folder_values = root_counts
+            .get("/")
+            .map(|(f, n)| FacetCount {
+                value: f.to_path_string().trim_start_matches('/').to_owned(),
+                count: n,
+            })
+            .collect();
+    }
+    folder_values.sort_by(|a, b| b.count.cmp(&a.count).then(a.value.cmp(&b.value)));
+    folder_values.truncate(FACET_VALUES as usize);
+    out.push(FacetGroup {
+        field: "folder",
+        values: folder_values,
+    });
+    for name in names.into_iter().chain(["freshness"]) {
+        let values = aggs[name]["buckets"]
+            .as_array()
+            .map(|buckets| {
+                buckets
+                    .iter()
+                    .filter_map(|b| {
+                        let count = b["doc_count"].as_u64()?;
+                        let value = match &b["key"] {
+                            serde_json::Value::String(s) => s.clone(),
+                            other => other.to_string(),
+                        };
+                        (count > 0).then_some(FacetCount { value, count })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        out.push(FacetGroup {
+            field: if name == "tag" { "tag" } else { name },
+            values,
+        });
+    }
+    Ok(out)
+}
 
 fn normalise_format(value: &str) -> String {
     match value.to_lowercase().trim_start_matches('.') {

@@ -8,4 +8,5 @@ mod corpus;
 mod crash;
 mod identity;
 mod insights;
+mod search;
 mod util;

@@ -41,6 +41,38 @@ pub fn set_rep(catalog: &Catalog, rep: &Rep) -> Result<()> {
     catalog.set_meta("rep", &serde_json::to_string(rep).expect("rep serialises"))
 }
 
+/// The rep events are recorded for: the one set with `quiver rep set` (or the app's
+/// settings), else the login
+/// name, so nothing goes unattributed.
+pub fn current_rep(catalog: &Catalog) -> Result<String> {
+    Ok(match rep(catalog)? {
+        Some(r) => r.name,
+        None => login_name().unwrap_or_else(|| "unknown".into()),
+    })
+}
+
+/// The login name: `$USER`, else the password database's entry for our uid.
+fn login_name() -> Option<String> {
+    if let Ok(user) = std::env::var("USER")
+        && !user.is_empty()
+    {
+        return Some(user);
+    }
+    // SAFETY: getpwuid returns a pointer into static storage or null; we copy the name
+    // out at once, on this thread, before any other call could overwrite it.
+    unsafe {
+        let pw = libc::getpwuid(libc::getuid());
+        if pw.is_null() || (*pw).pw_name.is_null() {
+            return None;
+        }
+        Some(
+            std::ffi::CStr::from_ptr((*pw).pw_name)
+                .to_string_lossy()
+                .into_owned(),
+        )
+    }
+}
+
 /// Where an event came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -70,7 +70,7 @@ pub struct SearchRecord {
 
 /// Stored text of one page, slide or sheet (`kind` is `page`, `slide`, `sheet` or
 /// `body`).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct SectionText {
     pub kind: String,
     pub number: u32,
@@ -88,6 +88,8 @@ pub struct IndexDoc {
     /// Facet paths (`/root/sub/folder`) of the folders holding the asset.
     pub folders: Vec<String>,
     pub fields: Vec<(&'static str, String)>,
+    /// `expires_on` as days since the common era.
+    pub expires_day: Option<i64>,
     pub sections: Vec<String>,
 }
 
@@ -303,7 +305,8 @@ impl Catalog {
         let conn = self.conn();
         let row = conn
             .query_row(
-                "SELECT title, format, tags, product, persona, stage, industry, owner, current_version
+                "SELECT title, format, tags, product, persona, stage, industry, owner, current_version,
+                   expires_on
                  FROM assets WHERE id = ?1 AND status = 'present'",
                 [asset_id],
                 |r| {
@@ -313,11 +316,12 @@ impl Catalog {
                         r.get::<_, String>(2)?,
                         [r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?],
                         r.get::<_, Option<i64>>(8)?,
+                        r.get::<_, Option<String>>(9)?,
                     ))
                 },
             )
             .optional()?;
-        let Some((title, format, tags_json, values, version)) = row else {
+        let Some((title, format, tags_json, values, version, expires_on)) = row else {
             return Ok(None);
         };
         let values: [Option<String>; 5] = values;
@@ -353,6 +357,9 @@ impl Catalog {
             tags,
             folders,
             fields,
+            expires_day: expires_on
+                .and_then(|d| chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok())
+                .map(|d| i64::from(chrono::Datelike::num_days_from_ce(&d))),
             sections,
         }))
     }

@@ -8,8 +8,8 @@ pub mod tokenizer;
 use std::path::Path;
 
 use tantivy::schema::{
-    FAST, Facet, FacetOptions, Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
-    TextOptions,
+    FAST, Facet, FacetOptions, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema,
+    TextFieldIndexing, TextOptions,
 };
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
@@ -18,7 +18,11 @@ use crate::{Error, Result, UserError};
 
 /// Bumped whenever the schema or the analyzer changes; a data dir with another value
 /// has its index rebuilt from the catalog.
-pub const SCHEMA_VERSION: &str = "1";
+pub const SCHEMA_VERSION: &str = "2";
+
+/// The `expires` value of material that never expires: far in the future, yet exact as
+/// an f64 (range aggregations compare in f64; `i64::MAX` is not).
+pub const NO_EXPIRY: i64 = 100_000_000;
 
 /// The writer's memory budget: large enough that a 100k-document run makes few
 /// segments, small enough for a laptop.
@@ -39,6 +43,11 @@ pub struct Fields {
     pub stage: Field,
     pub industry: Field,
     pub owner: Field,
+    /// Tags as whole values (the `tags` field is tokenised for search): for facet counts.
+    pub tag: Field,
+    /// Expiry as days since the common era, [`NO_EXPIRY`] for none: the freshness
+    /// facet and filter compare it with today at query time.
+    pub expires: Field,
 }
 
 impl Fields {
@@ -79,13 +88,15 @@ fn schema() -> (Schema, Fields) {
         tags: b.add_text_field("tags", text(true)),
         body: b.add_text_field("body", text(true)),
         words: b.add_text_field("words", text(false)),
-        format: b.add_text_field("format", STRING),
+        format: b.add_text_field("format", STRING | FAST),
         folder: b.add_facet_field("folder", FacetOptions::default()),
-        product: b.add_text_field("product", STRING),
-        persona: b.add_text_field("persona", STRING),
-        stage: b.add_text_field("stage", STRING),
-        industry: b.add_text_field("industry", STRING),
-        owner: b.add_text_field("owner", STRING),
+        product: b.add_text_field("product", STRING | FAST),
+        persona: b.add_text_field("persona", STRING | FAST),
+        stage: b.add_text_field("stage", STRING | FAST),
+        industry: b.add_text_field("industry", STRING | FAST),
+        owner: b.add_text_field("owner", STRING | FAST),
+        tag: b.add_text_field("tag", STRING | FAST),
+        expires: b.add_i64_field("expires", INDEXED | FAST),
     };
     (b.build(), fields)
 }
@@ -149,7 +160,9 @@ impl SearchIndex {
         d.add_text(f.words, &doc.title);
         for t in &doc.tags {
             d.add_text(f.tags, t);
+            d.add_text(f.tag, t.to_lowercase());
         }
+        d.add_i64(f.expires, doc.expires_day.unwrap_or(NO_EXPIRY));
         for s in &doc.sections {
             d.add_text(f.body, s);
             d.add_text(f.words, s);
@@ -171,6 +184,12 @@ impl SearchIndex {
 
     pub fn id_term(&self, asset_id: &str) -> Term {
         Term::from_field_text(self.fields.asset_id, asset_id)
+    }
+
+    /// Sees the latest commit now rather than after the reader's reload delay: for a
+    /// process that searches right after another one indexed.
+    pub fn reload(&self) -> Result<()> {
+        Ok(self.reader.reload()?)
     }
 
     /// Documents in the committed index.

@@ -66,35 +66,9 @@ pub enum EventsCommand {
     Import { file: PathBuf },
 }
 
-/// The rep events are recorded for: the one set with `quiver rep set`, else the login
-/// name, so nothing goes unattributed.
+/// The rep events are recorded for (see [`capture::current_rep`]).
 pub fn current_rep(dd: &DataDir) -> anyhow::Result<String> {
-    Ok(match capture::rep(&dd.catalog)? {
-        Some(r) => r.name,
-        None => login_name().unwrap_or_else(|| "unknown".into()),
-    })
-}
-
-/// The login name: `$USER`, else the password database's entry for our uid.
-fn login_name() -> Option<String> {
-    if let Ok(user) = std::env::var("USER")
-        && !user.is_empty()
-    {
-        return Some(user);
-    }
-    // SAFETY: getpwuid returns a pointer into static storage or null; we copy the name
-    // out at once, on this thread, before any other call could overwrite it.
-    unsafe {
-        let pw = libc::getpwuid(libc::getuid());
-        if pw.is_null() || (*pw).pw_name.is_null() {
-            return None;
-        }
-        Some(
-            std::ffi::CStr::from_ptr((*pw).pw_name)
-                .to_string_lossy()
-                .into_owned(),
-        )
-    }
+    Ok(capture::current_rep(&dd.catalog)?)
 }
 
 pub fn rep(dd: &DataDir, cmd: RepCommand, json: bool) -> anyhow::Result<()> {

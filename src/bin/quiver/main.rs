@@ -102,9 +102,13 @@ struct SearchArgs {
     query: String,
     #[arg(long, default_value_t = 10)]
     limit: usize,
-    /// FIELD=VALUE on format, folder, tag, product, persona, stage, industry, owner.
+    /// FIELD=VALUE on format, folder, tag, product, persona, stage, industry, owner,
+    /// freshness (expired, expiring or current).
     #[arg(long = "filter", value_name = "FIELD=VALUE")]
     filters: Vec<String>,
+    /// Also count every match by facet (format, folder, product, ..., freshness).
+    #[arg(long)]
+    facets: bool,
     /// Don't record this search (every search is recorded by default, to find content
     /// gaps).
     #[arg(long)]
@@ -267,6 +271,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 today: now.format("%Y-%m-%d").to_string(),
             };
             let results = search::search(&dd.index, &dd.catalog, &request)?;
+            let facets = if args.facets {
+                Some(search::facets(&dd.index, &request)?)
+            } else {
+                None
+            };
             let query_id = if args.no_record {
                 None
             } else {
@@ -284,9 +293,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             if json {
                 let mut value = serde_json::to_value(&results)?;
                 value["query_id"] = serde_json::json!(query_id);
+                if let Some(f) = &facets {
+                    value["facets"] = serde_json::to_value(f)?;
+                }
                 return print_json(&value);
             }
             render::search_results(&results, std::io::stdout().is_terminal());
+            if let Some(f) = &facets {
+                render::facets(f);
+            }
         }
         Command::Asset(AssetCommand::Show { id }) => {
             let id = dd.catalog.resolve_asset(&id)?;

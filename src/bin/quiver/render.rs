@@ -149,3 +149,14 @@ pub fn problems(rows: &[ProblemRow]) {
     }
     println!("\n{} files could not be fully indexed", rows.len());
 }
+
+pub fn facets(groups: &[quiver::search::FacetGroup]) {
+    for g in groups.iter().filter(|g| !g.values.is_empty()) {
+        let values: Vec<String> = g
+            .values
+            .iter()
+            .map(|v| format!("{} ({})", v.value, v.count))
+            .collect();
+        println!("{:>10}: {}", g.field, values.join(", "));
+    }
+}
