@@ -36,7 +36,7 @@ pub enum Size {
     Large,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Summary {
     pub library: PathBuf,
     pub assets: usize,

@@ -183,6 +183,33 @@ pub fn plan_open(catalog: &Catalog, target: &str, today: &str) -> Result<OpenAck
     })
 }
 
+/// Launches a viewer for an open: the command in `QUIVER_VIEWER` when set (like
+/// `$BROWSER`: for kiosks, remote sessions and scripted runs), else the OS's default
+/// application for the file.
+///
+/// # Errors
+/// [`UserError::InvalidValue`] when no viewer could be started.
+pub fn launch(path: &str) -> Result<()> {
+    let failed = |e: std::io::Error| UserError::InvalidValue {
+        field: "viewer".into(),
+        message: format!("could not launch a viewer for {path}: {e}"),
+    };
+    match std::env::var("QUIVER_VIEWER") {
+        Ok(viewer) if !viewer.trim().is_empty() => {
+            let mut words = viewer.split_whitespace();
+            let program = words.next().expect("not blank");
+            std::process::Command::new(program)
+                .args(words)
+                .arg(path)
+                .stdin(std::process::Stdio::null())
+                .spawn()
+                .map_err(failed)?;
+            Ok(())
+        }
+        _ => opener::open(path).map_err(|e| failed(std::io::Error::other(e)).into()),
+    }
+}
+
 /// Records an open planned with [`plan_open`], and acknowledges it.
 pub fn record_open(
     catalog: &Catalog,

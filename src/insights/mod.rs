@@ -177,6 +177,21 @@ impl Table {
         }
     }
 
+    /// The table as CSV: a header of column names, then a line per row.
+    ///
+    /// # Errors
+    /// Write errors.
+    pub fn write_csv(&self, out: impl std::io::Write) -> Result<()> {
+        let mut w = csv::Writer::from_writer(out);
+        let csv_error = |e: csv::Error| crate::Error::io("writing CSV", std::io::Error::other(e));
+        w.write_record(&self.columns).map_err(csv_error)?;
+        for row in &self.rows {
+            w.write_record(self.columns.iter().map(|c| cell(&row[*c])))
+                .map_err(csv_error)?;
+        }
+        w.flush().map_err(|e| crate::Error::io("writing CSV", e))
+    }
+
     /// Adds a row; values follow `columns`.
     fn push(&mut self, values: Vec<Value>) {
         debug_assert_eq!(
@@ -192,6 +207,33 @@ impl Table {
                 .zip(values)
                 .collect(),
         );
+    }
+}
+
+/// A value as text: strings bare, numbers as JSON prints them, nested values as JSON.
+pub fn cell(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        Value::Array(items) if items.iter().all(|i| i.get("code").is_some()) => items
+            .iter()
+            .map(|i| format!("{} ({})", i["code"].as_str().unwrap_or(""), i["deals"]))
+            .collect::<Vec<_>>()
+            .join("; "),
+        Value::Array(items) if items.iter().all(|i| i.get("path").is_some()) => items
+            .iter()
+            .map(|i| {
+                i["path"]
+                    .as_str()
+                    .unwrap_or("")
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or("")
+                    .to_owned()
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
     }
 }
 

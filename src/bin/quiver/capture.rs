@@ -123,8 +123,7 @@ pub fn open(dd: &DataDir, args: OpenArgs, json: bool, now: DateTime<Utc>) -> any
     let plan = capture::plan_open(&dd.catalog, &args.target, &today)?;
     if !args.no_launch && !args.preview {
         // Launch first: an open that did not happen is not recorded.
-        opener::open(&plan.path)
-            .with_context(|| format!("launching a viewer for {}", plan.path))?;
+        capture::launch(&plan.path)?;
     }
     let req = OpenRequest {
         target: args.target,

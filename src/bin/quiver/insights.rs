@@ -101,43 +101,11 @@ pub fn report(
             })?,
             None => report.tables.first().context("this report has no table")?,
         };
-        let mut w = csv::Writer::from_writer(std::io::stdout().lock());
-        w.write_record(&table.columns)?;
-        for row in &table.rows {
-            w.write_record(table.columns.iter().map(|c| cell(&row[*c])))?;
-        }
-        w.flush()?;
+        table.write_csv(std::io::stdout().lock())?;
         return Ok(());
     }
     print_report(&report);
     Ok(())
-}
-
-/// A value as text: strings bare, numbers as JSON prints them, nested values as JSON.
-pub fn cell(v: &Value) -> String {
-    match v {
-        Value::Null => String::new(),
-        Value::String(s) => s.clone(),
-        Value::Array(items) if items.iter().all(|i| i.get("code").is_some()) => items
-            .iter()
-            .map(|i| format!("{} ({})", i["code"].as_str().unwrap_or(""), i["deals"]))
-            .collect::<Vec<_>>()
-            .join("; "),
-        Value::Array(items) if items.iter().all(|i| i.get("path").is_some()) => items
-            .iter()
-            .map(|i| {
-                i["path"]
-                    .as_str()
-                    .unwrap_or("")
-                    .rsplit('/')
-                    .next()
-                    .unwrap_or("")
-                    .to_owned()
-            })
-            .collect::<Vec<_>>()
-            .join("; "),
-        other => other.to_string(),
-    }
 }
 
 fn print_report(r: &Report) {
@@ -162,10 +130,10 @@ fn print_report(r: &Report) {
             }
             Value::Object(o) => o
                 .iter()
-                .map(|(k, v)| format!("{k} {}", cell(v)))
+                .map(|(k, v)| format!("{k} {}", insights::cell(v)))
                 .collect::<Vec<_>>()
                 .join(", "),
-            other => cell(other),
+            other => insights::cell(other),
         };
         println!("  {k:<20} {text}");
     }
@@ -197,7 +165,7 @@ fn print_report(r: &Report) {
                 shown
                     .iter()
                     .map(|c| {
-                        let text = cell(&row[*c]);
+                        let text = insights::cell(&row[*c]);
                         let text = if *c == "path" {
                             text.rsplit('/').next().unwrap_or("").to_owned()
                         } else {
