@@ -19,7 +19,7 @@ fn main() -> ExitCode {
         "bench" => bench(),
         _ => {
             eprintln!(
-                "usage: cargo xtask <task>\n\n  run    set up, build, and run Quiver on the sample library (own data dir)\n  test   set up, then run every test (fmt, clippy, unit, integration)\n  setup  install what building and testing need (PDFium library)\n  bench  measure indexing and search on ../shared/corpus; rewrites BENCHMARKS.md tables"
+                "usage: cargo xtask <task>\n\n  run    set up, build, and open the Quiver app on a data dir of its own\n         (--headless: the command line on the sample library instead)\n  test   set up, then run every test (fmt, clippy, unit, integration, app end to end)\n  setup  install what building and testing need (Debian packages, npm packages,\n         tauri-driver, PDFium)\n  bench  measure indexing and search on ../shared/corpus; rewrites BENCHMARKS.md tables"
             );
             return ExitCode::from(2);
         }
@@ -54,18 +54,34 @@ fn sh(cmd: &mut Command) -> Result {
     }
 }
 
-/// Debian packages the build and the tests need, by the command that shows each is
-/// there.
+/// Debian packages the build and the tests need, each with the shell test that shows
+/// it is there. The WebKitGTK group is Tauri's on Linux; Xvfb and WebKitWebDriver run
+/// the desktop app's end-to-end tests in a real window.
 const SYSTEM_PACKAGES: &[(&str, &str)] = &[
-    ("cc", "build-essential"),
-    ("pkg-config", "pkg-config"),
-    ("python3", "python3"),
-    ("setpriv", "util-linux"),
+    ("command -v cc", "build-essential"),
+    ("command -v pkg-config", "pkg-config"),
+    ("command -v python3", "python3"),
+    ("command -v setpriv", "util-linux"),
+    (
+        "pkg-config --exists webkit2gtk-4.1",
+        "libwebkit2gtk-4.1-dev",
+    ),
+    ("pkg-config --exists openssl", "libssl-dev"),
+    (
+        "pkg-config --exists ayatana-appindicator3-0.1",
+        "libayatana-appindicator3-dev",
+    ),
+    ("pkg-config --exists librsvg-2.0", "librsvg2-dev"),
+    ("test -e /usr/include/xdo.h", "libxdo-dev"),
+    ("command -v Xvfb", "xvfb"),
+    ("command -v xauth", "xauth"),
+    ("command -v xvfb-run", "xvfb"),
+    ("command -v WebKitWebDriver", "webkit2gtk-driver"),
 ];
 
-fn have(command: &str) -> bool {
+fn have(check: &str) -> bool {
     Command::new("sh")
-        .args(["-c", &format!("command -v {command} >/dev/null 2>&1")])
+        .args(["-c", &format!("{check} >/dev/null 2>&1")])
         .status()
         .is_ok_and(|s| s.success())
 }
@@ -96,9 +112,10 @@ fn is_root() -> bool {
 fn setup() -> Result {
     let mut missing: Vec<&str> = SYSTEM_PACKAGES
         .iter()
-        .filter(|(cmd, _)| !have(cmd))
+        .filter(|(check, _)| !have(check))
         .map(|(_, pkg)| *pkg)
         .collect();
+    missing.dedup();
     let pip = Command::new("python3")
         .args(["-m", "pip", "--version"])
         .output()
@@ -118,6 +135,37 @@ fn setup() -> Result {
     } else {
         apt_install(&missing)?;
     }
+    ui()?;
+    if have("command -v tauri-driver") {
+        eprintln!("setup: tauri-driver present");
+    } else {
+        eprintln!("setup: installing tauri-driver (cargo install; drives the app in e2e tests)");
+        sh(cargo().args(["install", "tauri-driver", "--locked"]))?;
+    }
+    pdfium()
+}
+
+/// The web UI's npm packages (from ui/package-lock.json) and its build, which the
+/// desktop app embeds: it must exist before the shell compiles.
+fn ui() -> Result {
+    let dir = root().join("ui");
+    if !have("command -v npm") {
+        return Err("npm is missing: install Node.js 20.19 or newer with npm".into());
+    }
+    if dir.join("node_modules/.package-lock.json").is_file() {
+        eprintln!("setup: npm packages present in ui/node_modules");
+    } else {
+        eprintln!("setup: installing the UI's npm packages (npm ci in ui/)");
+        sh(Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(&dir))?;
+    }
+    sh(Command::new("npm")
+        .args(["run", "--silent", "build"])
+        .current_dir(&dir))
+}
+
+fn pdfium() -> Result {
     let lib = root().join("target/pdfium/libpdfium.so");
     if lib.is_file() {
         eprintln!("setup: PDFium present at {}", lib.display());
@@ -172,8 +220,37 @@ fn cargo() -> Command {
     c
 }
 
+/// The desktop app on a data dir of its own (its first-run screen offers the sample
+/// library); without a display, or with `--headless`, the same on the command line.
 fn run(args: &[String]) -> Result {
     setup()?;
+    let headless = args.first().is_some_and(|a| a == "--headless");
+    let display = std::env::var_os("DISPLAY").is_some_and(|d| !d.is_empty())
+        || std::env::var_os("WAYLAND_DISPLAY").is_some_and(|d| !d.is_empty());
+    if !headless && !display {
+        eprintln!(
+            "run: no display (DISPLAY is not set), so the headless job runs instead.\n     On a desktop, `cargo xtask run` opens the app; on a server, run it in a virtual\n     display with `xvfb-run -a cargo xtask run`, or see the CLI below (`cargo xtask run --headless`)."
+        );
+    }
+    if !headless && display {
+        sh(cargo().args([
+            "build",
+            "--release",
+            "-p",
+            "quiver-app",
+            "--bin",
+            "quiver-app",
+        ]))?;
+        let data = root().join("target/quiver-app-data");
+        eprintln!(
+            "run: starting the Quiver app on a data dir of its own at {}",
+            data.display()
+        );
+        return sh(Command::new(root().join("target/release/quiver-app"))
+            .arg("--data-dir")
+            .arg(&data));
+    }
+    let args = if headless { &args[1..] } else { args };
     sh(cargo().args(["build", "--release", "--bin", "quiver"]))?;
     let quiver = root().join("target/release/quiver");
     let data = root().join("target/quiver-sample-data");
@@ -204,7 +281,7 @@ fn run(args: &[String]) -> Result {
         sh(&mut q(report))?;
     }
     eprintln!(
-        "\nrun: Quiver is a command line for now (the desktop app is next). Try it yourself:\n  {q} --data-dir {d} search \"<words>\"\n  {q} --data-dir {d} report influence\n  {q} --help",
+        "\nrun: try it yourself:\n  {q} --data-dir {d} search \"<words>\"\n  {q} --data-dir {d} report influence\n  {q} --help",
         q = quiver.display(),
         d = data.display()
     );
@@ -246,12 +323,80 @@ fn test() -> Result {
             }
         }
     }
-    println!("tests: {passed} passed, {failed} failed");
-    if out.status.success() {
-        Ok(())
-    } else {
+    let cargo_ok = out.status.success();
+    let (e2e_passed, e2e_failed, e2e_ok) = e2e()?;
+    println!(
+        "tests: {} passed, {} failed",
+        passed + e2e_passed,
+        failed + e2e_failed
+    );
+    if !cargo_ok {
         Err(format!("cargo test failed ({})", out.status))
+    } else if !e2e_ok {
+        Err("end-to-end tests failed".into())
+    } else {
+        Ok(())
     }
+}
+
+/// The desktop app end to end: type-check the UI, build the app, then drive the real
+/// window under Xvfb (ui/e2e). Returns (passed, failed, success).
+fn e2e() -> std::result::Result<(u64, u64, bool), String> {
+    let ui = root().join("ui");
+    sh(Command::new("npm")
+        .args(["run", "--silent", "check"])
+        .current_dir(&ui))?;
+    sh(cargo().args([
+        "build",
+        "--bin",
+        "quiver",
+        "--bin",
+        "quiver-app",
+        "-p",
+        "quiver",
+        "-p",
+        "quiver-app",
+    ]))?;
+    let corpus = root()
+        .join("../shared/corpus")
+        .canonicalize()
+        .map_err(|e| format!("../shared/corpus: {e}"))?;
+    let mut cmd = Command::new("xvfb-run");
+    cmd.args([
+        "-a",
+        "-s",
+        "-screen 0 1366x900x24",
+        "npm",
+        "run",
+        "--silent",
+        "e2e",
+    ])
+    .current_dir(&ui)
+    .env("QUIVER_APP", root().join("target/debug/quiver-app"))
+    .env("QUIVER_CLI", root().join("target/debug/quiver"))
+    .env("QUIVER_CORPUS", corpus)
+    .env("QUIVER_E2E_OUT", root().join("target/e2e"))
+    .stderr(std::process::Stdio::inherit());
+    eprintln!("$ {cmd:?}");
+    let out = cmd
+        .output()
+        .map_err(|e| format!("cannot run the e2e tests: {e}"))?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    print!("{stdout}");
+    // node --test ends with "# pass N" and "# fail N".
+    let count = |key: &str| {
+        stdout
+            .lines()
+            .filter_map(|l| l.strip_prefix(key))
+            .filter_map(|n| n.trim().parse::<u64>().ok())
+            .next_back()
+            .unwrap_or(0)
+    };
+    eprintln!(
+        "e2e: screenshots in {}",
+        root().join("target/e2e").display()
+    );
+    Ok((count("# pass "), count("# fail "), out.status.success()))
 }
 
 /// Median of a hyperfine run, in seconds.
@@ -271,11 +416,14 @@ fn hyperfine(args: &[&str], export: &Path) -> std::result::Result<f64, String> {
 
 fn bench() -> Result {
     setup()?;
-    let needed: Vec<&str> = [("hyperfine", "hyperfine"), ("/usr/bin/time", "time")]
-        .into_iter()
-        .filter(|(cmd, _)| !have(cmd))
-        .map(|(_, pkg)| pkg)
-        .collect();
+    let needed: Vec<&str> = [
+        ("command -v hyperfine", "hyperfine"),
+        ("test -x /usr/bin/time", "time"),
+    ]
+    .into_iter()
+    .filter(|(cmd, _)| !have(cmd))
+    .map(|(_, pkg)| pkg)
+    .collect();
     if !needed.is_empty() {
         apt_install(&needed)?;
     }
