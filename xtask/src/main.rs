@@ -155,9 +155,13 @@ fn ui() -> Result {
     if dir.join("node_modules/.package-lock.json").is_file() {
         eprintln!("setup: npm packages present in ui/node_modules");
     } else {
-        eprintln!("setup: installing the UI's npm packages (npm ci in ui/)");
+        // `npm install`, not `npm ci`: npm 11 writes lock files without the other
+        // platforms' optional packages (rollup's, esbuild's), which `npm ci` rejects.
+        eprintln!(
+            "setup: installing the UI's npm packages (npm install in ui/, from its lock file)"
+        );
         sh(Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund"])
+            .args(["install", "--no-audit", "--no-fund"])
             .current_dir(&dir))?;
     }
     sh(Command::new("npm")
