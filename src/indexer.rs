@@ -23,6 +23,9 @@ use crate::walk;
 
 /// Commit the search index at least this often (and every `commit_every_docs`).
 const COMMIT_EVERY: Duration = Duration::from_secs(10);
+/// A run that read at least this many files merges the index into one segment (a few
+/// seconds per 100k documents; small runs leave merging to tantivy's policy).
+const COMPACT_AFTER: usize = 1000;
 /// Catalog writes are batched: each transaction is an fsync.
 const INGEST_BATCH: usize = 64;
 
@@ -176,13 +179,16 @@ pub fn run(
     progress(Progress::Planned {
         to_read: to_read.len(),
     });
-    let jobs: Vec<((String, Vec<FileStat>), PathBuf)> = to_read
+    let mut jobs: Vec<((String, Vec<FileStat>), PathBuf)> = to_read
         .into_iter()
         .map(|(hash, stats)| {
             let path = PathBuf::from(&stats[0].path);
             ((hash, stats), path)
         })
         .collect();
+    // Largest first: a 600-page PDF started last would leave the other cores idle while
+    // it finishes (longest-processing-time-first scheduling).
+    jobs.sort_by_key(|((_, stats), _)| std::cmp::Reverse(stats[0].size));
     let results = pool::extract_all(worker, dd.config.bounds(), dd.config.worker_count(), jobs);
     let mut batch = Vec::with_capacity(INGEST_BATCH);
     let mut pending = Pending::default();
@@ -222,6 +228,13 @@ pub fn run(
         pending.add(id);
     }
     write_docs(dd, &mut writer, &mut pending, true)?;
+    if report.indexed >= COMPACT_AFTER {
+        // Merges the writer started on its own must end before all segments can merge.
+        writer.wait_merging_threads()?;
+        let mut writer = dd.index.writer(&dd.index_dir())?;
+        dd.index.compact(&mut writer)?;
+        writer.wait_merging_threads()?;
+    }
     progress(Progress::Finished);
     report.took_ms = started.elapsed().as_secs_f64() * 1000.0;
     Ok(report)

@@ -4,6 +4,10 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
+mod bench;
+mod peers;
+mod scale;
+
 /// PDFium comes from the pypdfium2 wheel on PyPI: a registry package that ships the
 /// prebuilt library (see BENCHMARKS.md for why PDFium).
 const PYPDFIUM2: &str = "pypdfium2==5.15.2";
@@ -16,10 +20,10 @@ fn main() -> ExitCode {
         "setup" => setup(),
         "run" => run(rest),
         "test" => test(),
-        "bench" => bench(),
+        "bench" => bench::run(rest),
         _ => {
             eprintln!(
-                "usage: cargo xtask <task>\n\n  run    set up, build, and open the Quiver app on a data dir of its own\n         (--headless: the command line on the sample library instead)\n  test   set up, then run every test (fmt, clippy, unit, integration, app end to end)\n  setup  install what building and testing need (Debian packages, npm packages,\n         tauri-driver, PDFium)\n  bench  measure indexing and search on ../shared/corpus; rewrites BENCHMARKS.md tables"
+                "usage: cargo xtask <task>\n\n  run    set up, build, and open the Quiver app on a data dir of its own\n         (--headless: the command line on the sample library instead)\n  test   set up, then run every test (fmt, clippy, unit, integration, app end to end)\n  setup  install what building and testing need (Debian packages, npm packages,\n         tauri-driver, PDFium)\n  bench  measure and rewrite BENCHMARKS.md; parts (default: all): corpus (indexing,\n         search, capture, reports), peers (against Recoll and rga), scale (100k\n         documents)"
             );
             return ExitCode::from(2);
         }
@@ -33,16 +37,16 @@ fn main() -> ExitCode {
     }
 }
 
-type Result<T = ()> = std::result::Result<T, String>;
+pub(crate) type Result<T = ()> = std::result::Result<T, String>;
 
-fn root() -> PathBuf {
+pub(crate) fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .expect("xtask lives in the workspace")
         .to_owned()
 }
 
-fn sh(cmd: &mut Command) -> Result {
+pub(crate) fn sh(cmd: &mut Command) -> Result {
     eprintln!("$ {cmd:?}");
     let status = cmd
         .status()
@@ -79,14 +83,14 @@ const SYSTEM_PACKAGES: &[(&str, &str)] = &[
     ("command -v WebKitWebDriver", "webkit2gtk-driver"),
 ];
 
-fn have(check: &str) -> bool {
+pub(crate) fn have(check: &str) -> bool {
     Command::new("sh")
         .args(["-c", &format!("{check} >/dev/null 2>&1")])
         .status()
         .is_ok_and(|s| s.success())
 }
 
-fn apt_install(packages: &[&str]) -> Result {
+pub(crate) fn apt_install(packages: &[&str]) -> Result {
     eprintln!("setup: installing Debian packages: {}", packages.join(" "));
     let sudo: &[&str] = if is_root() { &[] } else { &["sudo"] };
     let apt = |args: &[&str]| {
@@ -109,7 +113,7 @@ fn is_root() -> bool {
         .is_ok_and(|o| o.stdout.starts_with(b"0\n"))
 }
 
-fn setup() -> Result {
+pub(crate) fn setup() -> Result {
     let mut missing: Vec<&str> = SYSTEM_PACKAGES
         .iter()
         .filter(|(check, _)| !have(check))
@@ -218,7 +222,7 @@ with zipfile.ZipFile(wheel) as z:
     }
 }
 
-fn cargo() -> Command {
+pub(crate) fn cargo() -> Command {
     let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     c.current_dir(root());
     c
@@ -401,258 +405,4 @@ fn e2e() -> std::result::Result<(u64, u64, bool), String> {
         root().join("target/e2e").display()
     );
     Ok((count("# pass "), count("# fail "), out.status.success()))
-}
-
-/// Median of a hyperfine run, in seconds.
-fn hyperfine(args: &[&str], export: &Path) -> std::result::Result<f64, String> {
-    let mut c = Command::new("hyperfine");
-    c.args(["--style", "basic", "--export-json"])
-        .arg(export)
-        .args(args);
-    sh(&mut c)?;
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(export).map_err(|e| e.to_string())?)
-            .map_err(|e| e.to_string())?;
-    json["results"][0]["median"]
-        .as_f64()
-        .ok_or_else(|| "no median in hyperfine output".into())
-}
-
-fn bench() -> Result {
-    setup()?;
-    let needed: Vec<&str> = [
-        ("command -v hyperfine", "hyperfine"),
-        ("test -x /usr/bin/time", "time"),
-    ]
-    .into_iter()
-    .filter(|(cmd, _)| !have(cmd))
-    .map(|(_, pkg)| pkg)
-    .collect();
-    if !needed.is_empty() {
-        apt_install(&needed)?;
-    }
-    sh(cargo().args(["build", "--release", "--bin", "quiver"]))?;
-    let quiver = root().join("target/release/quiver");
-    let corpus = root()
-        .join("../shared/corpus")
-        .canonicalize()
-        .map_err(|e| format!("../shared/corpus: {e}"))?;
-    let work = root().join("target/bench");
-    std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
-    let data = work.join("data");
-    let (q, d, c) = (
-        quiver.display().to_string(),
-        data.display().to_string(),
-        corpus.display().to_string(),
-    );
-    let prepare = format!("rm -rf {d} && {q} --data-dir {d} library add {c} >/dev/null");
-    let full = hyperfine(
-        &[
-            "--runs",
-            "5",
-            "--prepare",
-            &prepare,
-            &format!("{q} --data-dir {d} index --json"),
-        ],
-        &work.join("full.json"),
-    )?;
-    let rss_out = Command::new("/usr/bin/time")
-        .args(["-f", "%M"])
-        .arg("sh")
-        .arg("-c")
-        .arg(format!(
-            "{prepare} && {q} --data-dir {d} index --json >/dev/null"
-        ))
-        .output()
-        .map_err(|e| e.to_string())?;
-    let rss_kb: f64 = String::from_utf8_lossy(&rss_out.stderr)
-        .lines()
-        .last()
-        .and_then(|l| l.trim().parse().ok())
-        .unwrap_or(0.0);
-    let status: serde_json::Value = serde_json::from_slice(
-        &Command::new(&quiver)
-            .args(["--data-dir", &d, "--json", "status"])
-            .output()
-            .map_err(|e| e.to_string())?
-            .stdout,
-    )
-    .map_err(|e| e.to_string())?;
-    let files =
-        status["files"].as_f64().unwrap_or(0.0) + status["problems"].as_f64().unwrap_or(0.0);
-    let bytes: u64 = walk_bytes(&corpus);
-    let unchanged = hyperfine(
-        &[
-            "--runs",
-            "10",
-            "--warmup",
-            "1",
-            &format!("{q} --data-dir {d} index --json"),
-        ],
-        &work.join("unchanged.json"),
-    )?;
-    let out = cargo()
-        .args(["bench", "--quiet", "--bench", "search", "--"])
-        .arg(&data)
-        .arg(corpus.join("probes.tsv"))
-        .output()
-        .map_err(|e| e.to_string())?;
-    if !out.status.success() {
-        return Err(format!(
-            "search bench failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let date = String::from_utf8_lossy(
-        &Command::new("date")
-            .arg("+%Y-%m-%d")
-            .output()
-            .map_err(|e| e.to_string())?
-            .stdout,
-    )
-    .trim()
-    .to_owned();
-    let mut table = format!(
-        "Measured {date} on {cores} cores by `cargo xtask bench` (release build), over the whole\n`../shared/corpus` ({files:.0} files, {:.1} MB, reference extractions included).\n\n| what | median |\n|---|---|\n",
-        bytes as f64 / 1e6
-    );
-    table += &format!(
-        "| full index (fresh data dir, 5 runs) | {:.2} s: {:.0} files/s, {:.1} MB/s |\n",
-        full,
-        files / full,
-        bytes as f64 / 1e6 / full
-    );
-    table += &format!(
-        "| peak RSS of a full index (largest process) | {:.0} MB |\n",
-        rss_kb / 1024.0
-    );
-    table += &format!(
-        "| re-index, nothing changed (10 runs) | {:.0} ms |\n",
-        unchanged * 1000.0
-    );
-    table += "\nSearch latency in process (`benches/search.rs`: query, ranking, snippets, catalog lookups; 10 hits), over the probe phrases of `probes.tsv`:\n\n| query kind | queries | p50 | p99 |\n|---|---|---|---|\n";
-    for line in String::from_utf8_lossy(&out.stdout).lines() {
-        let Ok(row) = serde_json::from_str::<serde_json::Value>(line) else {
-            continue;
-        };
-        if let Some(ms) = row["ms"].as_f64() {
-            table += &format!(
-                "| {} (opening the data dir: {:.1} ms) | 1 | {ms:.2} ms | |\n",
-                row["kind"].as_str().unwrap_or(""),
-                row["open_ms"].as_f64().unwrap_or(0.0)
-            );
-        } else {
-            table += &format!(
-                "| {} | {} | {:.2} ms | {:.2} ms |\n",
-                row["kind"].as_str().unwrap_or(""),
-                row["queries"],
-                row["p50_ms"].as_f64().unwrap_or(0.0),
-                row["p99_ms"].as_f64().unwrap_or(0.0)
-            );
-        }
-    }
-    println!("{table}");
-    replace_section(&root().join("BENCHMARKS.md"), "core", &table)?;
-
-    let out = cargo()
-        .args(["bench", "--quiet", "--bench", "capture", "--"])
-        .arg(&data)
-        .output()
-        .map_err(|e| e.to_string())?;
-    if !out.status.success() {
-        return Err(format!(
-            "capture bench failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    let mut table = format!(
-        "Measured {date} on {cores} cores by `cargo xtask bench` (`benches/capture.rs`, in process, on a scratch copy of the corpus catalog).\n\n| what | figure |\n|---|---|\n"
-    );
-    for line in String::from_utf8_lossy(&out.stdout).lines() {
-        let Ok(row) = serde_json::from_str::<serde_json::Value>(line) else {
-            continue;
-        };
-        let kind = row["kind"].as_str().unwrap_or("");
-        if let Some(p50) = row["p50_ms"].as_f64() {
-            table += &format!(
-                "| one acknowledged open (resolve, warn, insert, fsync; {} opens) | median {p50:.2} ms, p99 {:.2} ms |\n",
-                row["n"],
-                row["p99_ms"].as_f64().unwrap_or(0.0)
-            );
-        } else {
-            table += &format!(
-                "| {kind} of {} rows | {:.1} s: {:.0} rows/s |\n",
-                row["n"],
-                row["secs"].as_f64().unwrap_or(0.0),
-                row["per_sec"].as_f64().unwrap_or(0.0)
-            );
-        }
-    }
-    println!("{table}");
-    replace_section(&root().join("BENCHMARKS.md"), "capture", &table)?;
-
-    let out = cargo()
-        .args(["bench", "--quiet", "--bench", "reports", "--"])
-        .arg(&quiver)
-        .output()
-        .map_err(|e| e.to_string())?;
-    if !out.status.success() {
-        return Err(format!(
-            "reports bench failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    let mut table = format!(
-        "Measured {date} on {cores} cores by `cargo xtask bench` (`benches/reports.rs`, in process): 10,000 generated assets, 1,000,000 events over a year (400 reps, skewed usage), 100,000 deals; a 90-day window; median of 5 runs. Setup: {}.\n\n| report | median | max | target 100 ms |\n|---|---|---|---|\n",
-        String::from_utf8_lossy(&out.stderr)
-            .lines()
-            .filter(|l| l.starts_with("indexed") || l.starts_with("imported"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    );
-    for line in String::from_utf8_lossy(&out.stdout).lines() {
-        let Ok(row) = serde_json::from_str::<serde_json::Value>(line) else {
-            continue;
-        };
-        let median = row["median_ms"].as_f64().unwrap_or(0.0);
-        table += &format!(
-            "| {} | {median:.0} ms | {:.0} ms | {} |\n",
-            row["report"].as_str().unwrap_or(""),
-            row["max_ms"].as_f64().unwrap_or(0.0),
-            if median <= 100.0 { "met" } else { "**missed**" }
-        );
-    }
-    println!("{table}");
-    replace_section(&root().join("BENCHMARKS.md"), "insights", &table)
-}
-
-fn walk_bytes(dir: &Path) -> u64 {
-    std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| match e.file_type() {
-            Ok(t) if t.is_dir() => walk_bytes(&e.path()),
-            Ok(_) => e.metadata().map_or(0, |m| m.len()),
-            Err(_) => 0,
-        })
-        .sum()
-}
-
-/// Replaces the text between `<!-- bench:NAME -->` and `<!-- /bench:NAME -->`.
-fn replace_section(file: &Path, name: &str, body: &str) -> Result {
-    let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
-    let (open, close) = (
-        format!("<!-- bench:{name} -->"),
-        format!("<!-- /bench:{name} -->"),
-    );
-    let (Some(a), Some(b)) = (text.find(&open), text.find(&close)) else {
-        return Err(format!(
-            "{} has no {open} … {close} section",
-            file.display()
-        ));
-    };
-    let new = format!("{}{open}\n{body}{}", &text[..a], &text[b..]);
-    std::fs::write(file, new).map_err(|e| e.to_string())
 }

@@ -1,0 +1,461 @@
+//! Quiver against the tools a user would pick instead, on the same documents, on the
+//! same machine, in the same run: Recoll (Xapian desktop search) and ripgrep-all.
+//! The peers are measured, never depended on: Recoll comes from Debian, rga is
+//! `cargo install`ed into a cache folder outside the repo.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use crate::bench::{install, median, percentile, replace_section, stamp, walk_bytes};
+use crate::{Result, cargo, root, sh};
+
+const RGA_VERSION: &str = "0.10.10";
+/// The corpus's document folders (its `reference/` extractions are not documents).
+const FOLDERS: [&str; 7] = ["docx", "html", "md", "pdf", "pptx", "txt", "xlsx"];
+const INDEX_RUNS: usize = 3;
+const UNCHANGED_RUNS: usize = 5;
+const QUERY_PHRASES: usize = 50;
+const QUERY_RUNS: usize = 5;
+/// Results each tool may return for a probe: the right file must be among them.
+const RESULT_LIMIT: &str = "100";
+
+/// Where the peers and their data live: outside the repo, kept between runs.
+pub(crate) fn cache_dir() -> PathBuf {
+    std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir)
+        .join("quiver-bench")
+}
+
+/// One timed run of a whole process.
+pub(crate) struct Run {
+    pub(crate) secs: f64,
+    pub(crate) rss_mb: f64,
+    pub(crate) stdout: String,
+}
+
+/// Runs `cmd` to the end: wall time, output, and peak RSS (of the largest process in
+/// its tree, from GNU time) when `rss` is set.
+pub(crate) fn measure(cmd: &[String], env_path: &str, rss: bool) -> Result<Run> {
+    let rss_file = std::env::temp_dir().join(format!("quiver-bench-rss-{}", std::process::id()));
+    let mut c = if rss {
+        let mut c = Command::new("/usr/bin/time");
+        c.args(["-f", "%M", "-o"]).arg(&rss_file).args(cmd);
+        c
+    } else {
+        let mut c = Command::new(&cmd[0]);
+        c.args(&cmd[1..]);
+        c
+    };
+    c.env("PATH", env_path).stdin(Stdio::null()).stderr(Stdio::null());
+    let started = Instant::now();
+    let out = c
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", cmd[0]))?;
+    let secs = started.elapsed().as_secs_f64();
+    let rss_mb = if rss {
+        std::fs::read_to_string(&rss_file)
+            .ok()
+            .and_then(|t| t.lines().last().and_then(|l| l.trim().parse::<f64>().ok()))
+            .map_or(0.0, |kb| kb / 1024.0)
+    } else {
+        0.0
+    };
+    Ok(Run {
+        secs,
+        rss_mb,
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+    })
+}
+
+fn strings(parts: &[&str]) -> Vec<String> {
+    parts.iter().map(|s| (*s).to_owned()).collect()
+}
+
+/// A search tool as this benchmark drives it.
+struct Tool {
+    name: String,
+    /// Makes a fresh, empty index (runs before each full-index run).
+    reset: Box<dyn Fn() -> Result>,
+    /// Indexes the corpus (or, for rga, fills its cache).
+    index: Vec<String>,
+    /// The command a user types for a phrase.
+    query: Box<dyn Fn(&str) -> Vec<String>>,
+    /// The same, listing files only, up to [`RESULT_LIMIT`].
+    list: Box<dyn Fn(&str) -> Vec<String>>,
+    /// Paths of the files a `list` output names.
+    paths: fn(&str) -> Vec<String>,
+}
+
+struct Figures {
+    full: f64,
+    full_rss: f64,
+    unchanged: f64,
+    recall: (usize, usize),
+    query_median: f64,
+    query_p95: f64,
+    query_rss: f64,
+}
+
+pub fn run() -> Result {
+    install(&[
+        ("command -v recollindex", "recollcmd"),
+        ("/usr/bin/python3 -c 'import recoll'", "python3-recoll"),
+        ("/usr/bin/python3 -c 'import lxml'", "python3-lxml"),
+        ("command -v xsltproc", "xsltproc"),
+        ("command -v pdftotext", "poppler-utils"),
+        ("command -v pandoc", "pandoc"),
+        ("command -v rg", "ripgrep"),
+        ("test -x /usr/bin/time", "time"),
+    ])?;
+    let cache = cache_dir();
+    let rga = cache.join("rga/bin/rga");
+    if !rga.is_file() {
+        eprintln!(
+            "bench: installing ripgrep-all {RGA_VERSION} (cargo install, into {}; a peer to measure, not a dependency)",
+            cache.join("rga").display()
+        );
+        sh(cargo()
+            .args(["install", "ripgrep_all", "--locked", "--version", RGA_VERSION, "--root"])
+            .arg(cache.join("rga")))?;
+    }
+    // Recoll's filters are Python scripts that need Debian's python3 (with its lxml),
+    // not whatever python3 comes first on this PATH; rga finds its rga-preproc there.
+    let env_path = format!(
+        "{}:/usr/bin:/bin:{}",
+        cache.join("rga/bin").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+
+    let work = cache.join("peers");
+    let corpus = work.join("corpus");
+    let shared = root()
+        .join("../shared/corpus")
+        .canonicalize()
+        .map_err(|e| format!("../shared/corpus: {e}"))?;
+    eprintln!("bench: a fresh copy of the corpus's documents in {}", corpus.display());
+    remove(&corpus)?;
+    std::fs::create_dir_all(&corpus).map_err(|e| e.to_string())?;
+    for folder in FOLDERS {
+        sh(Command::new("cp")
+            .arg("-r")
+            .arg(shared.join(folder))
+            .arg(&corpus))?;
+    }
+    let files: usize = FOLDERS
+        .iter()
+        .map(|f| std::fs::read_dir(corpus.join(f)).map_or(0, |d| d.count()))
+        .sum();
+    let bytes = walk_bytes(&corpus);
+    let probes: Vec<(String, String)> = std::fs::read_to_string(shared.join("probes.tsv"))
+        .map_err(|e| format!("probes.tsv: {e}"))?
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let mut cols = l.split('\t');
+            Some((cols.next()?.to_owned(), cols.next()?.to_owned()))
+        })
+        .collect();
+
+    let quiver = root().join("target/release/quiver").display().to_string();
+    let data = work.join("quiver-data").display().to_string();
+    let corpus_s = corpus.display().to_string();
+    let recoll_conf = work.join("recoll");
+    let conf_s = recoll_conf.display().to_string();
+    let rga_cache = format!("--rga-cache-path={}", work.join("rga-cache").display());
+    let rga_s = rga.display().to_string();
+
+    let tools = vec![
+        Tool {
+            name: "Quiver".into(),
+            reset: {
+                let (quiver, data, corpus) = (quiver.clone(), data.clone(), corpus_s.clone());
+                Box::new(move || {
+                    remove(Path::new(&data))?;
+                    let out = Command::new(&quiver)
+                        .args(["--data-dir", &data, "library", "add", &corpus])
+                        .output()
+                        .map_err(|e| e.to_string())?;
+                    if out.status.success() {
+                        Ok(())
+                    } else {
+                        Err(format!(
+                            "quiver library add: {}",
+                            String::from_utf8_lossy(&out.stderr)
+                        ))
+                    }
+                })
+            },
+            index: strings(&[&quiver, "--data-dir", &data, "index"]),
+            query: {
+                let (quiver, data) = (quiver.clone(), data.clone());
+                Box::new(move |p| {
+                    strings(&[&quiver, "--data-dir", &data, "search", &format!("\"{p}\"")])
+                })
+            },
+            list: {
+                let (quiver, data) = (quiver.clone(), data.clone());
+                Box::new(move |p| {
+                    strings(&[
+                        &quiver,
+                        "--data-dir",
+                        &data,
+                        "search",
+                        "--no-record",
+                        "--json",
+                        "--limit",
+                        RESULT_LIMIT,
+                        &format!("\"{p}\""),
+                    ])
+                })
+            },
+            paths: |out| {
+                let json: serde_json::Value = serde_json::from_str(out).unwrap_or_default();
+                json["hits"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .flat_map(|h| {
+                        let mut p = vec![h["path"].as_str().unwrap_or("").to_owned()];
+                        p.extend(
+                            h["also_at"]
+                                .as_array()
+                                .into_iter()
+                                .flatten()
+                                .filter_map(|a| a.as_str().map(str::to_owned)),
+                        );
+                        p
+                    })
+                    .collect()
+            },
+        },
+        Tool {
+            name: format!("Recoll {}", version(&["recollq", "-v"], &env_path)),
+            reset: {
+                let (conf, corpus) = (recoll_conf.clone(), corpus_s.clone());
+                Box::new(move || {
+                    remove(&conf)?;
+                    std::fs::create_dir_all(&conf).map_err(|e| e.to_string())?;
+                    std::fs::write(
+                        conf.join("recoll.conf"),
+                        format!("topdirs = {corpus}\nloglevel = 1\n"),
+                    )
+                    .map_err(|e| e.to_string())
+                })
+            },
+            index: strings(&["recollindex", "-c", &conf_s]),
+            query: {
+                let conf = conf_s.clone();
+                Box::new(move |p| strings(&["recollq", "-c", &conf, &format!("\"{p}\"")]))
+            },
+            list: {
+                let conf = conf_s.clone();
+                Box::new(move |p| {
+                    strings(&[
+                        "recollq",
+                        "-c",
+                        &conf,
+                        "-b",
+                        "-n",
+                        RESULT_LIMIT,
+                        &format!("\"{p}\""),
+                    ])
+                })
+            },
+            paths: |out| {
+                out.lines()
+                    .filter_map(|l| l.trim().strip_prefix("file://").map(str::to_owned))
+                    .collect()
+            },
+        },
+        Tool {
+            name: format!("rga {}", version(&[&rga_s, "--version"], &env_path)),
+            reset: {
+                let dir = work.join("rga-cache");
+                Box::new(move || remove(&dir))
+            },
+            // A pattern found nowhere: rga's first run reads every file into its cache.
+            index: strings(&[&rga_s, &rga_cache, "-l", "-i", "qzxjvwkpoe", &corpus_s]),
+            query: {
+                let (rga, cache, corpus) = (rga_s.clone(), rga_cache.clone(), corpus_s.clone());
+                Box::new(move |p| strings(&[&rga, &cache, "-U", "-i", "-e", &spaced(p), &corpus]))
+            },
+            list: {
+                let (rga, cache, corpus) = (rga_s.clone(), rga_cache.clone(), corpus_s.clone());
+                Box::new(move |p| {
+                    strings(&[&rga, &cache, "-l", "-U", "-i", "-e", &spaced(p), &corpus])
+                })
+            },
+            paths: |out| out.lines().map(str::to_owned).collect(),
+        },
+    ];
+
+    let query_set: Vec<&str> = (0..QUERY_PHRASES)
+        .map(|i| probes[i * probes.len() / QUERY_PHRASES].1.as_str())
+        .collect();
+    let mut figures = Vec::new();
+    for tool in &tools {
+        eprintln!("bench: {}: full index, {INDEX_RUNS} runs", tool.name);
+        let mut full = Vec::new();
+        let mut full_rss: f64 = 0.0;
+        for _ in 0..INDEX_RUNS {
+            (tool.reset)()?;
+            let r = measure(&tool.index, &env_path, true)?;
+            full.push(r.secs);
+            full_rss = full_rss.max(r.rss_mb);
+        }
+        eprintln!("bench: {}: re-index, nothing changed", tool.name);
+        let mut unchanged = Vec::new();
+        for _ in 0..UNCHANGED_RUNS {
+            unchanged.push(measure(&tool.index, &env_path, false)?.secs);
+        }
+        eprintln!("bench: {}: recall over {} probes", tool.name, probes.len());
+        let mut found = 0;
+        for (rel, phrase) in &probes {
+            let target = corpus.join(rel).display().to_string();
+            let out = measure(&(tool.list)(phrase), &env_path, false)?;
+            if (tool.paths)(&out.stdout).iter().any(|p| *p == target) {
+                found += 1;
+            }
+        }
+        eprintln!(
+            "bench: {}: {QUERY_PHRASES} phrases, {QUERY_RUNS} runs each",
+            tool.name
+        );
+        let mut per_phrase = Vec::new();
+        let mut query_rss: f64 = 0.0;
+        for phrase in &query_set {
+            let cmd = (tool.query)(phrase);
+            query_rss = query_rss.max(measure(&cmd, &env_path, true)?.rss_mb);
+            let mut runs = Vec::new();
+            for _ in 0..QUERY_RUNS {
+                runs.push(measure(&cmd, &env_path, false)?.secs);
+            }
+            per_phrase.push(median(&mut runs));
+        }
+        figures.push(Figures {
+            full: median(&mut full),
+            full_rss,
+            unchanged: median(&mut unchanged),
+            recall: (found, probes.len()),
+            query_median: median(&mut per_phrase.clone()),
+            query_p95: percentile(&mut per_phrase, 0.95),
+            query_rss,
+        });
+    }
+
+    let (date, cores) = stamp();
+    let names: Vec<&str> = tools.iter().map(|t| t.name.as_str()).collect();
+    let mut table = format!(
+        "Measured {date} on {cores} cores by `cargo xtask bench peers`, on a fresh copy of the corpus's documents ({files} files in {}, {:.1} MB; no reference extractions). Medians; each tool in its default configuration.\n\n| | {} | {} | {} | Quiver vs Recoll | Quiver vs rga |\n|---|---|---|---|---|---|\n",
+        FOLDERS.join(", "),
+        bytes as f64 / 1e6,
+        names[0],
+        names[1],
+        names[2],
+    );
+    let (q, r, g) = (&figures[0], &figures[1], &figures[2]);
+    let faster = |ours: f64, theirs: f64| format!("{:.1}x faster", theirs / ours);
+    let row = |what: &str, f: &dyn Fn(&Figures) -> f64, unit: &str, scale: f64, ratio: bool| {
+        let cell = |x: &Figures| format!("{:.prec$} {unit}", f(x) * scale, prec = if f(x) * scale < 10.0 { 2 } else { 0 });
+        let (vr, vg) = if ratio {
+            (faster(f(q), f(r)), faster(f(q), f(g)))
+        } else {
+            (
+                format!("{:.2}x the memory", f(q) / f(r)),
+                format!("{:.2}x the memory", f(q) / f(g)),
+            )
+        };
+        format!("| {what} | {} | {} | {} | {vr} | {vg} |\n", cell(q), cell(r), cell(g))
+    };
+    table += &row(
+        &format!("full index ({INDEX_RUNS} runs; rga: first run filling its cache)"),
+        &|f| f.full,
+        "s",
+        1.0,
+        true,
+    );
+    table += &row(
+        &format!("re-index, nothing changed ({UNCHANGED_RUNS} runs)"),
+        &|f| f.unchanged,
+        "ms",
+        1000.0,
+        true,
+    );
+    table += &row("peak RSS while indexing", &|f| f.full_rss, "MB", 1.0, false);
+    let recall = |f: &Figures| format!("{}/{} = {:.1} %", f.recall.0, f.recall.1, 100.0 * f.recall.0 as f64 / f.recall.1 as f64);
+    table += &format!(
+        "| probe recall (right file among the first {RESULT_LIMIT}) | {} | {} | {} | {:+} probes | {:+} probes |\n",
+        recall(q),
+        recall(r),
+        recall(g),
+        q.recall.0 as i64 - r.recall.0 as i64,
+        q.recall.0 as i64 - g.recall.0 as i64
+    );
+    table += &row(
+        &format!("phrase query, whole process, median of {QUERY_PHRASES} phrases"),
+        &|f| f.query_median,
+        "ms",
+        1000.0,
+        true,
+    );
+    table += &row(
+        &format!("phrase query, whole process, p95 of {QUERY_PHRASES} phrases"),
+        &|f| f.query_p95,
+        "ms",
+        1000.0,
+        true,
+    );
+    table += &row("peak RSS of a query", &|f| f.query_rss, "MB", 1.0, false);
+    table += &format!(
+        "\nCommands, per tool: index `quiver index` (after `quiver library add`), `recollindex -c CONF` (a `recoll.conf` of its own with `topdirs` the copy), `rga --rga-cache-path=CACHE -l -i qzxjvwkpoe DIR` on an empty cache; query `quiver search '\"PHRASE\"'`, `recollq -c CONF '\"PHRASE\"'`, `rga -U -i -e 'WORD\\s+WORD…' DIR` (multiline, so rga also finds phrases across line breaks); recall through the same with `--json --limit {RESULT_LIMIT}`, `-b -n {RESULT_LIMIT}` and `-l`. Each query's time is the median of {QUERY_RUNS} runs after one warm-up run; the page cache is warm.\n"
+    );
+    println!("{table}");
+    replace_section(&root().join("BENCHMARKS.md"), "peers", &table)
+}
+
+/// A phrase as a regex that allows any whitespace, line breaks included, between words.
+fn spaced(phrase: &str) -> String {
+    phrase
+        .split_whitespace()
+        .map(|w| {
+            w.chars()
+                .map(|c| {
+                    if !c.is_ascii_punctuation() {
+                        c.to_string()
+                    } else {
+                        format!("\\{c}")
+                    }
+                })
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join(r"\s+")
+}
+
+fn version(cmd: &[&str], env_path: &str) -> String {
+    Command::new(cmd[0])
+        .args(&cmd[1..])
+        .env("PATH", env_path)
+        .output()
+        .map(|o| {
+            let text = String::from_utf8_lossy(&o.stdout).into_owned();
+            let first = text.lines().next().unwrap_or("").to_owned();
+            first
+                .split_whitespace()
+                .find(|w| w.chars().next().is_some_and(|c| c.is_ascii_digit()))
+                .unwrap_or("")
+                .to_owned()
+        })
+        .unwrap_or_default()
+}
+
+fn remove(path: &Path) -> Result {
+    match std::fs::remove_dir_all(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(format!("removing {}: {e}", path.display())),
+    }
+}
