@@ -357,7 +357,13 @@ pub fn run() -> Result {
         names[2],
     );
     let (q, r, g) = (&figures[0], &figures[1], &figures[2]);
-    let faster = |ours: f64, theirs: f64| format!("{:.1}x faster", theirs / ours);
+    let faster = |ours: f64, theirs: f64| {
+        if ours <= theirs {
+            format!("{:.1}x faster", theirs / ours)
+        } else {
+            format!("**{:.1}x slower**", ours / theirs)
+        }
+    };
     let row = |what: &str, f: &dyn Fn(&Figures) -> f64, unit: &str, scale: f64, ratio: bool| {
         let cell = |x: &Figures| format!("{:.prec$} {unit}", f(x) * scale, prec = if f(x) * scale < 10.0 { 2 } else { 0 });
         let (vr, vg) = if ratio {
