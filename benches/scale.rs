@@ -207,7 +207,14 @@ fn generate(dir: &Path, n: usize) -> u64 {
             "{} {} {}",
             vocab.names[Vocab::pick(&vocab.zipf_names, &mut rng)],
             vocab.business[rng.usize(..vocab.business.len())],
-            ["datasheet", "case study", "battlecard", "brief", "guide", "faq"][rng.usize(..6)]
+            [
+                "datasheet",
+                "case study",
+                "battlecard",
+                "brief",
+                "guide",
+                "faq"
+            ][rng.usize(..6)]
         );
         let ext = ["md", "md", "txt", "html"][rng.usize(..4)];
         let mut body = String::with_capacity(target * 8);
@@ -284,7 +291,12 @@ fn queries() -> Vec<(&'static str, Vec<Query>)> {
         .map(|_| (format!("{} {} ", word(&mut rng), word(&mut rng)), none()))
         .collect();
     let phrase = (0..n)
-        .map(|_| (format!("\"{}\"", PHRASES[rng.usize(..PHRASES.len())]), none()))
+        .map(|_| {
+            (
+                format!("\"{}\"", PHRASES[rng.usize(..PHRASES.len())]),
+                none(),
+            )
+        })
         .collect();
     let prefix = (0..n)
         .map(|_| {
@@ -303,7 +315,10 @@ fn queries() -> Vec<(&'static str, Vec<Query>)> {
     let filtered = (0..n)
         .map(|i| {
             let filter = if i % 2 == 0 {
-                ("format".to_owned(), ["markdown", "text", "html"][i % 3].to_owned())
+                (
+                    "format".to_owned(),
+                    ["markdown", "text", "html"][i % 3].to_owned(),
+                )
             } else {
                 ("folder".to_owned(), folder_name(rng.usize(..FOLDERS)))
             };
@@ -343,7 +358,10 @@ fn query(dir: &Path, only: Option<&str>) {
     println!(
         "{{\"kind\":\"first query after open\",\"ms\":{cold:.2},\"open_ms\":{open_ms:.2},\"page_cache_dropped\":{dropped}}}"
     );
-    for (kind, list) in kinds.iter().filter(|(k, _)| only.is_none_or(|o| k.starts_with(o))) {
+    for (kind, list) in kinds
+        .iter()
+        .filter(|(k, _)| only.is_none_or(|o| k.starts_with(o)))
+    {
         let mut times = Vec::new();
         let mut hits = 0;
         // One warm-up pass, then three measured ones.
@@ -397,9 +415,7 @@ fn main() {
         // One kind only, for profiling.
         ["query", dir, kind] => query(Path::new(dir), Some(kind)),
         _ => {
-            eprintln!(
-                "usage: cargo bench --bench scale -- generate DIR N | query DATA_DIR [KIND]"
-            );
+            eprintln!("usage: cargo bench --bench scale -- generate DIR N | query DATA_DIR [KIND]");
             std::process::exit(2);
         }
     }

@@ -44,6 +44,26 @@ pub struct Catalog {
     conn: Connection,
 }
 
+/// Above this size the WAL is checkpointed when a catalog closes: every process that
+/// opens the catalog first reads the whole WAL, so it must stay small.
+const WAL_KEEP_BYTES: u64 = 1 << 20;
+
+impl Drop for Catalog {
+    fn drop(&mut self) {
+        let Some(path) = self.conn.path().filter(|p| !p.is_empty()) else {
+            return;
+        };
+        let wal = std::fs::metadata(format!("{path}-wal")).map_or(0, |m| m.len());
+        if wal > WAL_KEEP_BYTES {
+            // Best effort: another process reading blocks a full checkpoint, and the
+            // next close tries again.
+            let _ = self
+                .conn
+                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+        }
+    }
+}
+
 impl Catalog {
     /// Opens (creating and migrating as needed) the catalog at `path`.
     ///
@@ -56,7 +76,7 @@ impl Catalog {
         conn.pragma_update(None, "synchronous", "FULL")?;
         // Each CLI command is a process: checkpointing and deleting the WAL at every
         // exit, then recreating it (two more fsyncs) at the next write, cost more than
-        // the command. SQLite still checkpoints as the WAL grows.
+        // the command. `Drop` checkpoints once the WAL has grown.
         conn.set_db_config(
             rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
             true,

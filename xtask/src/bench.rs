@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::{Result, apt_install, cargo, have, peers, root, scale, setup, sh};
+use crate::{Result, apt_install, cargo, desktop, have, peers, root, scale, setup, sh};
 
 /// Median of a hyperfine run, in seconds.
 fn hyperfine(args: &[&str], export: &Path) -> std::result::Result<f64, String> {
@@ -20,11 +20,14 @@ fn hyperfine(args: &[&str], export: &Path) -> std::result::Result<f64, String> {
         .ok_or_else(|| "no median in hyperfine output".into())
 }
 
-/// `cargo xtask bench [corpus|peers|scale]...`: every part when none is named.
+/// `cargo xtask bench [corpus|peers|scale|app]...`: every part when none is named.
 pub fn run(parts: &[String]) -> Result {
-    let all = ["corpus", "peers", "scale"];
+    let all = ["corpus", "peers", "scale", "app"];
     if let Some(bad) = parts.iter().find(|p| !all.contains(&p.as_str())) {
-        return Err(format!("unknown bench part {bad:?} (parts: {})", all.join(", ")));
+        return Err(format!(
+            "unknown bench part {bad:?} (parts: {})",
+            all.join(", ")
+        ));
     }
     setup()?;
     install(&[
@@ -41,6 +44,9 @@ pub fn run(parts: &[String]) -> Result {
     }
     if wanted("scale") {
         scale::run()?;
+    }
+    if wanted("app") {
+        desktop::run()?;
     }
     Ok(())
 }
@@ -281,6 +287,19 @@ pub(crate) fn walk_bytes(dir: &Path) -> u64 {
         .map(|e| match e.file_type() {
             Ok(t) if t.is_dir() => walk_bytes(&e.path()),
             Ok(_) => e.metadata().map_or(0, |m| m.len()),
+            Err(_) => 0,
+        })
+        .sum()
+}
+
+pub(crate) fn walk_files(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| match e.file_type() {
+            Ok(t) if t.is_dir() => walk_files(&e.path()),
+            Ok(_) => 1,
             Err(_) => 0,
         })
         .sum()

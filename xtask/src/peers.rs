@@ -49,7 +49,9 @@ pub(crate) fn measure(cmd: &[String], env_path: &str, rss: bool) -> Result<Run> 
         c.args(&cmd[1..]);
         c
     };
-    c.env("PATH", env_path).stdin(Stdio::null()).stderr(Stdio::null());
+    c.env("PATH", env_path)
+        .stdin(Stdio::null())
+        .stderr(Stdio::null());
     let started = Instant::now();
     let out = c
         .output()
@@ -118,7 +120,14 @@ pub fn run() -> Result {
             cache.join("rga").display()
         );
         sh(cargo()
-            .args(["install", "ripgrep_all", "--locked", "--version", RGA_VERSION, "--root"])
+            .args([
+                "install",
+                "ripgrep_all",
+                "--locked",
+                "--version",
+                RGA_VERSION,
+                "--root",
+            ])
             .arg(cache.join("rga")))?;
     }
     // Recoll's filters are Python scripts that need Debian's python3 (with its lxml),
@@ -135,7 +144,10 @@ pub fn run() -> Result {
         .join("../shared/corpus")
         .canonicalize()
         .map_err(|e| format!("../shared/corpus: {e}"))?;
-    eprintln!("bench: a fresh copy of the corpus's documents in {}", corpus.display());
+    eprintln!(
+        "bench: a fresh copy of the corpus's documents in {}",
+        corpus.display()
+    );
     remove(&corpus)?;
     std::fs::create_dir_all(&corpus).map_err(|e| e.to_string())?;
     for folder in FOLDERS {
@@ -365,7 +377,13 @@ pub fn run() -> Result {
         }
     };
     let row = |what: &str, f: &dyn Fn(&Figures) -> f64, unit: &str, scale: f64, ratio: bool| {
-        let cell = |x: &Figures| format!("{:.prec$} {unit}", f(x) * scale, prec = if f(x) * scale < 10.0 { 2 } else { 0 });
+        let cell = |x: &Figures| {
+            format!(
+                "{:.prec$} {unit}",
+                f(x) * scale,
+                prec = if f(x) * scale < 10.0 { 2 } else { 0 }
+            )
+        };
         let (vr, vg) = if ratio {
             (faster(f(q), f(r)), faster(f(q), f(g)))
         } else {
@@ -374,7 +392,12 @@ pub fn run() -> Result {
                 format!("{:.2}x the memory", f(q) / f(g)),
             )
         };
-        format!("| {what} | {} | {} | {} | {vr} | {vg} |\n", cell(q), cell(r), cell(g))
+        format!(
+            "| {what} | {} | {} | {} | {vr} | {vg} |\n",
+            cell(q),
+            cell(r),
+            cell(g)
+        )
     };
     table += &row(
         &format!("full index ({INDEX_RUNS} runs; rga: first run filling its cache)"),
@@ -391,7 +414,14 @@ pub fn run() -> Result {
         true,
     );
     table += &row("peak RSS while indexing", &|f| f.full_rss, "MB", 1.0, false);
-    let recall = |f: &Figures| format!("{}/{} = {:.1} %", f.recall.0, f.recall.1, 100.0 * f.recall.0 as f64 / f.recall.1 as f64);
+    let recall = |f: &Figures| {
+        format!(
+            "{}/{} = {:.1} %",
+            f.recall.0,
+            f.recall.1,
+            100.0 * f.recall.0 as f64 / f.recall.1 as f64
+        )
+    };
     table += &format!(
         "| probe recall (right file among the first {RESULT_LIMIT}) | {} | {} | {} | {:+} probes | {:+} probes |\n",
         recall(q),

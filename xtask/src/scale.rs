@@ -22,7 +22,11 @@ pub fn run() -> Result {
         );
         let _ = std::fs::remove_dir_all(&library);
         let _ = std::fs::remove_file(&marker);
-        bench_harness(&["generate", &library.display().to_string(), &DOCUMENTS.to_string()])?;
+        bench_harness(&[
+            "generate",
+            &library.display().to_string(),
+            &DOCUMENTS.to_string(),
+        ])?;
         std::fs::write(&marker, &wanted).map_err(|e| e.to_string())?;
     }
     let bytes = walk_bytes(&library);
@@ -44,7 +48,13 @@ pub fn run() -> Result {
     drop_page_cache();
     eprintln!("bench: indexing {DOCUMENTS} documents");
     let index = measure(
-        &[quiver.clone(), "--data-dir".into(), data_s.clone(), "index".into(), "--json".into()],
+        &[
+            quiver.clone(),
+            "--data-dir".into(),
+            data_s.clone(),
+            "index".into(),
+            "--json".into(),
+        ],
         &std::env::var("PATH").unwrap_or_default(),
         true,
     )?;
@@ -52,7 +62,9 @@ pub fn run() -> Result {
         serde_json::from_str(&index.stdout).map_err(|e| format!("quiver index --json: {e}"))?;
     let indexed = report["indexed"].as_u64().unwrap_or(0);
     if indexed as usize != DOCUMENTS {
-        return Err(format!("indexed {indexed} of {DOCUMENTS} documents: {report}"));
+        return Err(format!(
+            "indexed {indexed} of {DOCUMENTS} documents: {report}"
+        ));
     }
     let index_bytes = walk_bytes(&data.join("index"));
     let catalog_bytes = std::fs::metadata(data.join("catalog.sqlite3")).map_or(0, |m| m.len());
@@ -70,7 +82,10 @@ pub fn run() -> Result {
         DOCUMENTS as f64 / index.secs,
         bytes as f64 / 1e6 / index.secs
     );
-    table += &format!("| peak RSS while indexing (largest process) | {:.0} MB |\n", index.rss_mb);
+    table += &format!(
+        "| peak RSS while indexing (largest process) | {:.0} MB |\n",
+        index.rss_mb
+    );
     table += &format!(
         "| on disk: search index / catalog (with the text for snippets and previews) | {:.0} MB / {:.0} MB |\n",
         index_bytes as f64 / 1e6,
