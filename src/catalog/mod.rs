@@ -24,7 +24,11 @@ pub use problems::ProblemRow;
 
 use crate::{Result, UserError};
 
-const MIGRATIONS: &[&str] = &[include_str!("schema/v1.sql"), include_str!("schema/v2.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("schema/v1.sql"),
+    include_str!("schema/v2.sql"),
+    include_str!("schema/v3.sql"),
+];
 
 /// How much the catalog holds.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -206,6 +210,57 @@ mod tests {
             .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
             .unwrap();
         assert_eq!(events, 0, "the v2 tables exist");
+    }
+
+    #[test]
+    fn v3_numbers_the_open_days_of_a_v2_catalog_and_keeps_them_by_trigger() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("catalog.sqlite3");
+        let open = |conn: &Connection, id: &str, at: &str, rep: &str, asset: &str| {
+            conn.execute(
+                "INSERT INTO events (id, kind, at, rep, surface, asset_id) VALUES (?1, 'open', ?2, ?3, 'cli', ?4)",
+                [id, at, rep, asset],
+            )
+            .unwrap();
+        };
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            Migrations::new(MIGRATIONS[..2].iter().map(|sql| M::up(sql)).collect())
+                .to_latest(&mut conn)
+                .unwrap();
+            open(&conn, "e1", "2024-02-29T23:59:00Z", "ana", "a1");
+            open(&conn, "e2", "2024-02-29T08:00:00Z", "ana", "a1");
+            open(&conn, "e3", "0001-01-01T00:00:00Z", "bo", "a2");
+        }
+        let catalog = Catalog::open(&path).unwrap();
+        open(catalog.conn(), "e4", "2026-11-22T10:00:00Z", "bo", "a1");
+        let mut stmt = catalog
+            .conn()
+            .prepare(
+                "SELECT o.day, r.rep, a.asset_id FROM open_days o
+                 JOIN rep_numbers r ON r.no = o.rep JOIN asset_numbers a ON a.no = o.asset
+                 ORDER BY o.day",
+            )
+            .unwrap();
+        let rows: Vec<(i64, String, String)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        let day = |d: &str| {
+            i64::from(chrono::Datelike::num_days_from_ce(
+                &chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap(),
+            ))
+        };
+        assert_eq!(
+            rows,
+            vec![
+                (day("0001-01-01"), "bo".into(), "a2".into()),
+                (day("2024-02-29"), "ana".into(), "a1".into()),
+                (day("2026-11-22"), "bo".into(), "a1".into()),
+            ],
+            "one row per rep, asset and day: backfilled, then by trigger"
+        );
     }
 
     #[test]

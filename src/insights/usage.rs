@@ -526,7 +526,7 @@ pub fn influence(catalog: &Catalog, opts: &Options) -> Result<Report> {
     let mut counts: HashMap<String, [usize; 3]> = HashMap::new();
     let mut linked_deals: HashSet<usize> = HashSet::new();
     if opts.influence_rule != InfluenceRule::RepWindow && total > 0 {
-        let index: HashMap<&str, usize> = deals
+        let index: FxHashMap<&str, usize> = deals
             .iter()
             .enumerate()
             .map(|(i, d)| (d.id.as_str(), i))
@@ -550,7 +550,11 @@ pub fn influence(catalog: &Catalog, opts: &Options) -> Result<Report> {
             }
             last = (deal.to_owned(), asset.to_owned());
             if let Some(&i) = index.get(deal) {
-                counts.entry(asset.to_owned()).or_default()[slot(&deals[i].outcome)] += 1;
+                let s = slot(&deals[i].outcome);
+                match counts.get_mut(asset) {
+                    Some(c) => c[s] += 1,
+                    None => counts.entry(asset.to_owned()).or_default()[s] += 1,
+                }
                 linked_deals.insert(i);
             }
         }
@@ -590,58 +594,49 @@ pub fn influence(catalog: &Catalog, opts: &Options) -> Result<Report> {
                 )
             })
             .collect();
-        let earliest = opts.from.map_or_else(
-            || "0000-01-01".to_owned(),
-            |f| (f - Duration::days(n_days)).to_string(),
-        );
-        // Only the window's days are read (a range of the primary key), with rep and
-        // asset interned to numbers as they stream past; sorting the numbered triples
-        // then brings each (rep, asset) group together with its days in order, so its
-        // open days fold into merged windows in one pass.
-        let mut reps: Vec<&RepDeals> = Vec::new();
-        let mut rep_no: FxHashMap<&str, u32> = FxHashMap::default();
-        let mut assets: Vec<String> = Vec::new();
-        let mut asset_no: FxHashMap<String, u32> = FxHashMap::default();
+        let earliest = opts.from.map_or(i64::MIN, |f| {
+            day_number(&(f - Duration::days(n_days)).to_string())
+        });
+        // Only the window's days are read, from the rollup keyed by numbers (a range of
+        // its primary key); sorting the triples then brings each (rep, asset) group
+        // together with its days in order, so its open days fold into merged windows
+        // in one pass.
+        let mut reps: Vec<Option<&RepDeals>> = Vec::new();
+        {
+            let mut stmt = catalog.conn().prepare("SELECT no, rep FROM rep_numbers")?;
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                let no = usize::try_from(r.get::<_, i64>(0)?).unwrap_or(0);
+                if reps.len() <= no {
+                    reps.resize(no + 1, None);
+                }
+                // None: every deal of this rep has opens tied to it.
+                reps[no] = by_rep.get(r.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?);
+            }
+        }
         let mut opens: Vec<(u32, u32, i64)> = Vec::new();
         let mut stmt = catalog
             .conn()
-            .prepare("SELECT rep, asset_id, day FROM usage_daily WHERE day BETWEEN ?1 AND ?2")?;
-        let mut rows = stmt.query([&earliest, &to])?;
+            .prepare("SELECT rep, asset, day FROM open_days WHERE day BETWEEN ?1 AND ?2")?;
+        let mut rows = stmt.query([earliest, day_number(&to)])?;
         while let Some(r) = rows.next()? {
-            let text = |i: usize| {
-                r.get_ref(i)
-                    .and_then(|v| v.as_str().map_err(rusqlite::Error::from))
-            };
-            let rep = match rep_no.get(text(0)?) {
-                Some(n) => *n,
-                None => match by_rep.get_key_value(text(0)?) {
-                    Some((name, deals_of)) => {
-                        reps.push(deals_of);
-                        rep_no.insert(name, reps.len() as u32 - 1);
-                        reps.len() as u32 - 1
-                    }
-                    None => continue, // every deal of this rep has opens tied to it
-                },
-            };
-            let asset = text(1)?;
-            let asset = match asset_no.get(asset) {
-                Some(n) => *n,
-                None => {
-                    assets.push(asset.to_owned());
-                    asset_no.insert(asset.to_owned(), assets.len() as u32 - 1);
-                    assets.len() as u32 - 1
-                }
-            };
-            opens.push((rep, asset, day_number(text(2)?)));
+            let rep = r.get::<_, i64>(0)? as u32;
+            if reps.get(rep as usize).is_some_and(Option::is_some) {
+                opens.push((rep, r.get::<_, i64>(1)? as u32, r.get(2)?));
+            }
         }
         opens.sort_unstable();
-        let mut by_asset = vec![[0usize; 3]; assets.len()];
+        let mut by_asset: FxHashMap<u32, [usize; 3]> = FxHashMap::default();
         let mut add = |rep: u32, asset: u32, (start, end): (i64, i64)| {
-            let deals_of = reps[rep as usize];
+            let Some(deals_of) = reps[rep as usize] else {
+                return;
+            };
             let lo = deals_of.closes.partition_point(|c| *c < start);
             let hi = deals_of.closes.partition_point(|c| *c <= end);
             let (upto, before) = (deals_of.prefix[hi], deals_of.prefix[lo]);
-            for (slot, (u, b)) in by_asset[asset as usize]
+            for (slot, (u, b)) in by_asset
+                .entry(asset)
+                .or_default()
                 .iter_mut()
                 .zip(upto.iter().zip(before))
             {
@@ -665,9 +660,13 @@ pub fn influence(catalog: &Catalog, opts: &Options) -> Result<Report> {
         if let Some((r, a, w)) = window {
             add(r, a, w);
         }
-        for (asset, c) in assets.into_iter().zip(by_asset) {
+        let mut stmt = catalog
+            .conn()
+            .prepare_cached("SELECT asset_id FROM asset_numbers WHERE no = ?1")?;
+        for (asset, c) in by_asset {
             if c != [0; 3] {
-                let e = counts.entry(asset).or_default();
+                let id: String = stmt.query_row([asset], |r| r.get(0))?;
+                let e = counts.entry(id).or_default();
                 for (slot, n) in e.iter_mut().zip(c) {
                     *slot += n;
                 }

@@ -76,6 +76,9 @@ fn strings(parts: &[&str]) -> Vec<String> {
     parts.iter().map(|s| (*s).to_owned()).collect()
 }
 
+/// The command line for a phrase.
+type PhraseCommand = Box<dyn Fn(&str) -> Vec<String>>;
+
 /// A search tool as this benchmark drives it.
 struct Tool {
     name: String,
@@ -84,9 +87,9 @@ struct Tool {
     /// Indexes the corpus (or, for rga, fills its cache).
     index: Vec<String>,
     /// The command a user types for a phrase.
-    query: Box<dyn Fn(&str) -> Vec<String>>,
+    query: PhraseCommand,
     /// The same, listing files only, up to [`RESULT_LIMIT`].
-    list: Box<dyn Fn(&str) -> Vec<String>>,
+    list: PhraseCommand,
     /// Paths of the files a `list` output names.
     paths: fn(&str) -> Vec<String>,
 }
@@ -328,7 +331,7 @@ pub fn run() -> Result {
         for (rel, phrase) in &probes {
             let target = corpus.join(rel).display().to_string();
             let out = measure(&(tool.list)(phrase), &env_path, false)?;
-            if (tool.paths)(&out.stdout).iter().any(|p| *p == target) {
+            if (tool.paths)(&out.stdout).contains(&target) {
                 found += 1;
             }
         }
