@@ -115,6 +115,21 @@ impl Catalog {
         &self.conn
     }
 
+    /// A second, read-only connection to the same file, for a read that runs on
+    /// another thread (WAL lets it read while this connection works).
+    pub(crate) fn reader(&self) -> Result<Connection> {
+        let path = self
+            .conn
+            .path()
+            .filter(|p| !p.is_empty())
+            .ok_or_else(|| crate::Error::Internal("the catalog has no file".into()))?;
+        let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        conn.pragma_update(None, "cache_size", -65_536)?;
+        conn.pragma_update(None, "mmap_size", 268_435_456)?;
+        Ok(conn)
+    }
+
     pub(crate) fn conn_mut(&mut self) -> &mut Connection {
         &mut self.conn
     }

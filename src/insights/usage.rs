@@ -472,6 +472,73 @@ struct DealRow {
     close: i64,
 }
 
+/// One rep's use of one asset: from an open to `n` days after the last open that
+/// follows within `n` days. A deal of the rep that closes inside it used the asset.
+struct UseWindow {
+    rep: u32,
+    asset: u32,
+    start: i64,
+    end: i64,
+}
+
+struct UseWindows {
+    /// Rep names by rep number.
+    reps: Vec<Option<String>>,
+    windows: Vec<UseWindow>,
+}
+
+/// Reads the open days in `[from, to]` from the rollup keyed by numbers (a range of
+/// its primary key) and merges each rep's days with each asset into use windows.
+/// Rows come in day order, so each (rep, asset)'s days arrive sorted and fold as they
+/// stream past.
+fn use_windows(conn: &rusqlite::Connection, from: i64, to: i64, n: i64) -> Result<UseWindows> {
+    let mut reps: Vec<Option<String>> = Vec::new();
+    let mut stmt = conn.prepare("SELECT no, rep FROM rep_numbers")?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        let no = usize::try_from(r.get::<_, i64>(0)?).unwrap_or(0);
+        if reps.len() <= no {
+            reps.resize(no + 1, None);
+        }
+        reps[no] = Some(r.get(1)?);
+    }
+    let mut open: FxHashMap<u64, (i64, i64)> = FxHashMap::default();
+    let mut windows = Vec::new();
+    let mut stmt =
+        conn.prepare("SELECT rep, asset, day FROM open_days WHERE day BETWEEN ?1 AND ?2")?;
+    let mut rows = stmt.query([from, to])?;
+    while let Some(r) = rows.next()? {
+        let (rep, asset, day): (i64, i64, i64) = (r.get(0)?, r.get(1)?, r.get(2)?);
+        let key = ((rep as u64) << 32) | asset as u64;
+        match open.entry(key) {
+            std::collections::hash_map::Entry::Occupied(mut e) => {
+                let w = e.get_mut();
+                if day <= w.1 + 1 {
+                    w.1 = w.1.max(day + n);
+                } else {
+                    windows.push(UseWindow {
+                        rep: rep as u32,
+                        asset: asset as u32,
+                        start: w.0,
+                        end: w.1,
+                    });
+                    *w = (day, day + n);
+                }
+            }
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert((day, day + n));
+            }
+        }
+    }
+    windows.extend(open.into_iter().map(|(key, (start, end))| UseWindow {
+        rep: (key >> 32) as u32,
+        asset: key as u32,
+        start,
+        end,
+    }));
+    Ok(UseWindows { reps, windows })
+}
+
 pub fn influence(catalog: &Catalog, opts: &Options) -> Result<Report> {
     let mut report = Report::new("influence", opts);
     let (from, to) = (opts.window_start(), opts.window_end());
@@ -525,41 +592,57 @@ pub fn influence(catalog: &Catalog, opts: &Options) -> Result<Report> {
     };
     let mut counts: HashMap<String, [usize; 3]> = HashMap::new();
     let mut linked_deals: HashSet<usize> = HashSet::new();
-    if opts.influence_rule != InfluenceRule::RepWindow && total > 0 {
-        let index: FxHashMap<&str, usize> = deals
-            .iter()
-            .enumerate()
-            .map(|(i, d)| (d.id.as_str(), i))
-            .collect();
-        // A deal's opens come ordered by asset (the index), so repeats are neighbours.
-        let mut stmt = catalog.conn().prepare(
-            "SELECT e.deal_id, e.asset_id FROM deals d
-             JOIN events e ON e.deal_id = d.id AND e.deal_id IS NOT NULL AND e.asset_id IS NOT NULL
-             WHERE d.close_date BETWEEN ?1 AND ?2",
-        )?;
-        let mut rows = stmt.query([&from, &to])?;
-        let mut last: (String, String) = Default::default();
-        while let Some(r) = rows.next()? {
-            let text = |i: usize| {
-                r.get_ref(i)
-                    .and_then(|v| v.as_str().map_err(rusqlite::Error::from))
-            };
-            let (deal, asset) = (text(0)?, text(1)?);
-            if last.0 == deal && last.1 == asset {
-                continue;
-            }
-            last = (deal.to_owned(), asset.to_owned());
-            if let Some(&i) = index.get(deal) {
-                let s = slot(&deals[i].outcome);
-                match counts.get_mut(asset) {
-                    Some(c) => c[s] += 1,
-                    None => counts.entry(asset.to_owned()).or_default()[s] += 1,
+    let earliest = opts.from.map_or(i64::MIN, |f| {
+        day_number(&(f - Duration::days(n_days)).to_string())
+    });
+    // The reps' use windows are read on a second connection, on the other core, while
+    // this one joins the window's deals to their linked opens: the two reads are most
+    // of the report's time, and neither needs the other.
+    let reader = (opts.influence_rule != InfluenceRule::Deal && total > 0)
+        .then(|| catalog.reader())
+        .transpose()?;
+    let windows = std::thread::scope(|scope| -> Result<Option<UseWindows>> {
+        let (to_day, n) = (day_number(&to), n_days);
+        let windows = reader.map(|r| scope.spawn(move || use_windows(&r, earliest, to_day, n)));
+        if opts.influence_rule != InfluenceRule::RepWindow && total > 0 {
+            let index: FxHashMap<&str, usize> = deals
+                .iter()
+                .enumerate()
+                .map(|(i, d)| (d.id.as_str(), i))
+                .collect();
+            // A deal's opens come ordered by asset (the index), so repeats are neighbours.
+            let mut stmt = catalog.conn().prepare(
+                "SELECT e.deal_id, e.asset_id FROM deals d
+                 JOIN events e ON e.deal_id = d.id AND e.deal_id IS NOT NULL AND e.asset_id IS NOT NULL
+                 WHERE d.close_date BETWEEN ?1 AND ?2",
+            )?;
+            let mut rows = stmt.query([&from, &to])?;
+            let mut last: (String, String) = Default::default();
+            while let Some(r) = rows.next()? {
+                let text = |i: usize| {
+                    r.get_ref(i)
+                        .and_then(|v| v.as_str().map_err(rusqlite::Error::from))
+                };
+                let (deal, asset) = (text(0)?, text(1)?);
+                if last.0 == deal && last.1 == asset {
+                    continue;
                 }
-                linked_deals.insert(i);
+                last = (deal.to_owned(), asset.to_owned());
+                if let Some(&i) = index.get(deal) {
+                    let s = slot(&deals[i].outcome);
+                    match counts.get_mut(asset) {
+                        Some(c) => c[s] += 1,
+                        None => counts.entry(asset.to_owned()).or_default()[s] += 1,
+                    }
+                    linked_deals.insert(i);
+                }
             }
         }
-    }
-    if opts.influence_rule != InfluenceRule::Deal && total > 0 {
+        windows
+            .map(|h| h.join().expect("the use-window reader does not panic"))
+            .transpose()
+    })?;
+    if let Some(UseWindows { reps, windows }) = windows {
         // Each rep's deals without linked opens, by close day, with running counts per
         // outcome: the deals closing in an interval are a difference of two prefixes.
         struct RepDeals {
@@ -594,71 +677,27 @@ pub fn influence(catalog: &Catalog, opts: &Options) -> Result<Report> {
                 )
             })
             .collect();
-        let earliest = opts.from.map_or(i64::MIN, |f| {
-            day_number(&(f - Duration::days(n_days)).to_string())
-        });
-        // Only the window's days are read, from the rollup keyed by numbers (a range of
-        // its primary key); sorting the triples then brings each (rep, asset) group
-        // together with its days in order, so its open days fold into merged windows
-        // in one pass.
-        let mut reps: Vec<Option<&RepDeals>> = Vec::new();
-        {
-            let mut stmt = catalog.conn().prepare("SELECT no, rep FROM rep_numbers")?;
-            let mut rows = stmt.query([])?;
-            while let Some(r) = rows.next()? {
-                let no = usize::try_from(r.get::<_, i64>(0)?).unwrap_or(0);
-                if reps.len() <= no {
-                    reps.resize(no + 1, None);
-                }
-                // None: every deal of this rep has opens tied to it.
-                reps[no] = by_rep.get(r.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?);
-            }
-        }
-        let mut opens: Vec<(u32, u32, i64)> = Vec::new();
-        let mut stmt = catalog
-            .conn()
-            .prepare("SELECT rep, asset, day FROM open_days WHERE day BETWEEN ?1 AND ?2")?;
-        let mut rows = stmt.query([earliest, day_number(&to)])?;
-        while let Some(r) = rows.next()? {
-            let rep = r.get::<_, i64>(0)? as u32;
-            if reps.get(rep as usize).is_some_and(Option::is_some) {
-                opens.push((rep, r.get::<_, i64>(1)? as u32, r.get(2)?));
-            }
-        }
-        opens.sort_unstable();
+        // None: no such rep number, or every deal of the rep has opens tied to it.
+        let reps: Vec<Option<&RepDeals>> = reps
+            .iter()
+            .map(|name| name.as_deref().and_then(|n| by_rep.get(n)))
+            .collect();
         let mut by_asset: FxHashMap<u32, [usize; 3]> = FxHashMap::default();
-        let mut add = |rep: u32, asset: u32, (start, end): (i64, i64)| {
-            let Some(deals_of) = reps[rep as usize] else {
-                return;
+        for w in windows {
+            let Some(deals_of) = reps.get(w.rep as usize).copied().flatten() else {
+                continue;
             };
-            let lo = deals_of.closes.partition_point(|c| *c < start);
-            let hi = deals_of.closes.partition_point(|c| *c <= end);
+            let lo = deals_of.closes.partition_point(|c| *c < w.start);
+            let hi = deals_of.closes.partition_point(|c| *c <= w.end);
             let (upto, before) = (deals_of.prefix[hi], deals_of.prefix[lo]);
             for (slot, (u, b)) in by_asset
-                .entry(asset)
+                .entry(w.asset)
                 .or_default()
                 .iter_mut()
                 .zip(upto.iter().zip(before))
             {
                 *slot += u - b;
             }
-        };
-        let mut window: Option<(u32, u32, (i64, i64))> = None;
-        for (rep, asset, open_day) in opens {
-            match &mut window {
-                Some((r, a, w)) if *r == rep && *a == asset && open_day <= w.1 + 1 => {
-                    w.1 = w.1.max(open_day + n_days);
-                }
-                _ => {
-                    if let Some((r, a, w)) = window {
-                        add(r, a, w);
-                    }
-                    window = Some((rep, asset, (open_day, open_day + n_days)));
-                }
-            }
-        }
-        if let Some((r, a, w)) = window {
-            add(r, a, w);
         }
         let mut stmt = catalog
             .conn()
