@@ -29,11 +29,13 @@ fn main() {
         std::process::exit(2);
     };
     let scratch = tempfile::tempdir().expect("scratch dir");
-    std::fs::copy(
-        Path::new(source).join("catalog.sqlite3"),
-        scratch.path().join("catalog.sqlite3"),
-    )
-    .expect("copy the catalog");
+    // The WAL holds the latest commits until a checkpoint: a copy takes both.
+    for file in ["catalog.sqlite3", "catalog.sqlite3-wal"] {
+        let from = Path::new(source).join(file);
+        if from.exists() {
+            std::fs::copy(&from, scratch.path().join(file)).expect("copy the catalog");
+        }
+    }
     let now = Utc::now();
     let mut dd = DataDir::open(scratch.path(), now).expect("data dir");
     let assets = dd.catalog.present_assets().expect("asset ids");

@@ -286,7 +286,10 @@ fn queries() -> Vec<(&'static str, Vec<Query>)> {
         }
     };
     let none = Vec::new;
-    let term = (0..n).map(|_| (word(&mut rng), none())).collect();
+    // A trailing space: a finished word, not one being typed (which is a prefix).
+    let term = (0..n)
+        .map(|_| (format!("{} ", word(&mut rng)), none()))
+        .collect();
     let words = (0..n)
         .map(|_| (format!("{} {} ", word(&mut rng), word(&mut rng)), none()))
         .collect();
@@ -322,7 +325,7 @@ fn queries() -> Vec<(&'static str, Vec<Query>)> {
             } else {
                 ("folder".to_owned(), folder_name(rng.usize(..FOLDERS)))
             };
-            (word(&mut rng), vec![filter])
+            (format!("{} ", word(&mut rng)), vec![filter])
         })
         .collect();
     vec![
@@ -378,7 +381,7 @@ fn query(dir: &Path, only: Option<&str>) {
         let pct = |q: f64| times[((times.len() - 1) as f64 * q).round() as usize];
         let (example, filters) = &list[0];
         let example = match filters.first() {
-            Some((field, value)) => format!("{example} --filter {field}={value}"),
+            Some((field, value)) => format!("{} --filter {field}={value}", example.trim_end()),
             None => example.clone(),
         };
         println!(

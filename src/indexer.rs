@@ -229,11 +229,18 @@ pub fn run(
     }
     write_docs(dd, &mut writer, &mut pending, true)?;
     if report.indexed >= COMPACT_AFTER {
-        // Merges the writer started on its own must end before all segments can merge.
+        // Merges the writer started on its own must end before all segments can merge,
+        // which gives up the writer's lock for a moment. Another process that takes it
+        // then is indexing too, and this run's work is committed: merging can wait.
         writer.wait_merging_threads()?;
-        let mut writer = dd.index.writer(&dd.index_dir())?;
-        dd.index.compact(&mut writer)?;
-        writer.wait_merging_threads()?;
+        match dd.index.writer(&dd.index_dir()) {
+            Ok(mut writer) => {
+                dd.index.compact(&mut writer)?;
+                writer.wait_merging_threads()?;
+            }
+            Err(crate::Error::User(crate::UserError::IndexingRunning(_))) => {}
+            Err(e) => return Err(e),
+        }
     }
     progress(Progress::Finished);
     report.took_ms = started.elapsed().as_secs_f64() * 1000.0;

@@ -59,8 +59,9 @@ impl Drop for Catalog {
         };
         let wal = std::fs::metadata(format!("{path}-wal")).map_or(0, |m| m.len());
         if wal > WAL_KEEP_BYTES {
-            // Best effort: another process reading blocks a full checkpoint, and the
-            // next close tries again.
+            // Best effort, and without waiting: another process reading or writing makes
+            // the checkpoint give up at once, and the next close tries again.
+            let _ = self.conn.busy_timeout(Duration::ZERO);
             let _ = self
                 .conn
                 .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));

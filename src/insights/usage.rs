@@ -1,5 +1,6 @@
 //! Usage reports: unused material, top and trending assets, and content influence on
-//! won and lost deals. They read the `usage_daily` rollup, not raw events.
+//! won and lost deals. They read the `usage_daily` and `open_days` rollups, not raw
+//! events.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
@@ -24,8 +25,8 @@ struct AssetRow {
     folder: String,
 }
 
-/// Days since the common era of a `YYYY-MM-DD` prefix, without chrono's format parser:
-/// the rep-window scan calls this for every row of the usage rollup.
+/// Days since the common era of a `YYYY-MM-DD` prefix (0001-01-01 is 1, as in the
+/// `open_days` rollup), without chrono's format parser: reports call it per row.
 fn day_number(s: &str) -> i64 {
     let b = s.as_bytes();
     let num = |r: std::ops::Range<usize>| {
@@ -504,8 +505,9 @@ fn use_windows(conn: &rusqlite::Connection, from: i64, to: i64, n: i64) -> Resul
     }
     let mut open: FxHashMap<u64, (i64, i64)> = FxHashMap::default();
     let mut windows = Vec::new();
-    let mut stmt =
-        conn.prepare("SELECT rep, asset, day FROM open_days WHERE day BETWEEN ?1 AND ?2")?;
+    let mut stmt = conn.prepare(
+        "SELECT rep, asset, day FROM open_days WHERE day BETWEEN ?1 AND ?2 ORDER BY day",
+    )?;
     let mut rows = stmt.query([from, to])?;
     while let Some(r) = rows.next()? {
         let (rep, asset, day): (i64, i64, i64) = (r.get(0)?, r.get(1)?, r.get(2)?);

@@ -46,9 +46,8 @@ pub fn run() -> Result {
         std::fs::write(&marker, format!("{LARGE}\n")).map_err(|e| e.to_string())?;
     }
     let large = work.join("data-10k");
-    if !large.join("catalog.sqlite3").exists() {
-        index(&quiver, &large, &library)?;
-    }
+    let _ = std::fs::remove_dir_all(&large);
+    index(&quiver, &large, &library)?;
 
     let mut results = Vec::new();
     for (label, data) in [("sample library", &sample), ("10,000 documents", &large)] {

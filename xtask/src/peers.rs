@@ -49,14 +49,24 @@ pub(crate) fn measure(cmd: &[String], env_path: &str, rss: bool) -> Result<Run> 
         c.args(&cmd[1..]);
         c
     };
-    c.env("PATH", env_path)
-        .stdin(Stdio::null())
-        .stderr(Stdio::null());
+    c.env("PATH", env_path).stdin(Stdio::null());
     let started = Instant::now();
     let out = c
         .output()
         .map_err(|e| format!("cannot run {}: {e}", cmd[0]))?;
     let secs = started.elapsed().as_secs_f64();
+    // 1 is grep's "no match"; anything else is a failed run, whose time means nothing.
+    if out.status.code().is_none_or(|c| c > 1) {
+        eprintln!(
+            "bench: warning: {} exited with {}: {}",
+            cmd.join(" "),
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .next()
+                .unwrap_or("")
+        );
+    }
     let rss_mb = if rss {
         std::fs::read_to_string(&rss_file)
             .ok()
@@ -159,6 +169,7 @@ pub fn run() -> Result {
             .arg(shared.join(folder))
             .arg(&corpus))?;
     }
+    let corpus = corpus.canonicalize().map_err(|e| e.to_string())?;
     let files: usize = FOLDERS
         .iter()
         .map(|f| std::fs::read_dir(corpus.join(f)).map_or(0, |d| d.count()))
@@ -416,7 +427,13 @@ pub fn run() -> Result {
         1000.0,
         true,
     );
-    table += &row("peak RSS while indexing", &|f| f.full_rss, "MB", 1.0, false);
+    table += &row(
+        "peak RSS while indexing (the largest process of each tool's tree)",
+        &|f| f.full_rss,
+        "MB",
+        1.0,
+        false,
+    );
     let recall = |f: &Figures| {
         format!(
             "{}/{} = {:.1} %",
@@ -462,7 +479,7 @@ fn spaced(phrase: &str) -> String {
         .map(|w| {
             w.chars()
                 .map(|c| {
-                    if !c.is_ascii_punctuation() {
+                    if !r"\.+*?()|[]{}^$#&-~".contains(c) {
                         c.to_string()
                     } else {
                         format!("\\{c}")

@@ -25,7 +25,8 @@ INSERT INTO open_days (day, rep, asset)
 SELECT CAST(julianday(u.day) - 1721424.5 AS INTEGER), r.no, a.no
 FROM usage_daily u
 JOIN rep_numbers r ON r.rep = u.rep
-JOIN asset_numbers a ON a.asset_id = u.asset_id;
+JOIN asset_numbers a ON a.asset_id = u.asset_id
+WHERE julianday(u.day) IS NOT NULL;
 
 CREATE TRIGGER events_open_days AFTER INSERT ON events
 WHEN NEW.kind IN ('open', 'preview') AND NEW.asset_id IS NOT NULL
