@@ -23,8 +23,9 @@ use crate::walk;
 
 /// Commit the search index at least this often (and every `commit_every_docs`).
 const COMMIT_EVERY: Duration = Duration::from_secs(10);
-/// A run that read at least this many files merges the index into one segment (a few
-/// seconds per 100k documents; small runs leave merging to tantivy's policy).
+/// A run that read at least this many files merges the index into one segment, which
+/// queries read faster than the several a large run leaves (BENCHMARKS.md, scale);
+/// small runs leave merging to tantivy's policy.
 const COMPACT_AFTER: usize = 1000;
 /// Catalog writes are batched: each transaction is an fsync.
 const INGEST_BATCH: usize = 64;
