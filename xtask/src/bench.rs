@@ -141,7 +141,7 @@ fn corpus() -> Result {
     .map_err(|e| e.to_string())?;
     let files =
         status["files"].as_f64().unwrap_or(0.0) + status["problems"].as_f64().unwrap_or(0.0);
-    let bytes: u64 = walk_bytes(&corpus);
+    let (_, bytes) = walk(&corpus);
     let unchanged = hyperfine(
         &[
             "--runs",
@@ -279,30 +279,18 @@ fn corpus() -> Result {
     replace_section(&root().join("BENCHMARKS.md"), "insights", &table)
 }
 
-pub(crate) fn walk_bytes(dir: &Path) -> u64 {
+/// Files under `dir` and their bytes, all levels down.
+pub(crate) fn walk(dir: &Path) -> (usize, u64) {
     std::fs::read_dir(dir)
         .into_iter()
         .flatten()
         .flatten()
         .map(|e| match e.file_type() {
-            Ok(t) if t.is_dir() => walk_bytes(&e.path()),
-            Ok(_) => e.metadata().map_or(0, |m| m.len()),
-            Err(_) => 0,
+            Ok(t) if t.is_dir() => walk(&e.path()),
+            Ok(_) => (1, e.metadata().map_or(0, |m| m.len())),
+            Err(_) => (0, 0),
         })
-        .sum()
-}
-
-pub(crate) fn walk_files(dir: &Path) -> usize {
-    std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| match e.file_type() {
-            Ok(t) if t.is_dir() => walk_files(&e.path()),
-            Ok(_) => 1,
-            Err(_) => 0,
-        })
-        .sum()
+        .fold((0, 0), |(f, b), (g, c)| (f + g, b + c))
 }
 
 /// Replaces the text between `<!-- bench:NAME -->` and `<!-- /bench:NAME -->`.

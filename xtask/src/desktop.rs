@@ -6,20 +6,12 @@ use std::process::Command;
 
 use crate::bench::{replace_section, stamp};
 use crate::peers::cache_dir;
-use crate::{Result, cargo, root, sh};
+use crate::{Result, root};
 
 const LARGE: usize = 10_000;
 
 pub fn run() -> Result {
-    sh(cargo().args([
-        "build",
-        "--release",
-        "-p",
-        "quiver-app",
-        "--bin",
-        "quiver-app",
-    ]))?;
-    let app = root().join("target/release/quiver-app");
+    let app = crate::build_release_app()?;
     let quiver = root().join("target/release/quiver");
     let work = cache_dir().join("app");
 
@@ -27,24 +19,7 @@ pub fn run() -> Result {
     let _ = std::fs::remove_dir_all(&sample);
     index(&quiver, &sample, &root().join("samples/library"))?;
 
-    let library = work.join("library-10k");
-    let marker = work.join("generated");
-    if std::fs::read_to_string(&marker).ok().as_deref() != Some(&format!("{LARGE}\n")) {
-        let _ = std::fs::remove_dir_all(&library);
-        let out = cargo()
-            .args(["bench", "--quiet", "--bench", "scale", "--", "generate"])
-            .arg(&library)
-            .arg(LARGE.to_string())
-            .output()
-            .map_err(|e| e.to_string())?;
-        if !out.status.success() {
-            return Err(format!(
-                "generating {LARGE} documents: {}",
-                String::from_utf8_lossy(&out.stderr)
-            ));
-        }
-        std::fs::write(&marker, format!("{LARGE}\n")).map_err(|e| e.to_string())?;
-    }
+    let library = crate::scale::generated_library(&work, LARGE)?;
     let large = work.join("data-10k");
     let _ = std::fs::remove_dir_all(&large);
     index(&quiver, &large, &library)?;
@@ -75,7 +50,7 @@ pub fn run() -> Result {
         .arg(&stripped)
         .arg(&app)
         .status();
-    let samples = crate::bench::walk_files(&root().join("samples/library"));
+    let (samples, _) = crate::bench::walk(&root().join("samples/library"));
     let (date, cores) = stamp();
     let mut table = format!(
         "Measured {date} on {cores} cores by `cargo xtask bench app`: the release build in a real window (Xvfb, WebKitGTK), driven over WebDriver by `ui/e2e/bench.mjs`.\n\n| what | sample library ({samples} files) | {LARGE} documents | Tauri's Linux anchor |\n|---|---|---|---|\n"

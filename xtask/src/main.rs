@@ -229,6 +229,19 @@ pub(crate) fn cargo() -> Command {
     c
 }
 
+/// Builds the desktop app in release mode; returns its path.
+pub(crate) fn build_release_app() -> Result<PathBuf> {
+    sh(cargo().args([
+        "build",
+        "--release",
+        "-p",
+        "quiver-app",
+        "--bin",
+        "quiver-app",
+    ]))?;
+    Ok(root().join("target/release/quiver-app"))
+}
+
 /// The desktop app on a data dir of its own (its first-run screen offers the sample
 /// library); without a display, or with `--headless`, the same on the command line.
 fn run(args: &[String]) -> Result {
@@ -242,22 +255,13 @@ fn run(args: &[String]) -> Result {
         );
     }
     if !headless && display {
-        sh(cargo().args([
-            "build",
-            "--release",
-            "-p",
-            "quiver-app",
-            "--bin",
-            "quiver-app",
-        ]))?;
+        let app = build_release_app()?;
         let data = root().join("target/quiver-app-data");
         eprintln!(
             "run: starting the Quiver app on a data dir of its own at {}",
             data.display()
         );
-        return sh(Command::new(root().join("target/release/quiver-app"))
-            .arg("--data-dir")
-            .arg(&data));
+        return sh(Command::new(app).arg("--data-dir").arg(&data));
     }
     let args = if headless { &args[1..] } else { args };
     sh(cargo().args(["build", "--release", "--bin", "quiver"]))?;

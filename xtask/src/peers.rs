@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use crate::bench::{install, median, percentile, replace_section, stamp, walk_bytes};
+use crate::bench::{install, median, percentile, replace_section, stamp, walk};
 use crate::{Result, cargo, root, sh};
 
 const RGA_VERSION: &str = "0.10.10";
@@ -174,7 +174,7 @@ pub fn run() -> Result {
         .iter()
         .map(|f| std::fs::read_dir(corpus.join(f)).map_or(0, |d| d.count()))
         .sum();
-    let bytes = walk_bytes(&corpus);
+    let (_, bytes) = walk(&corpus);
     let probes: Vec<(String, String)> = std::fs::read_to_string(shared.join("probes.tsv"))
         .map_err(|e| format!("probes.tsv: {e}"))?
         .lines()

@@ -2,9 +2,10 @@
 //! (`benches/scale.rs` writes them into the bench cache, never into the repo), indexed
 //! by the release CLI, then queried in process.
 
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::bench::{replace_section, stamp, walk_bytes};
+use crate::bench::{replace_section, stamp, walk};
 use crate::peers::{cache_dir, measure};
 use crate::{Result, cargo, root};
 
@@ -12,24 +13,8 @@ const DOCUMENTS: usize = 100_000;
 
 pub fn run() -> Result {
     let work = cache_dir().join("scale");
-    let library = work.join("library");
-    let marker = work.join("generated");
-    let wanted = format!("{DOCUMENTS}\n");
-    if std::fs::read_to_string(&marker).ok().as_deref() != Some(wanted.as_str()) {
-        eprintln!(
-            "bench: generating {DOCUMENTS} documents in {}",
-            library.display()
-        );
-        let _ = std::fs::remove_dir_all(&library);
-        let _ = std::fs::remove_file(&marker);
-        bench_harness(&[
-            "generate",
-            &library.display().to_string(),
-            &DOCUMENTS.to_string(),
-        ])?;
-        std::fs::write(&marker, &wanted).map_err(|e| e.to_string())?;
-    }
-    let bytes = walk_bytes(&library);
+    let library = generated_library(&work, DOCUMENTS)?;
+    let (_, bytes) = walk(&library);
     let quiver = root().join("target/release/quiver").display().to_string();
     let data = work.join("data");
     let data_s = data.display().to_string();
@@ -66,7 +51,7 @@ pub fn run() -> Result {
             "indexed {indexed} of {DOCUMENTS} documents: {report}"
         ));
     }
-    let index_bytes = walk_bytes(&data.join("index"));
+    let (_, index_bytes) = walk(&data.join("index"));
     let catalog_bytes = std::fs::metadata(data.join("catalog.sqlite3")).map_or(0, |m| m.len());
     eprintln!("bench: querying in process");
     let out = bench_harness(&["query", &data_s])?;
@@ -125,6 +110,21 @@ pub fn run() -> Result {
     }
     println!("{table}");
     replace_section(&root().join("BENCHMARKS.md"), "scale", &table)
+}
+
+/// `n` generated documents in `work/library`, generated again only when `n` changed.
+pub(crate) fn generated_library(work: &Path, n: usize) -> Result<PathBuf> {
+    let library = work.join("library");
+    let marker = work.join("generated");
+    let wanted = format!("{n}\n");
+    if std::fs::read_to_string(&marker).ok().as_deref() != Some(wanted.as_str()) {
+        eprintln!("bench: generating {n} documents in {}", library.display());
+        let _ = std::fs::remove_dir_all(&library);
+        let _ = std::fs::remove_file(&marker);
+        bench_harness(&["generate", &library.display().to_string(), &n.to_string()])?;
+        std::fs::write(&marker, &wanted).map_err(|e| e.to_string())?;
+    }
+    Ok(library)
 }
 
 fn bench_harness(args: &[&str]) -> Result<String> {
