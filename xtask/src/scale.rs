@@ -117,7 +117,9 @@ pub(crate) fn generated_library(work: &Path, n: usize) -> Result<PathBuf> {
     let library = work.join("library");
     let marker = work.join("generated");
     let wanted = format!("{n}\n");
-    if std::fs::read_to_string(&marker).ok().as_deref() != Some(wanted.as_str()) {
+    if !library.is_dir()
+        || std::fs::read_to_string(&marker).ok().as_deref() != Some(wanted.as_str())
+    {
         eprintln!("bench: generating {n} documents in {}", library.display());
         let _ = std::fs::remove_dir_all(&library);
         let _ = std::fs::remove_file(&marker);
