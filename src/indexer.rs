@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tantivy::IndexWriter;
+use tantivy::indexer::NoMergePolicy;
 
 use crate::Result;
 use crate::catalog::{FileStat, KnownPath};
@@ -23,9 +24,9 @@ use crate::walk;
 
 /// Commit the search index at least this often (and every `commit_every_docs`).
 const COMMIT_EVERY: Duration = Duration::from_secs(10);
-/// A run that read at least this many files merges the index into one segment, which
-/// queries read faster than the several a large run leaves (BENCHMARKS.md, scale);
-/// small runs leave merging to tantivy's policy.
+/// A run that reads at least this many files merges the index into one segment per
+/// core, which queries read faster than the many a large run leaves (BENCHMARKS.md,
+/// scale); small runs leave merging to tantivy's policy.
 const COMPACT_AFTER: usize = 1000;
 /// Catalog writes are batched: each transaction is an fsync.
 const INGEST_BATCH: usize = 64;
@@ -190,6 +191,13 @@ pub fn run(
     // Largest first: a 600-page PDF started last would leave the other cores idle while
     // it finishes (longest-processing-time-first scheduling).
     jobs.sort_by_key(|((_, stats), _)| std::cmp::Reverse(stats[0].size));
+    // A large run is merged once at the end (below) into segments of equal size, which
+    // only works from the even, heap-sized segments indexing leaves; merges on the way
+    // would leave one segment too big to balance, and do the work twice.
+    let large = jobs.len() >= COMPACT_AFTER;
+    if large {
+        writer.set_merge_policy(Box::new(NoMergePolicy));
+    }
     let results = pool::extract_all(worker, dd.config.bounds(), dd.config.worker_count(), jobs);
     let mut batch = Vec::with_capacity(INGEST_BATCH);
     let mut pending = Pending::default();
@@ -229,7 +237,7 @@ pub fn run(
         pending.add(id);
     }
     write_docs(dd, &mut writer, &mut pending, true)?;
-    if report.indexed >= COMPACT_AFTER {
+    if large || report.indexed >= COMPACT_AFTER {
         // Merges the writer started on its own must end before all segments can merge,
         // which gives up the writer's lock for a moment. Another process that takes it
         // then is indexing too, and this run's work is committed: merging can wait.

@@ -95,8 +95,9 @@ pub fn search(index: &SearchIndex, catalog: &Catalog, req: &Request) -> Result<R
     let searcher = index.reader.searcher();
     let plan = plan(index, &searcher, req)?;
     let limit = req.limit.max(1);
-    let (top, total) = searcher.search(
-        &plan.query,
+    let (top, total) = index.search(
+        &searcher,
+        plan.query.as_ref(),
         &(TopDocs::with_limit(limit).order_by_score(), Count),
     )?;
     let needles = AhoCorasickBuilder::new()
@@ -161,8 +162,9 @@ pub fn matching_assets(index: &SearchIndex, query: &str, limit: usize) -> Result
         ..Request::default()
     };
     let plan = plan(index, &searcher, &req)?;
-    let top = searcher.search(
-        &plan.query,
+    let top = index.search(
+        &searcher,
+        plan.query.as_ref(),
         &TopDocs::with_limit(limit.max(1)).order_by_score(),
     )?;
     let mut out = Vec::with_capacity(top.len());
@@ -633,13 +635,14 @@ pub fn facets(index: &SearchIndex, req: &Request) -> Result<Vec<FacetGroup>> {
     // Folders are counted one level below each library folder.
     let mut roots = FacetCollector::for_field("folder");
     roots.add_facet(Facet::root());
-    let root_counts = searcher.search(&plan.query, &roots)?;
+    let root_counts = index.search(&searcher, plan.query.as_ref(), &roots)?;
     let mut folders = FacetCollector::for_field("folder");
     let root_facets: Vec<Facet> = root_counts.get("/").map(|(f, _)| f.clone()).collect();
     for f in &root_facets {
         folders.add_facet(f.clone());
     }
-    let (aggs, folder_counts) = searcher.search(&plan.query, &(collector, folders))?;
+    let (aggs, folder_counts) =
+        index.search(&searcher, plan.query.as_ref(), &(collector, folders))?;
     let aggs = serde_json::to_value(aggs)
         .map_err(|e| crate::Error::Internal(format!("facet result: {e}")))?;
     let mut out = Vec::new();
