@@ -28,8 +28,12 @@ const COMMIT_EVERY: Duration = Duration::from_secs(10);
 /// core, which queries read faster than the many a large run leaves (BENCHMARKS.md,
 /// scale); small runs leave merging to tantivy's policy.
 const COMPACT_AFTER: usize = 1000;
-/// Catalog writes are batched: each transaction is an fsync.
+/// Catalog writes are batched: each transaction is an fsync. A batch is written at
+/// this many files, at this much text, or this long after the last: the index threads
+/// start on a long document while the workers read on, instead of all at the end.
 const INGEST_BATCH: usize = 64;
+const INGEST_TEXT: usize = 1 << 20;
+const INGEST_AFTER: Duration = Duration::from_millis(250);
 
 /// `quiver index --json`.
 #[derive(Debug, Default, Clone, Serialize)]
@@ -202,12 +206,20 @@ pub fn run(
     let mut batch = Vec::with_capacity(INGEST_BATCH);
     let mut pending = Pending::default();
     let mut last_flush = Instant::now();
+    let mut batch_text = 0;
     for outcome in results {
         progress(Progress::Read {
             path: &outcome.path,
         });
+        if let Ok(doc) = &outcome.result {
+            batch_text += doc.sections.iter().map(|s| s.text.len()).sum::<usize>();
+        }
         batch.push(outcome);
-        if batch.len() >= INGEST_BATCH || last_flush.elapsed() > Duration::from_secs(1) {
+        if batch.len() >= INGEST_BATCH
+            || batch_text >= INGEST_TEXT
+            || last_flush.elapsed() > INGEST_AFTER
+        {
+            batch_text = 0;
             ingest_batch(
                 dd,
                 &mut batch,

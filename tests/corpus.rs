@@ -120,3 +120,32 @@ fn probe_phrases_find_their_files() {
         "probe recall {recall:.3} is below 97%; missed: {missed:#?}"
     );
 }
+
+#[test]
+fn a_long_pdf_read_in_parts_comes_back_whole() {
+    // 619 pages: the first request reads 64 of them and hands the rest back to the
+    // pool in parts, which both workers read.
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = dir.path().join("DA-619p.pdf");
+    std::fs::copy(corpus().join("pdf/DA-619p.pdf"), &pdf).unwrap();
+    let q = Quiver::new();
+    q.add(dir.path());
+    let report = q.index();
+    assert_eq!(report["indexed"], 1, "{report}");
+    assert_eq!(
+        q.json(&["asset", "show", pdf.to_str().unwrap()])["page_count"],
+        619
+    );
+    for (phrase, page) in [
+        ("Table of Contents", 1),
+        ("Calenhad immediately identified", 98),
+        ("Servant in green livery", 600),
+    ] {
+        let r = q.json(&["search", &format!("\"{phrase}\"")]);
+        assert_eq!(r["total"], 1, "{phrase}: {r}");
+        assert_eq!(
+            r["hits"][0]["location"]["number"], page,
+            "{phrase} is on page {page}: {r}"
+        );
+    }
+}

@@ -2,6 +2,7 @@
 //! "PDF extractor". PDFium is loaded at run time from `libpdfium.so`; `cargo xtask
 //! setup` puts it in `target/pdfium/`, `QUIVER_PDFIUM` may name another copy.
 
+use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
@@ -53,26 +54,31 @@ fn bind() -> Result<Pdfium, String> {
     })
 }
 
-pub(super) fn extract(bytes: &[u8]) -> Result<Document, Problem> {
+pub(super) fn extract(bytes: &[u8], wanted: Range<u32>) -> Result<Document, Problem> {
     let pdfium = pdfium()?;
     let pdf = pdfium
         .load_pdf_from_byte_slice(bytes, None)
         .map_err(open_problem)?;
-    let mut sections = Vec::new();
     let pages = pdf.pages();
-    for (i, page) in pages.iter().enumerate() {
-        let text = match page.text() {
-            // `all()` clips to the unrotated page box and loses text on rotated pages;
-            // the bounding box keeps it (measured in ../shared/notes/pdf-extractors.md).
-            Ok(t) => match page.boundaries().bounding() {
-                Ok(b) => t.inside_rect(b.bounds),
-                Err(_) => t.all(),
-            },
-            Err(_) => String::new(),
-        };
+    let count = u32::try_from(pages.len()).unwrap_or(0);
+    let mut sections = Vec::new();
+    for i in wanted.start..wanted.end.min(count) {
+        let text = pages
+            .get(i as PdfPageIndex)
+            .ok()
+            .and_then(|page| {
+                let text = page.text().ok()?;
+                // `all()` clips to the unrotated page box and loses text on rotated
+                // pages; the bounding box keeps it (../shared/notes/pdf-extractors.md).
+                Some(match page.boundaries().bounding() {
+                    Ok(b) => text.inside_rect(b.bounds),
+                    Err(_) => text.all(),
+                })
+            })
+            .unwrap_or_default();
         sections.push(Section {
             kind: SectionKind::Page,
-            number: i as u32 + 1,
+            number: i + 1,
             name: None,
             text: clean(&text),
         });
@@ -89,7 +95,7 @@ pub(super) fn extract(bytes: &[u8]) -> Result<Document, Problem> {
         author: get(PdfDocumentMetadataTagType::Author),
         created: get(PdfDocumentMetadataTagType::CreationDate).and_then(|d| pdf_date(&d)),
         modified: get(PdfDocumentMetadataTagType::ModificationDate).and_then(|d| pdf_date(&d)),
-        page_count: Some(pages.len() as u32),
+        page_count: Some(count),
         sections,
     })
 }

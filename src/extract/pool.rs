@@ -5,16 +5,17 @@
 
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Write};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Document, Limits, Problem, ProblemKind, extract_file};
+use super::{Document, Format, Limits, PAGES_PER_REQUEST, Problem, ProblemKind, extract_file};
 
 /// The argument that turns a Quiver binary into an extraction worker.
 pub const WORKER_ARG: &str = "__extract-worker";
@@ -48,6 +49,8 @@ pub struct Bounds {
 struct Request {
     path: PathBuf,
     limits: Limits,
+    /// The pages of a PDF to read; none for a file's first request.
+    pages: Option<Range<u32>>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -55,6 +58,9 @@ struct Request {
 enum Response {
     Ok(Document),
     Err(Problem),
+    /// The first [`PAGES_PER_REQUEST`] pages of a longer PDF; `page_count` says how many
+    /// there are, and the pool asks for the rest.
+    Part(Document),
 }
 
 /// One file's result.
@@ -62,6 +68,28 @@ pub struct Outcome<T> {
     pub tag: T,
     pub path: PathBuf,
     pub result: Result<Document, Problem>,
+}
+
+enum Job<T> {
+    File(T, PathBuf),
+    Pages(Arc<Mutex<Split<T>>>, Range<u32>),
+}
+
+/// A long PDF whose pages are being read by several requests.
+struct Split<T> {
+    tag: Option<T>,
+    path: PathBuf,
+    /// The first part (with the metadata); the other parts' pages are added to it.
+    doc: Document,
+    problem: Option<Problem>,
+    pending: usize,
+}
+
+struct Queue<T> {
+    jobs: VecDeque<Job<T>>,
+    /// Jobs being worked on: a file's first request may add jobs, so a driver that finds
+    /// the queue empty waits for these before it stops.
+    active: usize,
 }
 
 /// Extracts every `(tag, path)` on `workers` processes; results arrive on the returned
@@ -73,7 +101,13 @@ pub fn extract_all<T: Send + 'static>(
     jobs: Vec<(T, PathBuf)>,
 ) -> Receiver<Outcome<T>> {
     let (tx, rx) = mpsc::channel();
-    let queue = Arc::new(Mutex::new(VecDeque::from(jobs)));
+    let queue = Arc::new((
+        Mutex::new(Queue {
+            jobs: jobs.into_iter().map(|(t, p)| Job::File(t, p)).collect(),
+            active: 0,
+        }),
+        Condvar::new(),
+    ));
     for _ in 0..workers.max(1) {
         let queue = Arc::clone(&queue);
         let tx = tx.clone();
@@ -86,16 +120,42 @@ pub fn extract_all<T: Send + 'static>(
 fn drive<T>(
     command: &WorkerCommand,
     bounds: Bounds,
-    queue: &Mutex<VecDeque<(T, PathBuf)>>,
+    queue: &(Mutex<Queue<T>>, Condvar),
     tx: &Sender<Outcome<T>>,
 ) {
+    let (lock, more) = queue;
     let mut worker: Option<Worker> = None;
-    loop {
-        let Some((tag, path)) = queue.lock().map(|mut q| q.pop_front()).ok().flatten() else {
-            break;
+    while let Some(job) = next_job(lock, more) {
+        let outcome = match job {
+            Job::File(tag, path) => match run_one(command, bounds, &mut worker, &path, None) {
+                Ok(Response::Part(doc)) => {
+                    split(lock, tag, path, doc);
+                    None
+                }
+                Ok(Response::Ok(doc)) => Some(Outcome {
+                    tag,
+                    path,
+                    result: Ok(doc),
+                }),
+                Ok(Response::Err(p)) | Err(p) => Some(Outcome {
+                    tag,
+                    path,
+                    result: Err(p),
+                }),
+            },
+            Job::Pages(split, pages) => {
+                let path = split.lock().map(|s| s.path.clone()).unwrap_or_default();
+                let result = run_one(command, bounds, &mut worker, &path, Some(pages));
+                join_part(&split, result)
+            }
         };
-        let result = run_one(command, bounds, &mut worker, &path);
-        if tx.send(Outcome { tag, path, result }).is_err() {
+        if let Ok(mut q) = lock.lock() {
+            q.active -= 1;
+        }
+        more.notify_all();
+        if let Some(outcome) = outcome
+            && tx.send(outcome).is_err()
+        {
             break;
         }
     }
@@ -104,12 +164,81 @@ fn drive<T>(
     }
 }
 
+/// The next job, waiting while the queue is empty but a running job may add more; none
+/// when all are done.
+fn next_job<T>(lock: &Mutex<Queue<T>>, more: &Condvar) -> Option<Job<T>> {
+    let mut q = lock.lock().ok()?;
+    loop {
+        if let Some(job) = q.jobs.pop_front() {
+            q.active += 1;
+            return Some(job);
+        }
+        if q.active == 0 {
+            return None;
+        }
+        q = more.wait(q).ok()?;
+    }
+}
+
+/// Queues the rest of a long PDF's pages ahead of other files, so they are read while
+/// its first part is recorded.
+fn split<T>(lock: &Mutex<Queue<T>>, tag: T, path: PathBuf, doc: Document) {
+    let count = doc.page_count.unwrap_or(0);
+    let parts: Vec<Range<u32>> = (PAGES_PER_REQUEST..count)
+        .step_by(PAGES_PER_REQUEST as usize)
+        .map(|start| start..(start + PAGES_PER_REQUEST).min(count))
+        .collect();
+    let state = Arc::new(Mutex::new(Split {
+        tag: Some(tag),
+        path,
+        doc,
+        problem: None,
+        pending: parts.len(),
+    }));
+    if let Ok(mut q) = lock.lock() {
+        for pages in parts.into_iter().rev() {
+            q.jobs.push_front(Job::Pages(Arc::clone(&state), pages));
+        }
+    }
+}
+
+/// Adds one part's pages to its file; the last part yields the file's outcome. The
+/// first failing part's problem is the file's.
+fn join_part<T>(split: &Mutex<Split<T>>, result: Result<Response, Problem>) -> Option<Outcome<T>> {
+    let mut s = split.lock().ok()?;
+    match result {
+        Ok(Response::Ok(part) | Response::Part(part)) => s.doc.sections.extend(part.sections),
+        Ok(Response::Err(p)) | Err(p) => {
+            s.problem.get_or_insert(p);
+        }
+    }
+    s.pending -= 1;
+    if s.pending > 0 {
+        return None;
+    }
+    let tag = s.tag.take()?;
+    let result = match s.problem.take() {
+        Some(p) => Err(p),
+        None => {
+            let mut doc = std::mem::take(&mut s.doc);
+            doc.sections.sort_by_key(|sec| sec.number);
+            Ok(doc)
+        }
+    };
+    Some(Outcome {
+        tag,
+        path: s.path.clone(),
+        result,
+    })
+}
+
 fn run_one(
     command: &WorkerCommand,
     bounds: Bounds,
     slot: &mut Option<Worker>,
     path: &Path,
-) -> Result<Document, Problem> {
+    pages: Option<Range<u32>>,
+) -> Result<Response, Problem> {
     if slot.is_none() {
         *slot = Some(
             Worker::spawn(command, bounds.max_memory_bytes).map_err(|e| {
@@ -124,6 +253,7 @@ fn run_one(
     let request = Request {
         path: path.to_owned(),
         limits: bounds.limits,
+        pages,
     };
     let line = serde_json::to_string(&request).expect("request serialises");
     if writeln!(worker.stdin, "{line}")
@@ -135,8 +265,7 @@ fn run_one(
     }
     match worker.responses.recv_timeout(bounds.timeout) {
         Ok(line) => match serde_json::from_str::<Response>(&line) {
-            Ok(Response::Ok(doc)) => Ok(doc),
-            Ok(Response::Err(p)) => Err(p),
+            Ok(response) => Ok(response),
             Err(e) => {
                 slot.take().map(Worker::kill);
                 Err(Problem::new(
@@ -248,8 +377,18 @@ pub fn serve_stdio() -> std::io::Result<()> {
         let line = line?;
         let response = match serde_json::from_str::<Request>(&line) {
             Ok(req) => {
-                let result = std::panic::catch_unwind(|| extract_file(&req.path, &req.limits));
+                let pages = req.pages.clone().unwrap_or(0..PAGES_PER_REQUEST);
+                let result = std::panic::catch_unwind(|| {
+                    extract_file(&req.path, &req.limits, pages.clone())
+                });
                 match result {
+                    Ok(Ok(doc))
+                        if req.pages.is_none()
+                            && doc.format == Some(Format::Pdf)
+                            && doc.page_count.is_some_and(|n| n > pages.end) =>
+                    {
+                        Response::Part(doc)
+                    }
                     Ok(Ok(doc)) => Response::Ok(doc),
                     Ok(Err(p)) => Response::Err(p),
                     Err(panic) => Response::Err(Problem::new(

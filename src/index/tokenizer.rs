@@ -6,8 +6,9 @@
 
 use std::str::CharIndices;
 
+use rustc_hash::FxHashMap;
 use tantivy::tokenizer::{
-    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, Stemmer, TextAnalyzer, Token,
+    AsciiFoldingFilter, LowerCaser, RemoveLongFilter, TextAnalyzer, Token, TokenFilter,
     TokenStream, Tokenizer,
 };
 
@@ -23,7 +24,7 @@ pub fn analyzer() -> TextAnalyzer {
         .filter(RemoveLongFilter::limit(48))
         .filter(LowerCaser)
         .filter(AsciiFoldingFilter)
-        .filter(Stemmer::new(Language::English))
+        .filter(MemoStemmer)
         .build()
 }
 
@@ -112,6 +113,79 @@ impl TokenStream for WordTokenStream<'_> {
     }
 }
 
+/// English (Snowball) stemming that remembers the words it has stemmed: text repeats
+/// its words, and stemming each occurrence anew was a tenth of an index run's CPU time.
+/// Each index thread keeps its own memo for the segment it writes.
+#[derive(Clone)]
+pub struct MemoStemmer;
+
+/// Words a memo holds before it starts over: bounds its memory (a few MiB).
+const MEMO_WORDS: usize = 50_000;
+
+impl TokenFilter for MemoStemmer {
+    type Tokenizer<T: Tokenizer> = MemoStemmerFilter<T>;
+
+    fn transform<T: Tokenizer>(self, inner: T) -> MemoStemmerFilter<T> {
+        MemoStemmerFilter {
+            inner,
+            memo: FxHashMap::default(),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct MemoStemmerFilter<T> {
+    inner: T,
+    memo: FxHashMap<String, String>,
+}
+
+impl<T: Tokenizer> Tokenizer for MemoStemmerFilter<T> {
+    type TokenStream<'a> = MemoStemmerStream<'a, T::TokenStream<'a>>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
+        if self.memo.len() > MEMO_WORDS {
+            self.memo.clear();
+        }
+        MemoStemmerStream {
+            tail: self.inner.token_stream(text),
+            memo: &mut self.memo,
+            stemmer: frostem::Stemmer::new(frostem::Algorithm::English),
+        }
+    }
+}
+
+pub struct MemoStemmerStream<'a, T> {
+    tail: T,
+    memo: &'a mut FxHashMap<String, String>,
+    stemmer: frostem::Stemmer,
+}
+
+impl<T: TokenStream> TokenStream for MemoStemmerStream<'_, T> {
+    fn advance(&mut self) -> bool {
+        if !self.tail.advance() {
+            return false;
+        }
+        let token = self.tail.token_mut();
+        if let Some(stem) = self.memo.get(&token.text) {
+            token.text.clear();
+            token.text.push_str(stem);
+        } else {
+            let stem = self.stemmer.stem(&token.text).into_owned();
+            let word = std::mem::replace(&mut token.text, stem.clone());
+            self.memo.insert(word, stem);
+        }
+        true
+    }
+
+    fn token(&self) -> &Token {
+        self.tail.token()
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        self.tail.token_mut()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,6 +206,31 @@ mod tests {
             tokens("Pricing sheets, Résumé!"),
             vec!["price", "sheet", "resum"]
         );
+    }
+
+    #[test]
+    fn remembered_stems_match_the_snowball_stemmer() {
+        let text = "pricing renewals priced renewal pricing running runs ran pricing renewals";
+        let mut plain = TextAnalyzer::builder(WordTokenizer::default())
+            .filter(tantivy::tokenizer::Stemmer::new(
+                tantivy::tokenizer::Language::English,
+            ))
+            .build();
+        let mut expected = Vec::new();
+        let mut stream = plain.token_stream(text);
+        while stream.advance() {
+            expected.push(stream.token().text.clone());
+        }
+        // Twice through one analyzer: the second pass reads every stem from the memo.
+        let mut a = analyzer();
+        for _ in 0..2 {
+            let mut got = Vec::new();
+            let mut stream = a.token_stream(text);
+            while stream.advance() {
+                got.push(stream.token().text.clone());
+            }
+            assert_eq!(got, expected);
+        }
     }
 
     #[test]
