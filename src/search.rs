@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::ops::Range;
 use std::time::Instant;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use serde::Serialize;
 use std::ops::Bound;
 
@@ -100,10 +100,7 @@ pub fn search(index: &SearchIndex, catalog: &Catalog, req: &Request) -> Result<R
         plan.query.as_ref(),
         &(TopDocs::with_limit(limit).order_by_score(), Count),
     )?;
-    let needles = AhoCorasickBuilder::new()
-        .ascii_case_insensitive(true)
-        .build(needles(&plan.highlight_terms))
-        .map_err(|e| crate::Error::Internal(format!("snippet matcher: {e}")))?;
+    let needles = Needles::new(&plan.highlight_terms)?;
     let mut snippets = SnippetGenerator::new(
         plan.highlight_terms,
         analyzer(index, tokenizer::ANALYZER)?,
@@ -717,20 +714,16 @@ const SNIPPET_WINDOW: usize = 1200;
 /// The section that matches the most query words, and the snippet around its first
 /// match. Matches are found by a multi-pattern substring search for stem prefixes
 /// (cheap), and only a window around the first one is analysed for the snippet.
-fn best_section(
-    snippets: &SnippetGenerator,
-    needles: &AhoCorasick,
-    sections: &[SectionText],
-) -> Best {
+fn best_section(snippets: &SnippetGenerator, needles: &Needles, sections: &[SectionText]) -> Best {
     // Per section: distinct needles found, matches, and where some of them start.
     let mut best: Option<((usize, usize), &SectionText, Vec<usize>)> = None;
     for section in sections {
         // One pass over the text finds every needle, however many the query expanded to.
-        let mut seen = vec![false; needles.patterns_len()];
+        let mut seen = vec![false; needles.words];
         let mut total = 0;
         let mut starts: Vec<usize> = Vec::new();
-        for m in needles.find_iter(&section.text).take(200) {
-            seen[m.pattern().as_usize()] = true;
+        for m in needles.matcher.find_iter(&section.text).take(200) {
+            seen[needles.word_of[m.pattern().as_usize()]] = true;
             total += 1;
             if starts.len() < 8
                 && starts
@@ -816,23 +809,60 @@ fn floor_boundary(text: &str, mut i: usize) -> usize {
     i
 }
 
-/// What to look for in raw text for each highlighted stem: the stem less its last
-/// letter (`pric` finds *pricing* and *price*), or the whole stem when short.
-fn needles(terms: &BTreeMap<String, f32>) -> Vec<String> {
-    let mut out: Vec<String> = terms
-        .keys()
-        .map(|t| {
-            let n = t.chars().count();
-            if n > 4 && t.is_ascii() {
-                t.chars().take(n - 1).collect()
-            } else {
-                t.clone()
+/// The highlighted stems, to find in raw text: each stem less its last letter (`pric`
+/// finds *pricing* and *price*), or the whole stem when short.
+struct Needles {
+    matcher: AhoCorasick,
+    /// The word each of the matcher's patterns spells.
+    word_of: Vec<usize>,
+    words: usize,
+}
+
+impl Needles {
+    /// Each word is looked for in lower case, capitalised and in capitals, case
+    /// sensitively, longest first: that lets aho-corasick's SIMD prefilter run, which
+    /// a case-insensitive automaton does not (two words over War and Peace's 3.2 MB:
+    /// 0.3 ms against 5.6 ms; a hit on a long document is scanned whole). A word in
+    /// mixed case (*PriceBook*) is missed here; `best_section` falls back to the
+    /// analyser at each section's start.
+    fn new(terms: &BTreeMap<String, f32>) -> Result<Needles> {
+        let mut words: Vec<String> = terms
+            .keys()
+            .map(|t| {
+                let n = t.chars().count();
+                if n > 4 && t.is_ascii() {
+                    t.chars().take(n - 1).collect()
+                } else {
+                    t.clone()
+                }
+            })
+            .collect();
+        words.sort();
+        words.dedup();
+        let mut patterns: Vec<(String, usize)> = Vec::new();
+        for (i, word) in words.iter().enumerate() {
+            let mut chars = word.chars();
+            let capitalised: String = chars
+                .next()
+                .map(|c| c.to_uppercase().chain(chars).collect())
+                .unwrap_or_default();
+            for variant in [word.clone(), capitalised, word.to_uppercase()] {
+                if !patterns.iter().any(|(p, _)| *p == variant) {
+                    patterns.push((variant, i));
+                }
             }
+        }
+        patterns.sort_by_key(|(p, _)| std::cmp::Reverse(p.len()));
+        let matcher = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::LeftmostFirst)
+            .build(patterns.iter().map(|(p, _)| p))
+            .map_err(|e| crate::Error::Internal(format!("snippet matcher: {e}")))?;
+        Ok(Needles {
+            matcher,
+            word_of: patterns.iter().map(|(_, i)| *i).collect(),
+            words: words.len(),
         })
-        .collect();
-    out.sort();
-    out.dedup();
-    out
+    }
 }
 
 fn collapse_whitespace(s: &str) -> String {
@@ -848,6 +878,31 @@ fn escape(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn needles_find_words_in_the_usual_cases_and_say_which_word() {
+        let terms: BTreeMap<String, f32> = [("price".to_owned(), 1.0), ("sheet".to_owned(), 0.5)]
+            .into_iter()
+            .collect();
+        let needles = Needles::new(&terms).unwrap();
+        assert_eq!(needles.words, 2);
+        let text = "PRICE list. Pricing sheets; the price SHEET";
+        let found: Vec<(usize, &str)> = needles
+            .matcher
+            .find_iter(text)
+            .map(|m| (needles.word_of[m.pattern().as_usize()], &text[m.range()]))
+            .collect();
+        assert_eq!(
+            found,
+            vec![
+                (0, "PRIC"),
+                (0, "Pric"),
+                (1, "shee"),
+                (0, "pric"),
+                (1, "SHEE")
+            ]
+        );
+    }
 
     #[test]
     fn query_pieces() {
