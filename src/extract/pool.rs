@@ -144,8 +144,17 @@ fn drive<T>(
                 }),
             },
             Job::Pages(split, pages) => {
-                let path = split.lock().map(|s| s.path.clone()).unwrap_or_default();
-                let result = run_one(command, bounds, &mut worker, &path, Some(pages));
+                let (path, failed) = split
+                    .lock()
+                    .map(|s| (s.path.clone(), s.problem.is_some()))
+                    .unwrap_or_default();
+                // Once a part has failed, so has the file: a PDF that hangs PDFium on
+                // every page costs one timeout per worker, not one per part.
+                let result = if failed {
+                    Ok(Response::Ok(Document::default()))
+                } else {
+                    run_one(command, bounds, &mut worker, &path, Some(pages))
+                };
                 join_part(&split, result)
             }
         };
