@@ -196,7 +196,7 @@ pub fn run(
     // it finishes (longest-processing-time-first scheduling).
     jobs.sort_by_key(|((_, stats), _)| std::cmp::Reverse(stats[0].size));
     // A large run is merged once at the end (below) into segments of equal size, which
-    // only works from the even, heap-sized segments indexing leaves; merges on the way
+    // only works from the many small segments its commits leave; merges on the way
     // would leave one segment too big to balance, and do the work twice.
     let large = jobs.len() >= COMPACT_AFTER;
     if large {
@@ -252,7 +252,9 @@ pub fn run(
     if large || report.indexed >= COMPACT_AFTER {
         // Merges the writer started on its own must end before all segments can merge,
         // which gives up the writer's lock for a moment. Another process that takes it
-        // then is indexing too, and this run's work is committed: merging can wait.
+        // then is indexing too, and this run's work is committed: merging can wait,
+        // though searches read the unmerged segments, more slowly, until a later large
+        // run merges them.
         writer.wait_merging_threads()?;
         match dd.index.writer(&dd.index_dir()) {
             Ok(mut writer) => {

@@ -714,16 +714,22 @@ const SNIPPET_WINDOW: usize = 1200;
 /// The section that matches the most query words, and the snippet around its first
 /// match. Matches are found by a multi-pattern substring search for stem prefixes
 /// (cheap), and only a window around the first one is analysed for the snippet.
-fn best_section(snippets: &SnippetGenerator, needles: &Needles, sections: &[SectionText]) -> Best {
-    // Per section: distinct needles found, matches, and where some of them start.
+/// The section with the most distinct needles, then the most matches, with where some
+/// of its matches start.
+fn ranked<'s>(
+    matcher: &AhoCorasick,
+    word_of: &[usize],
+    words: usize,
+    sections: &'s [SectionText],
+) -> Option<((usize, usize), &'s SectionText, Vec<usize>)> {
     let mut best: Option<((usize, usize), &SectionText, Vec<usize>)> = None;
     for section in sections {
         // One pass over the text finds every needle, however many the query expanded to.
-        let mut seen = vec![false; needles.words];
+        let mut seen = vec![false; words];
         let mut total = 0;
         let mut starts: Vec<usize> = Vec::new();
-        for m in needles.matcher.find_iter(&section.text).take(200) {
-            seen[needles.word_of[m.pattern().as_usize()]] = true;
+        for m in matcher.find_iter(&section.text).take(200) {
+            seen[word_of[m.pattern().as_usize()]] = true;
             total += 1;
             if starts.len() < 8
                 && starts
@@ -739,6 +745,24 @@ fn best_section(snippets: &SnippetGenerator, needles: &Needles, sections: &[Sect
             best = Some((key, section, starts));
         }
     }
+    best
+}
+
+fn best_section(snippets: &SnippetGenerator, needles: &Needles, sections: &[SectionText]) -> Best {
+    let best = ranked(
+        &needles.usual_case,
+        &needles.word_of,
+        needles.words,
+        sections,
+    )
+    .or_else(|| {
+        ranked(
+            &needles.any_case,
+            &needles.any_case_word_of,
+            needles.words,
+            sections,
+        )
+    });
     if let Some((_, section, starts)) = best {
         let text = &section.text;
         // A substring hit can sit inside another word ("pric" in *Pricewaterhouse*):
@@ -812,19 +836,20 @@ fn floor_boundary(text: &str, mut i: usize) -> usize {
 /// The highlighted stems, to find in raw text: each stem less its last letter (`pric`
 /// finds *pricing* and *price*), or the whole stem when short.
 struct Needles {
-    matcher: AhoCorasick,
-    /// The word each of the matcher's patterns spells.
+    /// Each word in lower case, capitalised and in capitals, case sensitively, longest
+    /// first: that lets aho-corasick's SIMD prefilter run, which a case-insensitive
+    /// automaton does not (two words over War and Peace's 3.2 MB: 0.3 ms against 5.6
+    /// ms; a hit on a long document is scanned whole).
+    usual_case: AhoCorasick,
+    /// The word each of `usual_case`'s patterns spells.
     word_of: Vec<usize>,
+    /// Every case (*JavaScript*, *iPhone*): only when `usual_case` finds nothing.
+    any_case: AhoCorasick,
+    any_case_word_of: Vec<usize>,
     words: usize,
 }
 
 impl Needles {
-    /// Each word is looked for in lower case, capitalised and in capitals, case
-    /// sensitively, longest first: that lets aho-corasick's SIMD prefilter run, which
-    /// a case-insensitive automaton does not (two words over War and Peace's 3.2 MB:
-    /// 0.3 ms against 5.6 ms; a hit on a long document is scanned whole). A word in
-    /// mixed case (*PriceBook*) is missed here; `best_section` falls back to the
-    /// analyser at each section's start.
     fn new(terms: &BTreeMap<String, f32>) -> Result<Needles> {
         let mut words: Vec<String> = terms
             .keys()
@@ -853,13 +878,22 @@ impl Needles {
             }
         }
         patterns.sort_by_key(|(p, _)| std::cmp::Reverse(p.len()));
-        let matcher = AhoCorasickBuilder::new()
-            .match_kind(MatchKind::LeftmostFirst)
-            .build(patterns.iter().map(|(p, _)| p))
-            .map_err(|e| crate::Error::Internal(format!("snippet matcher: {e}")))?;
+        let matcher = |builder: &mut AhoCorasickBuilder, patterns: &[&String]| {
+            builder
+                .build(patterns)
+                .map_err(|e| crate::Error::Internal(format!("snippet matcher: {e}")))
+        };
         Ok(Needles {
-            matcher,
+            usual_case: matcher(
+                AhoCorasickBuilder::new().match_kind(MatchKind::LeftmostFirst),
+                &patterns.iter().map(|(p, _)| p).collect::<Vec<_>>(),
+            )?,
             word_of: patterns.iter().map(|(_, i)| *i).collect(),
+            any_case: matcher(
+                AhoCorasickBuilder::new().ascii_case_insensitive(true),
+                &words.iter().collect::<Vec<_>>(),
+            )?,
+            any_case_word_of: (0..words.len()).collect(),
             words: words.len(),
         })
     }
@@ -880,6 +914,28 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_word_in_mixed_case_is_found_by_the_any_case_pass() {
+        let terms: BTreeMap<String, f32> = [("javascript".to_owned(), 1.0)].into_iter().collect();
+        let needles = Needles::new(&terms).unwrap();
+        let section = |number: u32, text: &str| SectionText {
+            kind: "page".into(),
+            number,
+            name: None,
+            text: text.into(),
+        };
+        let sections = [
+            section(1, "no match here"),
+            section(2, "We ship JavaScript SDKs"),
+        ];
+        assert!(ranked(&needles.usual_case, &needles.word_of, 1, &sections).is_none());
+        let best = ranked(&needles.any_case, &needles.any_case_word_of, 1, &sections);
+        assert_eq!(
+            best.map(|(_, s, starts)| (s.number, starts)),
+            Some((2, vec![8]))
+        );
+    }
+
+    #[test]
     fn needles_find_words_in_the_usual_cases_and_say_which_word() {
         let terms: BTreeMap<String, f32> = [("price".to_owned(), 1.0), ("sheet".to_owned(), 0.5)]
             .into_iter()
@@ -888,7 +944,7 @@ mod tests {
         assert_eq!(needles.words, 2);
         let text = "PRICE list. Pricing sheets; the price SHEET";
         let found: Vec<(usize, &str)> = needles
-            .matcher
+            .usual_case
             .find_iter(text)
             .map(|m| (needles.word_of[m.pattern().as_usize()], &text[m.range()]))
             .collect();

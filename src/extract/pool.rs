@@ -9,9 +9,9 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
@@ -83,6 +83,8 @@ struct Split<T> {
     doc: Document,
     problem: Option<Problem>,
     pending: usize,
+    /// The file's time limit, which its parts share.
+    deadline: Instant,
 }
 
 struct Queue<T> {
@@ -126,42 +128,42 @@ fn drive<T>(
     let (lock, more) = queue;
     let mut worker: Option<Worker> = None;
     while let Some(job) = next_job(lock, more) {
+        let done = Done { lock, more };
         let outcome = match job {
-            Job::File(tag, path) => match run_one(command, bounds, &mut worker, &path, None) {
-                Ok(Response::Part(doc)) => {
-                    split(lock, tag, path, doc);
-                    None
+            Job::File(tag, path) => {
+                let deadline = Instant::now() + bounds.timeout;
+                match run_one(command, bounds, &mut worker, &path, None, deadline) {
+                    Ok(Response::Part(doc)) => split(lock, tag, path, doc, deadline),
+                    Ok(Response::Ok(doc)) => Some(Outcome {
+                        tag,
+                        path,
+                        result: Ok(doc),
+                    }),
+                    Ok(Response::Err(p)) | Err(p) => Some(Outcome {
+                        tag,
+                        path,
+                        result: Err(p),
+                    }),
                 }
-                Ok(Response::Ok(doc)) => Some(Outcome {
-                    tag,
-                    path,
-                    result: Ok(doc),
-                }),
-                Ok(Response::Err(p)) | Err(p) => Some(Outcome {
-                    tag,
-                    path,
-                    result: Err(p),
-                }),
-            },
+            }
             Job::Pages(split, pages) => {
-                let (path, failed) = split
-                    .lock()
-                    .map(|s| (s.path.clone(), s.problem.is_some()))
-                    .unwrap_or_default();
-                // Once a part has failed, so has the file: a PDF that hangs PDFium on
-                // every page costs one timeout per worker, not one per part.
+                let (path, failed, deadline) = {
+                    let s = locked(&split);
+                    (s.path.clone(), s.problem.is_some(), s.deadline)
+                };
+                // Once a part has failed, so has the file, and the time limit is the
+                // file's: the rest of its parts are not read.
                 let result = if failed {
                     Ok(Response::Ok(Document::default()))
+                } else if Instant::now() >= deadline {
+                    Err(timed_out(bounds))
                 } else {
-                    run_one(command, bounds, &mut worker, &path, Some(pages))
+                    run_one(command, bounds, &mut worker, &path, Some(pages), deadline)
                 };
                 join_part(&split, result)
             }
         };
-        if let Ok(mut q) = lock.lock() {
-            q.active -= 1;
-        }
-        more.notify_all();
+        drop(done);
         if let Some(outcome) = outcome
             && tx.send(outcome).is_err()
         {
@@ -173,10 +175,30 @@ fn drive<T>(
     }
 }
 
+/// Ends a job when dropped, a panic included, so that drivers waiting for the jobs it
+/// might have added wake up (and stop when there are none).
+struct Done<'a, T> {
+    lock: &'a Mutex<Queue<T>>,
+    more: &'a Condvar,
+}
+
+impl<T> Drop for Done<'_, T> {
+    fn drop(&mut self) {
+        locked(self.lock).active -= 1;
+        self.more.notify_all();
+    }
+}
+
+/// A driver that panics poisons the locks it held; the queue and the parts stay
+/// consistent (each change is one statement), so the others go on.
+fn locked<X>(m: &Mutex<X>) -> MutexGuard<'_, X> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 /// The next job, waiting while the queue is empty but a running job may add more; none
 /// when all are done.
 fn next_job<T>(lock: &Mutex<Queue<T>>, more: &Condvar) -> Option<Job<T>> {
-    let mut q = lock.lock().ok()?;
+    let mut q = locked(lock);
     loop {
         if let Some(job) = q.jobs.pop_front() {
             q.active += 1;
@@ -185,36 +207,51 @@ fn next_job<T>(lock: &Mutex<Queue<T>>, more: &Condvar) -> Option<Job<T>> {
         if q.active == 0 {
             return None;
         }
-        q = more.wait(q).ok()?;
+        q = more.wait(q).unwrap_or_else(PoisonError::into_inner);
     }
 }
 
-/// Queues the rest of a long PDF's pages ahead of other files, so they are read while
-/// its first part is recorded.
-fn split<T>(lock: &Mutex<Queue<T>>, tag: T, path: PathBuf, doc: Document) {
+/// Queues the rest of a long PDF's pages ahead of other files, so that the workers
+/// finish it before they start on more. A first part that is the whole file is its
+/// outcome.
+fn split<T>(
+    lock: &Mutex<Queue<T>>,
+    tag: T,
+    path: PathBuf,
+    doc: Document,
+    deadline: Instant,
+) -> Option<Outcome<T>> {
     let count = doc.page_count.unwrap_or(0);
     let parts: Vec<Range<u32>> = (PAGES_PER_REQUEST..count)
         .step_by(PAGES_PER_REQUEST as usize)
         .map(|start| start..(start + PAGES_PER_REQUEST).min(count))
         .collect();
+    if parts.is_empty() {
+        return Some(Outcome {
+            tag,
+            path,
+            result: Ok(doc),
+        });
+    }
     let state = Arc::new(Mutex::new(Split {
         tag: Some(tag),
         path,
         doc,
         problem: None,
         pending: parts.len(),
+        deadline,
     }));
-    if let Ok(mut q) = lock.lock() {
-        for pages in parts.into_iter().rev() {
-            q.jobs.push_front(Job::Pages(Arc::clone(&state), pages));
-        }
+    let mut q = locked(lock);
+    for pages in parts.into_iter().rev() {
+        q.jobs.push_front(Job::Pages(Arc::clone(&state), pages));
     }
+    None
 }
 
 /// Adds one part's pages to its file; the last part yields the file's outcome. The
 /// first failing part's problem is the file's.
 fn join_part<T>(split: &Mutex<Split<T>>, result: Result<Response, Problem>) -> Option<Outcome<T>> {
-    let mut s = split.lock().ok()?;
+    let mut s = locked(split);
     match result {
         Ok(Response::Ok(part) | Response::Part(part)) => s.doc.sections.extend(part.sections),
         Ok(Response::Err(p)) | Err(p) => {
@@ -247,6 +284,7 @@ fn run_one(
     slot: &mut Option<Worker>,
     path: &Path,
     pages: Option<Range<u32>>,
+    deadline: Instant,
 ) -> Result<Response, Problem> {
     if slot.is_none() {
         *slot = Some(
@@ -272,7 +310,10 @@ fn run_one(
         let status = slot.take().map(Worker::kill).unwrap_or_default();
         return Err(crashed(&status));
     }
-    match worker.responses.recv_timeout(bounds.timeout) {
+    match worker
+        .responses
+        .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+    {
         Ok(line) => match serde_json::from_str::<Response>(&line) {
             Ok(response) => Ok(response),
             Err(e) => {
@@ -285,19 +326,23 @@ fn run_one(
         },
         Err(RecvTimeoutError::Timeout) => {
             slot.take().map(Worker::kill);
-            Err(Problem::new(
-                ProblemKind::TimedOut,
-                format!(
-                    "extraction took longer than {} s (timeout_secs in config.toml)",
-                    bounds.timeout.as_secs()
-                ),
-            ))
+            Err(timed_out(bounds))
         }
         Err(RecvTimeoutError::Disconnected) => {
             let status = slot.take().map(Worker::kill).unwrap_or_default();
             Err(crashed(&status))
         }
     }
+}
+
+fn timed_out(bounds: Bounds) -> Problem {
+    Problem::new(
+        ProblemKind::TimedOut,
+        format!(
+            "extraction took longer than {} s (timeout_secs in config.toml)",
+            bounds.timeout.as_secs()
+        ),
+    )
 }
 
 fn crashed(status: &str) -> Problem {
@@ -471,6 +516,63 @@ mod tests {
         assert!(
             started.elapsed() < Duration::from_secs(5),
             "the limit is enforced, not waited out"
+        );
+    }
+
+    /// A worker that answers a 150-page PDF: its first part (page 1) for the first
+    /// request, then runs `second` for the part from page 65 and `third` for the one
+    /// from page 129.
+    fn long_pdf_worker(second: &str, third: &str) -> WorkerCommand {
+        let part = r#"{"part":{"format":"pdf","page_count":150,"sections":[{"kind":"page","number":1,"text":"one"}]}}"#;
+        let script = format!(
+            r#"while read line; do case "$line" in *'"pages":null'*) echo '{part}';; *'"start":64'*) {second};; *) {third};; esac; done"#
+        );
+        WorkerCommand {
+            program: "sh".into(),
+            args: vec!["-c".into(), script],
+        }
+    }
+
+    fn page(n: u32) -> String {
+        format!(
+            r#"echo '{{"ok":{{"format":"pdf","page_count":150,"sections":[{{"kind":"page","number":{n},"text":"p"}}]}}}}'"#
+        )
+    }
+
+    #[test]
+    fn a_long_pdf_is_read_in_parts_and_joined_in_page_order() {
+        // The third part answers first: the join must still put pages in order.
+        let worker = long_pdf_worker(&format!("sleep 0.3; {}", page(65)), &page(129));
+        let rx = extract_all(
+            &worker,
+            bounds(5000),
+            2,
+            vec![((), PathBuf::from("/x.pdf"))],
+        );
+        let doc = rx.recv().expect("one outcome").result.expect("joined");
+        let pages: Vec<u32> = doc.sections.iter().map(|s| s.number).collect();
+        assert_eq!(pages, vec![1, 65, 129]);
+        assert_eq!(doc.page_count, Some(150));
+        assert!(rx.recv().is_err(), "one outcome per file");
+    }
+
+    #[test]
+    fn a_failing_part_fails_the_file_and_its_other_parts_are_not_read() {
+        let fail = r#"echo '{"err":{"kind":"corrupt","message":"bad page"}}'"#;
+        let worker = long_pdf_worker(fail, "sleep 30");
+        let started = std::time::Instant::now();
+        let rx = extract_all(
+            &worker,
+            bounds(20_000),
+            1,
+            vec![((), PathBuf::from("/x.pdf"))],
+        );
+        let err = rx.recv().expect("one outcome").result.unwrap_err();
+        assert_eq!(err.kind, ProblemKind::Corrupt);
+        assert_eq!(err.message, "bad page");
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the hanging part was skipped"
         );
     }
 

@@ -110,7 +110,8 @@ fn schema() -> (Schema, Fields) {
 /// How many segments a compacted index keeps, and how many threads search them: one
 /// per core, up to four.
 fn slices() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
+    static SLICES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *SLICES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(4)))
 }
 
 type SegmentFruit<C> = <<C as Collector>::Child as SegmentCollector>::Fruit;
@@ -266,6 +267,7 @@ impl SearchIndex {
             EnableScoring::disabled_from_searcher(searcher)
         };
         let weight = query.weight(scoring)?;
+        collector.check_schema(searcher.schema())?;
         let readers = searcher.segment_readers();
         let slices = slices().min(readers.len()).max(1);
         // Segment `i` goes to slice `i % slices`; fruits are put back in segment order.
