@@ -711,14 +711,10 @@ struct Best {
 /// whole 3 MB book for a 180-character snippet is what made searches slow.
 const SNIPPET_WINDOW: usize = 1200;
 
-/// The section that matches the most query words, and the snippet around its first
-/// match. Matches are found by a multi-pattern substring search for stem prefixes
-/// (cheap), and only a window around the first one is analysed for the snippet.
 /// The section with the most distinct needles, then the most matches, with where some
 /// of its matches start.
 fn ranked<'s>(
-    matcher: &AhoCorasick,
-    word_of: &[usize],
+    pass: &Pass,
     words: usize,
     sections: &'s [SectionText],
 ) -> Option<((usize, usize), &'s SectionText, Vec<usize>)> {
@@ -728,8 +724,8 @@ fn ranked<'s>(
         let mut seen = vec![false; words];
         let mut total = 0;
         let mut starts: Vec<usize> = Vec::new();
-        for m in matcher.find_iter(&section.text).take(200) {
-            seen[word_of[m.pattern().as_usize()]] = true;
+        for m in pass.matcher.find_iter(&section.text).take(200) {
+            seen[pass.word_of[m.pattern().as_usize()]] = true;
             total += 1;
             if starts.len() < 8
                 && starts
@@ -748,21 +744,12 @@ fn ranked<'s>(
     best
 }
 
+/// The section that matches the most query words, and the snippet around its first
+/// match. Matches are found by a multi-pattern substring search for stem prefixes
+/// (cheap), and only a window around the first one is analysed for the snippet.
 fn best_section(snippets: &SnippetGenerator, needles: &Needles, sections: &[SectionText]) -> Best {
-    let best = ranked(
-        &needles.usual_case,
-        &needles.word_of,
-        needles.words,
-        sections,
-    )
-    .or_else(|| {
-        ranked(
-            &needles.any_case,
-            &needles.any_case_word_of,
-            needles.words,
-            sections,
-        )
-    });
+    let best = ranked(&needles.usual_case, needles.words, sections)
+        .or_else(|| ranked(&needles.any_case, needles.words, sections));
     if let Some((_, section, starts)) = best {
         let text = &section.text;
         // A substring hit can sit inside another word ("pric" in *Pricewaterhouse*):
@@ -840,13 +827,27 @@ struct Needles {
     /// first: that lets aho-corasick's SIMD prefilter run, which a case-insensitive
     /// automaton does not (two words over War and Peace's 3.2 MB: 0.3 ms against 5.6
     /// ms; a hit on a long document is scanned whole).
-    usual_case: AhoCorasick,
-    /// The word each of `usual_case`'s patterns spells.
-    word_of: Vec<usize>,
+    usual_case: Pass,
     /// Every case (*JavaScript*, *iPhone*): only when `usual_case` finds nothing.
-    any_case: AhoCorasick,
-    any_case_word_of: Vec<usize>,
+    any_case: Pass,
     words: usize,
+}
+
+/// One automaton over the needles, and the word each of its patterns spells.
+struct Pass {
+    matcher: AhoCorasick,
+    word_of: Vec<usize>,
+}
+
+impl Pass {
+    fn new(builder: &mut AhoCorasickBuilder, patterns: &[(&String, usize)]) -> Result<Pass> {
+        Ok(Pass {
+            matcher: builder
+                .build(patterns.iter().map(|(p, _)| p))
+                .map_err(|e| crate::Error::Internal(format!("snippet matcher: {e}")))?,
+            word_of: patterns.iter().map(|(_, i)| *i).collect(),
+        })
+    }
 }
 
 impl Needles {
@@ -878,22 +879,17 @@ impl Needles {
             }
         }
         patterns.sort_by_key(|(p, _)| std::cmp::Reverse(p.len()));
-        let matcher = |builder: &mut AhoCorasickBuilder, patterns: &[&String]| {
-            builder
-                .build(patterns)
-                .map_err(|e| crate::Error::Internal(format!("snippet matcher: {e}")))
-        };
+        let variants: Vec<(&String, usize)> = patterns.iter().map(|(p, i)| (p, *i)).collect();
+        let plain: Vec<(&String, usize)> = words.iter().zip(0..).collect();
         Ok(Needles {
-            usual_case: matcher(
+            usual_case: Pass::new(
                 AhoCorasickBuilder::new().match_kind(MatchKind::LeftmostFirst),
-                &patterns.iter().map(|(p, _)| p).collect::<Vec<_>>(),
+                &variants,
             )?,
-            word_of: patterns.iter().map(|(_, i)| *i).collect(),
-            any_case: matcher(
+            any_case: Pass::new(
                 AhoCorasickBuilder::new().ascii_case_insensitive(true),
-                &words.iter().collect::<Vec<_>>(),
+                &plain,
             )?,
-            any_case_word_of: (0..words.len()).collect(),
             words: words.len(),
         })
     }
@@ -927,8 +923,8 @@ mod tests {
             section(1, "no match here"),
             section(2, "We ship JavaScript SDKs"),
         ];
-        assert!(ranked(&needles.usual_case, &needles.word_of, 1, &sections).is_none());
-        let best = ranked(&needles.any_case, &needles.any_case_word_of, 1, &sections);
+        assert!(ranked(&needles.usual_case, 1, &sections).is_none());
+        let best = ranked(&needles.any_case, 1, &sections);
         assert_eq!(
             best.map(|(_, s, starts)| (s.number, starts)),
             Some((2, vec![8]))
@@ -945,8 +941,14 @@ mod tests {
         let text = "PRICE list. Pricing sheets; the price SHEET";
         let found: Vec<(usize, &str)> = needles
             .usual_case
+            .matcher
             .find_iter(text)
-            .map(|m| (needles.word_of[m.pattern().as_usize()], &text[m.range()]))
+            .map(|m| {
+                (
+                    needles.usual_case.word_of[m.pattern().as_usize()],
+                    &text[m.range()],
+                )
+            })
             .collect();
         assert_eq!(
             found,
