@@ -26,7 +26,7 @@ use tantivy::snippet::SnippetGenerator;
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{Searcher, TantivyDocument, Term};
 
-use crate::catalog::{Catalog, SectionText};
+use crate::catalog::{Catalog, SectionHead, SectionTexts};
 use crate::index::{SearchIndex, tokenizer};
 use crate::{Result, UserError};
 
@@ -108,6 +108,10 @@ pub fn search(index: &SearchIndex, catalog: &Catalog, req: &Request) -> Result<R
         SNIPPET_CHARS,
     );
     snippets.set_max_num_chars(SNIPPET_CHARS);
+    // One snapshot for every hit's record and text, so that an index run writing
+    // meanwhile cannot remove a text between reading its section list and its pieces.
+    let snapshot = catalog.conn().unchecked_transaction()?;
+    let mut texts = catalog.section_texts();
     let mut hits = Vec::with_capacity(top.len());
     for (score, addr) in top {
         let doc: TantivyDocument = searcher.doc(addr)?;
@@ -120,8 +124,8 @@ pub fn search(index: &SearchIndex, catalog: &Catalog, req: &Request) -> Result<R
         let Some(record) = catalog.search_record(asset_id)? else {
             continue;
         };
-        let sections = catalog.sections(record.version_id)?;
-        let best = best_section(&snippets, &needles, &sections);
+        let heads = catalog.section_heads(record.version_id)?;
+        let best = best_section(&snippets, &needles, &mut texts, &heads)?;
         let expired = record
             .expires_on
             .as_deref()
@@ -141,6 +145,8 @@ pub fn search(index: &SearchIndex, catalog: &Catalog, req: &Request) -> Result<R
             highlights: best.highlights,
         });
     }
+    drop(texts);
+    snapshot.finish()?;
     Ok(Results {
         query: req.query.clone(),
         total,
@@ -711,91 +717,176 @@ struct Best {
 /// whole 3 MB book for a 180-character snippet is what made searches slow.
 const SNIPPET_WINDOW: usize = 1200;
 
-/// The section with the most distinct needles, then the most matches, with where some
-/// of its matches start.
-fn ranked<'s>(
+/// Bytes of a section read at a time while looking for the best one.
+const PIECE: usize = 64 * 1024;
+
+/// Matches counted per section: enough to rank pages, and a common word in a book
+/// stops the scan early.
+const MATCHES_PER_SECTION: usize = 200;
+
+/// Places tried for a snippet, in case the first substring hit is inside another word.
+const SNIPPET_TRIES: usize = 8;
+
+/// What one pass found in one section: (distinct needles, matches), and where some of
+/// its matches start.
+struct Found {
+    key: (usize, usize),
+    starts: Vec<usize>,
+}
+
+/// Scans section `id` a piece at a time. `enough_early` stops once every needle and
+/// every snippet place is found: with one section there is nothing to rank against.
+fn scan(
     pass: &Pass,
     words: usize,
-    sections: &'s [SectionText],
-) -> Option<((usize, usize), &'s SectionText, Vec<usize>)> {
-    let mut best: Option<((usize, usize), &SectionText, Vec<usize>)> = None;
-    for section in sections {
-        // One pass over the text finds every needle, however many the query expanded to.
-        let mut seen = vec![false; words];
-        let mut total = 0;
-        let mut starts: Vec<usize> = Vec::new();
-        for m in pass.matcher.find_iter(&section.text).take(200) {
+    texts: &mut SectionTexts,
+    id: i64,
+    enough_early: bool,
+    buf: &mut Vec<u8>,
+) -> Result<Found> {
+    let mut seen = vec![false; words];
+    let mut total = 0;
+    let mut starts: Vec<usize> = Vec::new();
+    let mut read = 0;
+    buf.clear();
+    loop {
+        // Keep the last piece's tail, so a match across the boundary is found once.
+        let tail = buf.len().min(pass.longest.saturating_sub(1));
+        buf.drain(..buf.len() - tail);
+        buf.resize(tail + PIECE, 0);
+        let n = texts.read_at(id, read, &mut buf[tail..])?;
+        buf.truncate(tail + n);
+        if n == 0 {
+            break;
+        }
+        let base = read - tail;
+        read += n;
+        for m in pass.matcher.find_iter(&buf[..]) {
+            if m.end() <= tail {
+                continue;
+            }
             seen[pass.word_of[m.pattern().as_usize()]] = true;
             total += 1;
-            if starts.len() < 8
-                && starts
-                    .last()
-                    .is_none_or(|p| m.start() > p + SNIPPET_WINDOW / 2)
+            let start = base + m.start();
+            if starts.len() < SNIPPET_TRIES
+                && starts.last().is_none_or(|p| start > p + SNIPPET_WINDOW / 2)
             {
-                starts.push(m.start());
+                starts.push(start);
+            }
+            if total == MATCHES_PER_SECTION {
+                break;
             }
         }
-        let distinct = seen.iter().filter(|s| **s).count();
-        let key = (distinct, total);
-        if distinct > 0 && best.as_ref().is_none_or(|b| b.0 < key) {
-            best = Some((key, section, starts));
+        let all_seen = seen.iter().all(|s| *s);
+        if total == MATCHES_PER_SECTION || enough_early && all_seen && starts.len() == SNIPPET_TRIES
+        {
+            break;
         }
     }
-    best
+    Ok(Found {
+        key: (seen.iter().filter(|s| **s).count(), total),
+        starts,
+    })
+}
+
+/// The section with the most distinct needles, then the most matches, with where some
+/// of its matches start.
+fn ranked<'h>(
+    pass: &Pass,
+    words: usize,
+    texts: &mut SectionTexts,
+    heads: &'h [SectionHead],
+) -> Result<Option<(&'h SectionHead, Vec<usize>)>> {
+    let mut buf = Vec::with_capacity(PIECE + pass.longest);
+    let mut best: Option<(Found, &SectionHead)> = None;
+    for head in heads {
+        let found = scan(pass, words, texts, head.id, heads.len() == 1, &mut buf)?;
+        if found.key.0 > 0 && best.as_ref().is_none_or(|b| b.0.key < found.key) {
+            best = Some((found, head));
+        }
+    }
+    Ok(best.map(|(found, head)| (head, found.starts)))
+}
+
+/// Up to `len` bytes of a section's text from about `from`, cut to whole characters.
+fn excerpt(texts: &mut SectionTexts, id: i64, from: usize, len: usize) -> Result<String> {
+    let mut buf = vec![0; len];
+    let n = texts.read_at(id, from, &mut buf)?;
+    buf.truncate(n);
+    let lead = buf
+        .iter()
+        .take(3)
+        .take_while(|b| (**b & 0xC0) == 0x80)
+        .count();
+    let bytes = &buf[lead..];
+    Ok(match std::str::from_utf8(bytes) {
+        Ok(text) => text.to_owned(),
+        // A character cut at the end of the piece.
+        Err(e) if e.error_len().is_none() => {
+            String::from_utf8_lossy(&bytes[..e.valid_up_to()]).into_owned()
+        }
+        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+    })
 }
 
 /// The section that matches the most query words, and the snippet around its first
 /// match. Matches are found by a multi-pattern substring search for stem prefixes
-/// (cheap), and only a window around the first one is analysed for the snippet.
-fn best_section(snippets: &SnippetGenerator, needles: &Needles, sections: &[SectionText]) -> Best {
-    let best = ranked(&needles.usual_case, needles.words, sections)
-        .or_else(|| ranked(&needles.any_case, needles.words, sections));
-    if let Some((_, section, starts)) = best {
-        let text = &section.text;
+/// (cheap), reading each text in pieces, and only a window around the first one is
+/// analysed for the snippet.
+fn best_section(
+    snippets: &SnippetGenerator,
+    needles: &Needles,
+    texts: &mut SectionTexts,
+    heads: &[SectionHead],
+) -> Result<Best> {
+    let best = match ranked(&needles.usual_case, needles.words, texts, heads)? {
+        Some(best) => Some(best),
+        None => ranked(&needles.any_case, needles.words, texts, heads)?,
+    };
+    if let Some((head, starts)) = best {
         // A substring hit can sit inside another word ("pric" in *Pricewaterhouse*):
         // try the next place until the analyser agrees it is a match.
         for first in starts {
-            let start = floor_boundary(
-                text,
-                first.min(text.len()).saturating_sub(SNIPPET_WINDOW / 4),
-            );
-            let end = floor_boundary(text, (start + SNIPPET_WINDOW).min(text.len()));
-            if let Some(best) = marked(snippets, &text[start..end], section) {
-                return best;
+            let from = first.saturating_sub(SNIPPET_WINDOW / 4);
+            let text = excerpt(texts, head.id, from, SNIPPET_WINDOW)?;
+            if let Some(best) = marked(snippets, &text, head) {
+                return Ok(best);
             }
         }
     }
     // Folded accents (`eleve` for *élevé*) escape the substring search: let the
     // analyser look at the start of each section, bounded.
-    for section in sections {
-        let text = &section.text
-            [..floor_boundary(&section.text, section.text.len().min(SNIPPET_WINDOW * 16))];
-        if let Some(best) = marked(snippets, text, section) {
-            return best;
+    for head in heads {
+        let text = excerpt(texts, head.id, 0, SNIPPET_WINDOW * 16)?;
+        if let Some(best) = marked(snippets, &text, head) {
+            return Ok(best);
         }
     }
     // A title or tag match: show the opening of the document.
-    let opening = sections
-        .iter()
-        .map(|s| s.text.trim())
-        .find(|t| !t.is_empty())
-        .unwrap_or("");
+    let mut opening = String::new();
+    for head in heads {
+        opening = excerpt(texts, head.id, 0, SNIPPET_WINDOW * 4)?;
+        if !opening.trim().is_empty() {
+            break;
+        }
+    }
+    let opening = opening.trim();
     let end = opening
         .char_indices()
         .map(|(i, _)| i)
         .nth(SNIPPET_CHARS)
         .unwrap_or(opening.len());
     let fragment = collapse_whitespace(&opening[..end]);
-    Best {
+    Ok(Best {
         html: escape(&fragment),
         fragment,
         highlights: Vec::new(),
         location: None,
-    }
+    })
 }
 
 /// The snippet of `text` (a window of `section`), if the analyser finds a query term in it.
-fn marked(snippets: &SnippetGenerator, text: &str, section: &SectionText) -> Option<Best> {
+fn marked(snippets: &SnippetGenerator, text: &str, section: &SectionHead) -> Option<Best> {
     let mut snippet = snippets.snippet(text);
     if snippet.highlighted().is_empty() {
         return None;
@@ -811,13 +902,6 @@ fn marked(snippets: &SnippetGenerator, text: &str, section: &SectionText) -> Opt
             name: section.name.clone(),
         }),
     })
-}
-
-fn floor_boundary(text: &str, mut i: usize) -> usize {
-    while !text.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
 }
 
 /// The highlighted stems, to find in raw text: each stem less its last letter (`pric`
@@ -837,6 +921,8 @@ struct Needles {
 struct Pass {
     matcher: AhoCorasick,
     word_of: Vec<usize>,
+    /// Bytes of the longest pattern.
+    longest: usize,
 }
 
 impl Pass {
@@ -846,6 +932,7 @@ impl Pass {
                 .build(patterns.iter().map(|(p, _)| p))
                 .map_err(|e| crate::Error::Internal(format!("snippet matcher: {e}")))?,
             word_of: patterns.iter().map(|(_, i)| *i).collect(),
+            longest: patterns.iter().map(|(p, _)| p.len()).max().unwrap_or(0),
         })
     }
 }
@@ -909,26 +996,127 @@ fn escape(s: &str) -> String {
 mod tests {
     use super::*;
 
+    /// A catalog holding one version with these sections, and their heads.
+    fn catalog_with(sections: &[&str]) -> (tempfile::TempDir, Catalog, Vec<SectionHead>) {
+        let dir = tempfile::tempdir().unwrap();
+        let catalog = Catalog::open(&dir.path().join("catalog.sqlite3")).unwrap();
+        catalog
+            .conn()
+            .execute_batch(
+                "INSERT INTO assets (id, created_at, status) VALUES ('a', 'now', 'present');
+                 INSERT INTO versions (id, asset_id, hash, byte_size, first_seen)
+                 VALUES (1, 'a', 'h', 0, 'now');",
+            )
+            .unwrap();
+        for (n, text) in sections.iter().enumerate() {
+            catalog
+                .conn()
+                .execute(
+                    "INSERT INTO sections (version_id, number, kind, text) VALUES (1, ?1, 'page', ?2)",
+                    rusqlite::params![n as i64 + 1, text],
+                )
+                .unwrap();
+        }
+        let heads = catalog.section_heads(1).unwrap();
+        (dir, catalog, heads)
+    }
+
+    fn needles(words: &[&str]) -> Needles {
+        let terms: BTreeMap<String, f32> = words.iter().map(|w| (w.to_string(), 1.0)).collect();
+        Needles::new(&terms).unwrap()
+    }
+
     #[test]
     fn a_word_in_mixed_case_is_found_by_the_any_case_pass() {
-        let terms: BTreeMap<String, f32> = [("javascript".to_owned(), 1.0)].into_iter().collect();
-        let needles = Needles::new(&terms).unwrap();
-        let section = |number: u32, text: &str| SectionText {
-            kind: "page".into(),
-            number,
-            name: None,
-            text: text.into(),
-        };
-        let sections = [
-            section(1, "no match here"),
-            section(2, "We ship JavaScript SDKs"),
-        ];
-        assert!(ranked(&needles.usual_case, 1, &sections).is_none());
-        let best = ranked(&needles.any_case, 1, &sections);
+        let needles = needles(&["javascript"]);
+        let (_dir, catalog, heads) = catalog_with(&["no match here", "We ship JavaScript SDKs"]);
+        let mut texts = catalog.section_texts();
+        assert!(
+            ranked(&needles.usual_case, 1, &mut texts, &heads)
+                .unwrap()
+                .is_none()
+        );
+        let best = ranked(&needles.any_case, 1, &mut texts, &heads).unwrap();
         assert_eq!(
-            best.map(|(_, s, starts)| (s.number, starts)),
+            best.map(|(head, starts)| (head.number, starts)),
             Some((2, vec![8]))
         );
+    }
+
+    #[test]
+    fn the_page_with_most_words_wins_and_a_match_across_pieces_is_found_once() {
+        // "pricing" straddles the first piece's end in page 2; page 2 also has "sheet".
+        let mut long = "x".repeat(PIECE - 3);
+        long.push_str("pricing sheet");
+        let (_dir, catalog, heads) = catalog_with(&["price price price", &long]);
+        let needles = needles(&["price", "sheet"]);
+        let mut texts = catalog.section_texts();
+        let (head, starts) = ranked(&needles.usual_case, 2, &mut texts, &heads)
+            .unwrap()
+            .unwrap();
+        assert_eq!((head.number, starts), (2, vec![PIECE - 3]));
+        let mut buf = Vec::new();
+        let found = scan(
+            &needles.usual_case,
+            2,
+            &mut texts,
+            heads[1].id,
+            false,
+            &mut buf,
+        )
+        .unwrap();
+        assert_eq!(found.key, (2, 2), "each match counted once");
+    }
+
+    #[test]
+    fn a_long_single_text_is_read_only_until_the_snippet_places_are_found() {
+        // Both words and eight snippet places in the first piece, more matches later.
+        let mut book = "price sheet".to_owned();
+        for _ in 0..10 {
+            book.push_str(&" ".repeat(SNIPPET_WINDOW));
+            book.push_str("price");
+        }
+        book.push_str(&" ".repeat(2 * PIECE));
+        book.push_str("sheet sheet");
+        let (_dir, catalog, heads) = catalog_with(&[&book]);
+        let needles = needles(&["price", "sheet"]);
+        let mut texts = catalog.section_texts();
+        let mut buf = Vec::new();
+        let early = scan(
+            &needles.usual_case,
+            2,
+            &mut texts,
+            heads[0].id,
+            true,
+            &mut buf,
+        )
+        .unwrap();
+        let whole = scan(
+            &needles.usual_case,
+            2,
+            &mut texts,
+            heads[0].id,
+            false,
+            &mut buf,
+        )
+        .unwrap();
+        assert_eq!(early.key, (2, 12));
+        assert_eq!(whole.key, (2, 14));
+        assert_eq!(early.starts.len(), SNIPPET_TRIES);
+        assert_eq!(early.starts, whole.starts);
+    }
+
+    #[test]
+    fn an_excerpt_is_cut_to_whole_characters() {
+        let (_dir, catalog, heads) = catalog_with(&["été à Zürich"]);
+        let mut texts = catalog.section_texts();
+        // Byte 1 is inside "é", and ten bytes from there end inside "ü".
+        assert_eq!(excerpt(&mut texts, heads[0].id, 1, 10).unwrap(), "té à Z");
+        assert_eq!(
+            excerpt(&mut texts, heads[0].id, 0, 100).unwrap(),
+            "été à Zürich"
+        );
+        assert_eq!(excerpt(&mut texts, heads[0].id, 100, 10).unwrap(), "");
     }
 
     #[test]

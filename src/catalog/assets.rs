@@ -78,6 +78,47 @@ pub struct SectionText {
     pub text: String,
 }
 
+/// A page, slide or sheet without its text, which [`SectionTexts`] reads in pieces.
+#[derive(Debug, Clone)]
+pub struct SectionHead {
+    pub id: i64,
+    pub kind: String,
+    pub number: u32,
+    pub name: Option<String>,
+}
+
+/// Section texts read where they lie, a piece at a time. A search hit on a 3 MB book
+/// needs a few kilobytes of it for its snippet; copying whole texts out of the catalog
+/// was most of a whole-process search's time.
+pub struct SectionTexts<'c> {
+    conn: &'c rusqlite::Connection,
+    open: Option<(i64, rusqlite::blob::Blob<'c>)>,
+}
+
+impl SectionTexts<'_> {
+    /// Reads section `id`'s text from byte `offset` into `buf`, returning how many bytes
+    /// it read (0 past the end). The text is UTF-8, but a piece can begin or end inside
+    /// a character.
+    pub fn read_at(&mut self, id: i64, offset: usize, buf: &mut [u8]) -> Result<usize> {
+        let blob = match &mut self.open {
+            Some((open, blob)) => {
+                if *open != id {
+                    blob.reopen(id)?;
+                    *open = id;
+                }
+                blob
+            }
+            None => {
+                let blob =
+                    self.conn
+                        .blob_open(rusqlite::MAIN_DB, c"sections", c"text", id, true)?;
+                &mut self.open.insert((id, blob)).1
+            }
+        };
+        Ok(blob.read_at(buf, offset)?)
+    }
+}
+
 /// Everything the search index holds of an asset.
 #[derive(Debug, Clone)]
 pub struct IndexDoc {
@@ -299,6 +340,30 @@ impl Catalog {
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The pages, slides or sheets of a version, in order, without their texts.
+    pub fn section_heads(&self, version_id: i64) -> Result<Vec<SectionHead>> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT id, kind, number, name FROM sections WHERE version_id = ?1 ORDER BY number",
+        )?;
+        let rows = stmt.query_map([version_id], |r| {
+            Ok(SectionHead {
+                id: r.get(0)?,
+                kind: r.get(1)?,
+                number: r.get(2)?,
+                name: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// A reader of section texts in place (see [`SectionTexts`]).
+    pub fn section_texts(&self) -> SectionTexts<'_> {
+        SectionTexts {
+            conn: self.conn(),
+            open: None,
+        }
     }
 
     pub(crate) fn index_doc(&self, asset_id: &str) -> Result<Option<IndexDoc>> {

@@ -17,7 +17,8 @@ use rusqlite::{Connection, OptionalExtension};
 use rusqlite_migration::{M, Migrations};
 
 pub use assets::{
-    AssetDetail, AssetField, HistoryEntry, IndexDoc, LocationInfo, SearchRecord, SectionText,
+    AssetDetail, AssetField, HistoryEntry, IndexDoc, LocationInfo, SearchRecord, SectionHead,
+    SectionText, SectionTexts,
 };
 pub use ingest::{FileStat, Ingest, KnownPath};
 pub use problems::ProblemRow;
@@ -28,6 +29,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema/v1.sql"),
     include_str!("schema/v2.sql"),
     include_str!("schema/v3.sql"),
+    include_str!("schema/v4.sql"),
 ];
 
 /// How much the catalog holds.
@@ -200,9 +202,13 @@ mod tests {
         Migrations::new(vec![M::up(MIGRATIONS[0])])
             .to_latest(&mut conn)
             .unwrap();
-        conn.execute(
-            "INSERT INTO library_roots (path, added_at) VALUES ('/lib', 'then')",
-            [],
+        conn.execute_batch(
+            "INSERT INTO library_roots (path, added_at) VALUES ('/lib', 'then');
+             INSERT INTO assets (id, created_at, status) VALUES ('a', 'then', 'present');
+             INSERT INTO versions (id, asset_id, hash, byte_size, first_seen)
+             VALUES (7, 'a', 'h', 3, 'then');
+             INSERT INTO sections (version_id, number, kind, text)
+             VALUES (7, 2, 'page', 'second'), (7, 1, 'page', 'first');",
         )
         .unwrap();
         drop(conn);
@@ -212,6 +218,13 @@ mod tests {
             vec![std::path::PathBuf::from("/lib")],
             "data survives"
         );
+        // v4 moved the texts to a rowid table, read in pieces.
+        let heads = catalog.section_heads(7).unwrap();
+        assert_eq!(heads.iter().map(|h| h.number).collect::<Vec<_>>(), [1, 2]);
+        let mut texts = catalog.section_texts();
+        let mut buf = [0; 16];
+        let n = texts.read_at(heads[1].id, 0, &mut buf).unwrap();
+        assert_eq!(&buf[..n], b"second");
         let version: i64 = catalog
             .conn()
             .pragma_query_value(None, "user_version", |r| r.get(0))
