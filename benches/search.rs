@@ -2,7 +2,8 @@
 //! (`search::search`, snippets and catalog lookups included), per query kind.
 //!
 //! `cargo bench --bench search -- DATA_DIR PROBES_TSV` on a data dir indexed from the
-//! corpus; prints one JSON line per kind with p50 and p99 in milliseconds.
+//! corpus; prints one JSON line per kind with p50 and p99 in milliseconds, and the
+//! slowest queries of each kind (what to profile next).
 
 use std::path::Path;
 use std::time::Instant;
@@ -82,21 +83,32 @@ fn main() {
     for (kind, make) in &kinds {
         let mut times = Vec::new();
         let mut hits = 0;
+        let mut slowest: Vec<(f64, String)> = Vec::new();
         for _ in 0..ROUNDS {
             for p in &phrases {
                 let (q, f) = make(p);
-                let (ms, total) = run(q, f);
+                let (ms, total) = run(q.clone(), f);
                 times.push(ms);
                 hits += usize::from(total > 0);
+                slowest.push((ms, q));
             }
         }
         times.sort_by(f64::total_cmp);
+        slowest.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let mut shown = std::collections::HashSet::new();
+        let slowest: Vec<String> = slowest
+            .iter()
+            .filter(|(_, q)| shown.insert(q.clone()))
+            .take(3)
+            .map(|(ms, q)| format!("{{\"query\":{q:?},\"ms\":{ms:.2}}}"))
+            .collect();
         let pct = |q: f64| times[((times.len() - 1) as f64 * q).round() as usize];
         println!(
-            "{{\"kind\":\"{kind}\",\"queries\":{},\"with_hits\":{hits},\"p50_ms\":{:.2},\"p99_ms\":{:.2}}}",
+            "{{\"kind\":\"{kind}\",\"queries\":{},\"with_hits\":{hits},\"p50_ms\":{:.2},\"p99_ms\":{:.2},\"slowest\":[{}]}}",
             times.len(),
             pct(0.5),
-            pct(0.99)
+            pct(0.99),
+            slowest.join(",")
         );
     }
 }

@@ -724,6 +724,10 @@ const PIECE: usize = 64 * 1024;
 /// stops the scan early.
 const MATCHES_PER_SECTION: usize = 200;
 
+/// Bytes the analyser reads, over all sections, when the substring search found no
+/// word it agrees with.
+const ANALYSED_FALLBACK: usize = SNIPPET_WINDOW * 32;
+
 /// Places tried for a snippet, in case the first substring hit is inside another word.
 const SNIPPET_TRIES: usize = 8;
 
@@ -734,8 +738,8 @@ struct Found {
     starts: Vec<usize>,
 }
 
-/// Scans section `id` a piece at a time. `enough_early` stops once every needle and
-/// every snippet place is found: with one section there is nothing to rank against.
+/// Scans section `id` a piece at a time. `enough_early` stops once every snippet place
+/// is found: with one section there is nothing to rank against.
 fn scan(
     pass: &Pass,
     words: usize,
@@ -762,7 +766,7 @@ fn scan(
         let base = read - tail;
         read += n;
         for m in pass.matcher.find_iter(&buf[..]) {
-            if m.end() <= tail {
+            if m.end() <= tail || inside_word(&buf[..], m.start()) {
                 continue;
             }
             seen[pass.word_of[m.pattern().as_usize()]] = true;
@@ -777,9 +781,7 @@ fn scan(
                 break;
             }
         }
-        let all_seen = seen.iter().all(|s| *s);
-        if total == MATCHES_PER_SECTION || enough_early && all_seen && starts.len() == SNIPPET_TRIES
-        {
+        if total == MATCHES_PER_SECTION || enough_early && starts.len() == SNIPPET_TRIES {
             break;
         }
     }
@@ -787,6 +789,27 @@ fn scan(
         key: (seen.iter().filter(|s| **s).count(), total),
         starts,
     })
+}
+
+/// Whether the match at `at` continues the word before it. The first byte of a piece
+/// has no known predecessor and counts as a word start.
+fn inside_word(buf: &[u8], at: usize) -> bool {
+    let before = &buf[at.saturating_sub(4)..at];
+    let Some(start) = before.iter().rposition(|b| (b & 0xC0) != 0x80) else {
+        return false;
+    };
+    let prev = std::str::from_utf8(&before[start..])
+        .ok()
+        .and_then(|s| s.chars().next());
+    let next = std::str::from_utf8(&buf[at..(at + 4).min(buf.len())])
+        .map_or_else(
+            |e| std::str::from_utf8(&buf[at..at + e.valid_up_to()]).unwrap_or(""),
+            |s| s,
+        )
+        .chars()
+        .next();
+    prev.zip(next)
+        .is_some_and(|(a, b)| tokenizer::same_word(a, b))
 }
 
 /// The section with the most distinct needles, then the most matches, with where some
@@ -855,9 +878,15 @@ fn best_section(
         }
     }
     // Folded accents (`eleve` for *élevé*) escape the substring search: let the
-    // analyser look at the start of each section, bounded.
+    // analyser read the first pages, up to a budget (analysing all 619 pages of a long
+    // PDF took 70 ms).
+    let mut budget = ANALYSED_FALLBACK;
     for head in heads {
-        let text = excerpt(texts, head.id, 0, SNIPPET_WINDOW * 16)?;
+        if budget == 0 {
+            break;
+        }
+        let text = excerpt(texts, head.id, 0, budget.min(SNIPPET_WINDOW * 16))?;
+        budget = budget.saturating_sub(text.len().max(1));
         if let Some(best) = marked(snippets, &text, head) {
             return Ok(best);
         }
@@ -1104,6 +1133,38 @@ mod tests {
         assert_eq!(whole.key, (2, 14));
         assert_eq!(early.starts.len(), SNIPPET_TRIES);
         assert_eq!(early.starts, whole.starts);
+    }
+
+    #[test]
+    fn a_needle_inside_another_word_is_not_a_match() {
+        // "revie" (for *review*) inside *preview* must not make page 1 the best page.
+        let (_dir, catalog, heads) =
+            catalog_with(&["preview previewed PREVIEW", "a review, Review: 中review"]);
+        let needles = needles(&["review"]);
+        let mut texts = catalog.section_texts();
+        let (head, starts) = ranked(&needles.usual_case, 1, &mut texts, &heads)
+            .unwrap()
+            .unwrap();
+        assert_eq!((head.number, starts), (2, vec![2]));
+        let mut buf = Vec::new();
+        let found = scan(
+            &needles.usual_case,
+            1,
+            &mut texts,
+            heads[1].id,
+            false,
+            &mut buf,
+        )
+        .unwrap();
+        assert_eq!(
+            found.key,
+            (1, 3),
+            "a CJK character before a word ends the word before it"
+        );
+        assert!(inside_word(b"preview", 1));
+        assert!(!inside_word(b"a review", 2));
+        assert!(!inside_word("中review".as_bytes(), 3));
+        assert!(!inside_word(b"review", 0));
     }
 
     #[test]

@@ -53,6 +53,12 @@ fn is_word(c: char) -> bool {
     c.is_alphanumeric() && !is_cjk(c)
 }
 
+/// Whether `a` followed by `b` lies inside one token: a match that starts there is the
+/// middle of a word (*review* in *preview*), not a word of its own.
+pub(crate) fn same_word(a: char, b: char) -> bool {
+    is_word(a) && is_word(b)
+}
+
 #[derive(Clone, Default)]
 pub struct WordTokenizer {
     token: Token,
