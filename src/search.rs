@@ -802,10 +802,7 @@ fn inside_word(buf: &[u8], at: usize) -> bool {
         .ok()
         .and_then(|s| s.chars().next());
     let next = std::str::from_utf8(&buf[at..(at + 4).min(buf.len())])
-        .map_or_else(
-            |e| std::str::from_utf8(&buf[at..at + e.valid_up_to()]).unwrap_or(""),
-            |s| s,
-        )
+        .unwrap_or_else(|e| std::str::from_utf8(&buf[at..at + e.valid_up_to()]).unwrap_or(""))
         .chars()
         .next();
     prev.zip(next)
