@@ -20,9 +20,9 @@ fn hyperfine(args: &[&str], export: &Path) -> std::result::Result<f64, String> {
         .ok_or_else(|| "no median in hyperfine output".into())
 }
 
-/// `cargo xtask bench [corpus|peers|scale|app]...`: every part when none is named.
+/// `cargo xtask bench [corpus|peers|growth|scale|app]...`: every part when none is named.
 pub fn run(parts: &[String]) -> Result {
-    let all = ["corpus", "peers", "scale", "app"];
+    let all = ["corpus", "peers", "growth", "scale", "app"];
     if let Some(bad) = parts.iter().find(|p| !all.contains(&p.as_str())) {
         return Err(format!(
             "unknown bench part {bad:?} (parts: {})",
@@ -41,6 +41,9 @@ pub fn run(parts: &[String]) -> Result {
     }
     if wanted("peers") {
         peers::run()?;
+    }
+    if wanted("growth") {
+        peers::growth()?;
     }
     if wanted("scale") {
         scale::run()?;

@@ -24,7 +24,7 @@ fn main() -> ExitCode {
         "bench" => bench::run(rest),
         _ => {
             eprintln!(
-                "usage: cargo xtask <task>\n\n  run    set up, build, and open the Quiver app on a data dir of its own\n         (--headless: the command line on the sample library instead)\n  test   set up, then run every test (fmt, clippy, unit, integration, app end to end)\n  setup  install what building and testing need (Debian packages, npm packages,\n         tauri-driver, PDFium)\n  bench  measure and rewrite BENCHMARKS.md; parts (default: all): corpus (indexing,\n         search, capture, reports), peers (against Recoll and rga), scale (100k\n         documents), app (the desktop app in a real window)"
+                "usage: cargo xtask <task>\n\n  run    set up, build, and open the Quiver app on a data dir of its own\n         (--headless: the command line on the sample library instead)\n  test   set up, then run every test (fmt, clippy, unit, integration, app end to end)\n  setup  install what building and testing need (Debian packages, npm packages,\n         tauri-driver, PDFium)\n  bench  measure and rewrite BENCHMARKS.md; parts (default: all): corpus (indexing,\n         search, capture, reports), peers (against Recoll and rga), growth (the\n         corpus copied ten times, all three tools), scale (100k documents), app (the\n         desktop app in a real window)"
             );
             return ExitCode::from(2);
         }

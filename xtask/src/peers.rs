@@ -114,7 +114,8 @@ struct Figures {
     query_rss: f64,
 }
 
-pub fn run() -> Result {
+/// Installs the peers when missing; the rga binary and the PATH every tool runs with.
+fn peers() -> Result<(PathBuf, String)> {
     install(&[
         ("command -v recollindex", "recollcmd"),
         ("/usr/bin/python3 -c 'import recoll'", "python3-recoll"),
@@ -150,7 +151,12 @@ pub fn run() -> Result {
         cache.join("rga/bin").display(),
         std::env::var("PATH").unwrap_or_default()
     );
+    Ok((rga, env_path))
+}
 
+pub fn run() -> Result {
+    let (rga, env_path) = peers()?;
+    let cache = cache_dir();
     let work = cache.join("peers");
     let corpus = work.join("corpus");
     let shared = root()
@@ -161,166 +167,25 @@ pub fn run() -> Result {
         "bench: a fresh copy of the corpus's documents in {}",
         corpus.display()
     );
-    remove(&corpus)?;
-    std::fs::create_dir_all(&corpus).map_err(|e| e.to_string())?;
-    for folder in FOLDERS {
-        sh(Command::new("cp")
-            .arg("-r")
-            .arg(shared.join(folder))
-            .arg(&corpus))?;
-    }
+    copy_documents(&shared, &corpus)?;
     let corpus = corpus.canonicalize().map_err(|e| e.to_string())?;
     let files: usize = FOLDERS
         .iter()
         .map(|f| std::fs::read_dir(corpus.join(f)).map_or(0, |d| d.count()))
         .sum();
     let (_, bytes) = walk(&corpus);
-    let probes: Vec<(String, String)> = std::fs::read_to_string(shared.join("probes.tsv"))
-        .map_err(|e| format!("probes.tsv: {e}"))?
-        .lines()
-        .skip(1)
-        .filter_map(|l| {
-            let mut cols = l.split('\t');
-            Some((cols.next()?.to_owned(), cols.next()?.to_owned()))
-        })
-        .collect();
+    let probes = read_probes(&shared)?;
 
     let quiver = root().join("target/release/quiver").display().to_string();
-    let data = work.join("quiver-data").display().to_string();
-    let corpus_s = corpus.display().to_string();
-    let recoll_conf = work.join("recoll");
-    let conf_s = recoll_conf.display().to_string();
-    let rga_cache = format!("--rga-cache-path={}", work.join("rga-cache").display());
-    let rga_s = rga.display().to_string();
+    let tools = tools(
+        &quiver,
+        &rga.display().to_string(),
+        &env_path,
+        &corpus,
+        &work,
+    );
 
-    let tools = vec![
-        Tool {
-            name: "Quiver".into(),
-            reset: {
-                let (quiver, data, corpus) = (quiver.clone(), data.clone(), corpus_s.clone());
-                Box::new(move || {
-                    remove(Path::new(&data))?;
-                    let out = Command::new(&quiver)
-                        .args(["--data-dir", &data, "library", "add", &corpus])
-                        .output()
-                        .map_err(|e| e.to_string())?;
-                    if out.status.success() {
-                        Ok(())
-                    } else {
-                        Err(format!(
-                            "quiver library add: {}",
-                            String::from_utf8_lossy(&out.stderr)
-                        ))
-                    }
-                })
-            },
-            index: strings(&[&quiver, "--data-dir", &data, "index"]),
-            query: {
-                let (quiver, data) = (quiver.clone(), data.clone());
-                Box::new(move |p| {
-                    strings(&[&quiver, "--data-dir", &data, "search", &format!("\"{p}\"")])
-                })
-            },
-            list: {
-                let (quiver, data) = (quiver.clone(), data.clone());
-                Box::new(move |p| {
-                    strings(&[
-                        &quiver,
-                        "--data-dir",
-                        &data,
-                        "search",
-                        "--no-record",
-                        "--json",
-                        "--limit",
-                        RESULT_LIMIT,
-                        &format!("\"{p}\""),
-                    ])
-                })
-            },
-            paths: |out| {
-                let json: serde_json::Value = serde_json::from_str(out).unwrap_or_default();
-                json["hits"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .flat_map(|h| {
-                        let mut p = vec![h["path"].as_str().unwrap_or("").to_owned()];
-                        p.extend(
-                            h["also_at"]
-                                .as_array()
-                                .into_iter()
-                                .flatten()
-                                .filter_map(|a| a.as_str().map(str::to_owned)),
-                        );
-                        p
-                    })
-                    .collect()
-            },
-        },
-        Tool {
-            name: format!("Recoll {}", version(&["recollq", "-v"], &env_path)),
-            reset: {
-                let (conf, corpus) = (recoll_conf.clone(), corpus_s.clone());
-                Box::new(move || {
-                    remove(&conf)?;
-                    std::fs::create_dir_all(&conf).map_err(|e| e.to_string())?;
-                    std::fs::write(
-                        conf.join("recoll.conf"),
-                        format!("topdirs = {corpus}\nloglevel = 1\n"),
-                    )
-                    .map_err(|e| e.to_string())
-                })
-            },
-            index: strings(&["recollindex", "-c", &conf_s]),
-            query: {
-                let conf = conf_s.clone();
-                Box::new(move |p| strings(&["recollq", "-c", &conf, &format!("\"{p}\"")]))
-            },
-            list: {
-                let conf = conf_s.clone();
-                Box::new(move |p| {
-                    strings(&[
-                        "recollq",
-                        "-c",
-                        &conf,
-                        "-b",
-                        "-n",
-                        RESULT_LIMIT,
-                        &format!("\"{p}\""),
-                    ])
-                })
-            },
-            paths: |out| {
-                out.lines()
-                    .filter_map(|l| l.trim().strip_prefix("file://").map(str::to_owned))
-                    .collect()
-            },
-        },
-        Tool {
-            name: format!("rga {}", version(&[&rga_s, "--version"], &env_path)),
-            reset: {
-                let dir = work.join("rga-cache");
-                Box::new(move || remove(&dir))
-            },
-            // A pattern found nowhere: rga's first run reads every file into its cache.
-            index: strings(&[&rga_s, &rga_cache, "-l", "-i", "qzxjvwkpoe", &corpus_s]),
-            query: {
-                let (rga, cache, corpus) = (rga_s.clone(), rga_cache.clone(), corpus_s.clone());
-                Box::new(move |p| strings(&[&rga, &cache, "-U", "-i", "-e", &spaced(p), &corpus]))
-            },
-            list: {
-                let (rga, cache, corpus) = (rga_s.clone(), rga_cache.clone(), corpus_s.clone());
-                Box::new(move |p| {
-                    strings(&[&rga, &cache, "-l", "-U", "-i", "-e", &spaced(p), &corpus])
-                })
-            },
-            paths: |out| out.lines().map(str::to_owned).collect(),
-        },
-    ];
-
-    let query_set: Vec<&str> = (0..QUERY_PHRASES)
-        .map(|i| probes[i * probes.len() / QUERY_PHRASES].1.as_str())
-        .collect();
+    let query_set = spread(&probes, QUERY_PHRASES);
     let mut figures = Vec::new();
     for tool in &tools {
         eprintln!("bench: {}: full index, {INDEX_RUNS} runs", tool.name);
@@ -472,6 +337,317 @@ pub fn run() -> Result {
     replace_section(&root().join("BENCHMARKS.md"), "peers", &table)
 }
 
+/// `probes.tsv`: (file, phrase) pairs.
+fn read_probes(shared: &Path) -> Result<Vec<(String, String)>> {
+    Ok(std::fs::read_to_string(shared.join("probes.tsv"))
+        .map_err(|e| format!("probes.tsv: {e}"))?
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let mut cols = l.split('\t');
+            Some((cols.next()?.to_owned(), cols.next()?.to_owned()))
+        })
+        .collect())
+}
+
+/// `n` phrases spread over the probes (which are grouped by file).
+fn spread(probes: &[(String, String)], n: usize) -> Vec<&str> {
+    (0..n)
+        .map(|i| probes[i * probes.len() / n].1.as_str())
+        .collect()
+}
+
+/// Growth runs per figure: the ten-copy corpus takes rga minutes per run.
+const GROWTH_RUNS: usize = 3;
+/// rga reads every cached text per query (seconds at ten copies): fewer phrases.
+const GROWTH_RGA_PHRASES: usize = 10;
+
+struct Growth {
+    full: f64,
+    full_rss: f64,
+    unchanged: f64,
+    query_median: f64,
+}
+
+/// `cargo xtask bench growth`: the corpus's documents once and copied ten times under
+/// different folder names, every tool on both, in the same run.
+pub fn growth() -> Result {
+    let (rga, env_path) = peers()?;
+    let work = cache_dir().join("growth");
+    let shared = root()
+        .join("../shared/corpus")
+        .canonicalize()
+        .map_err(|e| format!("../shared/corpus: {e}"))?;
+    let probes = read_probes(&shared)?;
+    let quiver = root().join("target/release/quiver").display().to_string();
+    let mut sizes = Vec::new();
+    let mut figures: Vec<Vec<Growth>> = Vec::new();
+    for copies in [1, 10] {
+        let corpus = work.join(format!("x{copies}"));
+        eprintln!(
+            "bench: {copies} copies of the corpus's documents in {}",
+            corpus.display()
+        );
+        remove(&corpus)?;
+        for i in 1..=copies {
+            copy_documents(&shared, &corpus.join(format!("copy-{i:02}")))?;
+        }
+        let corpus = corpus.canonicalize().map_err(|e| e.to_string())?;
+        sizes.push(walk(&corpus));
+        let tools = tools(
+            &quiver,
+            &rga.display().to_string(),
+            &env_path,
+            &corpus,
+            &work.join(format!("x{copies}-data")),
+        );
+        let mut per_tool = Vec::new();
+        for tool in &tools {
+            eprintln!("bench: {} on {copies} copies: full index", tool.name);
+            let mut full = Vec::new();
+            let mut full_rss: f64 = 0.0;
+            for _ in 0..GROWTH_RUNS {
+                (tool.reset)()?;
+                let r = measure(&tool.index, &env_path, true)?;
+                full.push(r.secs);
+                full_rss = full_rss.max(r.rss_mb);
+            }
+            let mut unchanged = Vec::new();
+            for _ in 0..GROWTH_RUNS {
+                unchanged.push(measure(&tool.index, &env_path, false)?.secs);
+            }
+            let (phrases, runs) = if tool.name.starts_with("rga") {
+                (GROWTH_RGA_PHRASES, 1)
+            } else {
+                (QUERY_PHRASES, GROWTH_RUNS)
+            };
+            eprintln!("bench: {} on {copies} copies: {phrases} phrases", tool.name);
+            let mut per_phrase = Vec::new();
+            for phrase in spread(&probes, phrases) {
+                let cmd = (tool.query)(phrase);
+                measure(&cmd, &env_path, false)?;
+                let mut times = Vec::new();
+                for _ in 0..runs {
+                    times.push(measure(&cmd, &env_path, false)?.secs);
+                }
+                per_phrase.push(median(&mut times));
+            }
+            per_tool.push(Growth {
+                full: median(&mut full),
+                full_rss,
+                unchanged: median(&mut unchanged),
+                query_median: median(&mut per_phrase),
+            });
+        }
+        figures.push(per_tool);
+    }
+
+    let (date, cores) = stamp();
+    let names = ["Quiver", "Recoll", "rga"];
+    let mut table = format!(
+        "Measured {date} on {cores} cores by `cargo xtask bench growth`: the corpus's documents once ({} files, {:.1} MB) and ten times ({} files, {:.1} MB, folders `copy-01` to `copy-10`). Each cell: one copy, then ten copies, and the growth factor. Medians of {GROWTH_RUNS} runs.\n\n| | {} | {} | {} | Quiver vs Recoll, ten copies |\n|---|---|---|---|---|\n",
+        sizes[0].0,
+        sizes[0].1 as f64 / 1e6,
+        sizes[1].0,
+        sizes[1].1 as f64 / 1e6,
+        names[0],
+        names[1],
+        names[2],
+    );
+    let (one, ten) = (&figures[0], &figures[1]);
+    let row = |what: &str, f: &dyn Fn(&Growth) -> f64, unit: &str, scale: f64, vs: &str| {
+        let value = |x: f64| {
+            let x = x * scale;
+            format!("{x:.prec$} {unit}", prec = if x < 10.0 { 2 } else { 0 })
+        };
+        let cells: Vec<String> = (0..3)
+            .map(|t| {
+                format!(
+                    "{} → {} (×{:.1})",
+                    value(f(&one[t])),
+                    value(f(&ten[t])),
+                    f(&ten[t]) / f(&one[t])
+                )
+            })
+            .collect();
+        format!(
+            "| {what} | {} | {} | {} | {vs} |\n",
+            cells[0], cells[1], cells[2]
+        )
+    };
+    let times = |f: &dyn Fn(&Growth) -> f64| {
+        let (q, r) = (f(&ten[0]), f(&ten[1]));
+        if q <= r {
+            format!("{:.1}x faster", r / q)
+        } else {
+            format!("**{:.1}x slower**", q / r)
+        }
+    };
+    table += &row("full index", &|g| g.full, "s", 1.0, &times(&|g| g.full));
+    table += &row(
+        "re-index, nothing changed",
+        &|g| g.unchanged,
+        "ms",
+        1000.0,
+        &times(&|g| g.unchanged),
+    );
+    table += &row(
+        &format!(
+            "phrase query, whole process, median over {QUERY_PHRASES} phrases (rga: {GROWTH_RGA_PHRASES}, one run each)"
+        ),
+        &|g| g.query_median,
+        "ms",
+        1000.0,
+        &times(&|g| g.query_median),
+    );
+    table += &row(
+        "peak RSS while indexing (largest process)",
+        &|g| g.full_rss,
+        "MB",
+        1.0,
+        &format!("{:.2}x the memory", ten[0].full_rss / ten[1].full_rss),
+    );
+    table += "\nThe copies are byte for byte the same files, and Quiver's catalog knows a file by its bytes: it reads each distinct file once and records the other nine as locations of the same asset (a search shows one hit with its other paths), so its ten-copy run hashes 10x the bytes but extracts no more. Recoll and rga read every file. The 100,000-document scale run below measures growth with distinct documents.\n";
+    println!("{table}");
+    replace_section(&root().join("BENCHMARKS.md"), "growth", &table)
+}
+
+/// The three tools on `corpus`, each keeping its index under `work`.
+fn tools(quiver: &str, rga: &str, env_path: &str, corpus: &Path, work: &Path) -> Vec<Tool> {
+    let quiver = quiver.to_owned();
+    let data = work.join("quiver-data").display().to_string();
+    let corpus_s = corpus.display().to_string();
+    let recoll_conf = work.join("recoll");
+    let conf_s = recoll_conf.display().to_string();
+    let rga_cache = format!("--rga-cache-path={}", work.join("rga-cache").display());
+    let rga_s = rga.to_owned();
+
+    vec![
+        Tool {
+            name: "Quiver".into(),
+            reset: {
+                let (quiver, data, corpus) = (quiver.clone(), data.clone(), corpus_s.clone());
+                Box::new(move || {
+                    remove(Path::new(&data))?;
+                    let out = Command::new(&quiver)
+                        .args(["--data-dir", &data, "library", "add", &corpus])
+                        .output()
+                        .map_err(|e| e.to_string())?;
+                    if out.status.success() {
+                        Ok(())
+                    } else {
+                        Err(format!(
+                            "quiver library add: {}",
+                            String::from_utf8_lossy(&out.stderr)
+                        ))
+                    }
+                })
+            },
+            index: strings(&[&quiver, "--data-dir", &data, "index"]),
+            query: {
+                let (quiver, data) = (quiver.clone(), data.clone());
+                Box::new(move |p| {
+                    strings(&[&quiver, "--data-dir", &data, "search", &format!("\"{p}\"")])
+                })
+            },
+            list: {
+                let (quiver, data) = (quiver.clone(), data.clone());
+                Box::new(move |p| {
+                    strings(&[
+                        &quiver,
+                        "--data-dir",
+                        &data,
+                        "search",
+                        "--no-record",
+                        "--json",
+                        "--limit",
+                        RESULT_LIMIT,
+                        &format!("\"{p}\""),
+                    ])
+                })
+            },
+            paths: |out| {
+                let json: serde_json::Value = serde_json::from_str(out).unwrap_or_default();
+                json["hits"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .flat_map(|h| {
+                        let mut p = vec![h["path"].as_str().unwrap_or("").to_owned()];
+                        p.extend(
+                            h["also_at"]
+                                .as_array()
+                                .into_iter()
+                                .flatten()
+                                .filter_map(|a| a.as_str().map(str::to_owned)),
+                        );
+                        p
+                    })
+                    .collect()
+            },
+        },
+        Tool {
+            name: format!("Recoll {}", version(&["recollq", "-v"], env_path)),
+            reset: {
+                let (conf, corpus) = (recoll_conf.clone(), corpus_s.clone());
+                Box::new(move || {
+                    remove(&conf)?;
+                    std::fs::create_dir_all(&conf).map_err(|e| e.to_string())?;
+                    std::fs::write(
+                        conf.join("recoll.conf"),
+                        format!("topdirs = {corpus}\nloglevel = 1\n"),
+                    )
+                    .map_err(|e| e.to_string())
+                })
+            },
+            index: strings(&["recollindex", "-c", &conf_s]),
+            query: {
+                let conf = conf_s.clone();
+                Box::new(move |p| strings(&["recollq", "-c", &conf, &format!("\"{p}\"")]))
+            },
+            list: {
+                let conf = conf_s.clone();
+                Box::new(move |p| {
+                    strings(&[
+                        "recollq",
+                        "-c",
+                        &conf,
+                        "-b",
+                        "-n",
+                        RESULT_LIMIT,
+                        &format!("\"{p}\""),
+                    ])
+                })
+            },
+            paths: |out| {
+                out.lines()
+                    .filter_map(|l| l.trim().strip_prefix("file://").map(str::to_owned))
+                    .collect()
+            },
+        },
+        Tool {
+            name: format!("rga {}", version(&[&rga_s, "--version"], env_path)),
+            reset: {
+                let dir = work.join("rga-cache");
+                Box::new(move || remove(&dir))
+            },
+            // A pattern found nowhere: rga's first run reads every file into its cache.
+            index: strings(&[&rga_s, &rga_cache, "-l", "-i", "qzxjvwkpoe", &corpus_s]),
+            query: {
+                let (rga, cache, corpus) = (rga_s.clone(), rga_cache.clone(), corpus_s.clone());
+                Box::new(move |p| strings(&[&rga, &cache, "-U", "-i", "-e", &spaced(p), &corpus]))
+            },
+            list: {
+                let (rga, cache, corpus) = (rga_s.clone(), rga_cache.clone(), corpus_s.clone());
+                Box::new(move |p| {
+                    strings(&[&rga, &cache, "-l", "-U", "-i", "-e", &spaced(p), &corpus])
+                })
+            },
+            paths: |out| out.lines().map(str::to_owned).collect(),
+        },
+    ]
+}
+
 /// A phrase as a regex that allows any whitespace, line breaks included, between words.
 fn spaced(phrase: &str) -> String {
     phrase
@@ -506,6 +682,19 @@ fn version(cmd: &[&str], env_path: &str) -> String {
                 .to_owned()
         })
         .unwrap_or_default()
+}
+
+/// A fresh copy of the corpus's document folders in `dest`.
+fn copy_documents(shared: &Path, dest: &Path) -> Result {
+    remove(dest)?;
+    std::fs::create_dir_all(dest).map_err(|e| e.to_string())?;
+    for folder in FOLDERS {
+        sh(Command::new("cp")
+            .arg("-r")
+            .arg(shared.join(folder))
+            .arg(dest))?;
+    }
+    Ok(())
 }
 
 fn remove(path: &Path) -> Result {
