@@ -724,9 +724,12 @@ const PIECE: usize = 64 * 1024;
 /// stops the scan early.
 const MATCHES_PER_SECTION: usize = 200;
 
-/// Bytes the analyser reads, over all sections, when the substring search found no
-/// word it agrees with.
-const ANALYSED_FALLBACK: usize = SNIPPET_WINDOW * 32;
+/// Bytes of non-ASCII text the analyser reads, over all sections, when the substring
+/// search found no word it agrees with (about 170 pages of a French PDF).
+const ANALYSED_FALLBACK: usize = 512 * 1024;
+
+/// Bytes kept before a piece's first match start: one UTF-8 character.
+const CHAR_CONTEXT: usize = 4;
 
 /// Places tried for a snippet, in case the first substring hit is inside another word.
 const SNIPPET_TRIES: usize = 8;
@@ -740,6 +743,10 @@ struct Found {
 
 /// Scans section `id` a piece at a time. `enough_early` stops once every snippet place
 /// is found: with one section there is nothing to rank against.
+///
+/// Each match belongs to the piece it starts in, and a piece leaves a match that may
+/// run past its end to the next one; the next piece keeps the bytes before its first
+/// start, so a match there can be told from the middle of a word.
 fn scan(
     pass: &Pass,
     words: usize,
@@ -751,39 +758,53 @@ fn scan(
     let mut seen = vec![false; words];
     let mut total = 0;
     let mut starts: Vec<usize> = Vec::new();
-    let mut read = 0;
+    let len = texts.text_len(id)?;
+    let hold = pass.longest.saturating_sub(1);
     buf.clear();
-    loop {
-        // Keep the last piece's tail, so a match across the boundary is found once.
-        let tail = buf.len().min(pass.longest.saturating_sub(1));
-        buf.drain(..buf.len() - tail);
-        buf.resize(tail + PIECE, 0);
-        let n = texts.read_at(id, read, &mut buf[tail..])?;
-        buf.truncate(tail + n);
+    // `base`: where `buf` starts in the text; `owned`: matches starting before it have
+    // been counted.
+    let (mut base, mut owned) = (0, 0);
+    'pieces: while base + buf.len() < len {
+        let read = base + buf.len();
+        let kept = buf.len();
+        buf.resize(kept + PIECE.min(len - read), 0);
+        let n = texts.read_at(id, read, &mut buf[kept..])?;
+        buf.truncate(kept + n);
         if n == 0 {
             break;
         }
-        let base = read - tail;
-        read += n;
+        let end = base + buf.len();
+        let limit = if end >= len {
+            end
+        } else {
+            end.saturating_sub(hold)
+        };
         for m in pass.matcher.find_iter(&buf[..]) {
-            if m.end() <= tail || inside_word(&buf[..], m.start()) {
+            let start = base + m.start();
+            if start >= limit {
+                break;
+            }
+            if start < owned || inside_word(&buf[..], m.start()) {
                 continue;
             }
             seen[pass.word_of[m.pattern().as_usize()]] = true;
             total += 1;
-            let start = base + m.start();
             if starts.len() < SNIPPET_TRIES
                 && starts.last().is_none_or(|p| start > p + SNIPPET_WINDOW / 2)
             {
                 starts.push(start);
             }
             if total == MATCHES_PER_SECTION {
-                break;
+                break 'pieces;
             }
         }
-        if total == MATCHES_PER_SECTION || enough_early && starts.len() == SNIPPET_TRIES {
+        owned = owned.max(limit);
+        if enough_early && starts.len() == SNIPPET_TRIES {
             break;
         }
+        let drop = owned.saturating_sub(CHAR_CONTEXT).max(base) - base;
+        buf.drain(..drop);
+        base += drop;
     }
     Ok(Found {
         key: (seen.iter().filter(|s| **s).count(), total),
@@ -791,8 +812,8 @@ fn scan(
     })
 }
 
-/// Whether the match at `at` continues the word before it. The first byte of a piece
-/// has no known predecessor and counts as a word start.
+/// Whether the match at `at` continues the word before it ([`scan`] keeps the bytes of
+/// the character before; `at` 0 is the start of the text).
 fn inside_word(buf: &[u8], at: usize) -> bool {
     let before = &buf[at.saturating_sub(4)..at];
     let Some(start) = before.iter().rposition(|b| (b & 0xC0) != 0x80) else {
@@ -830,7 +851,7 @@ fn ranked<'h>(
 
 /// Up to `len` bytes of a section's text from about `from`, cut to whole characters.
 fn excerpt(texts: &mut SectionTexts, id: i64, from: usize, len: usize) -> Result<String> {
-    let mut buf = vec![0; len];
+    let mut buf = vec![0; texts.text_len(id)?.saturating_sub(from).min(len)];
     let n = texts.read_at(id, from, &mut buf)?;
     buf.truncate(n);
     let lead = buf
@@ -859,9 +880,13 @@ fn best_section(
     texts: &mut SectionTexts,
     heads: &[SectionHead],
 ) -> Result<Best> {
-    let best = match ranked(&needles.usual_case, needles.words, texts, heads)? {
-        Some(best) => Some(best),
-        None => ranked(&needles.any_case, needles.words, texts, heads)?,
+    let best = if needles.words == 0 {
+        None
+    } else {
+        match ranked(&needles.usual_case, needles.words, texts, heads)? {
+            Some(best) => Some(best),
+            None => ranked(&needles.any_case, needles.words, texts, heads)?,
+        }
     };
     if let Some((head, starts)) = best {
         // A substring hit can sit inside another word ("pric" in *Pricewaterhouse*):
@@ -874,26 +899,37 @@ fn best_section(
             }
         }
     }
-    // Folded accents (`eleve` for *élevé*) escape the substring search: let the
-    // analyser read the first pages, up to a budget (analysing all 619 pages of a long
-    // PDF took 70 ms).
+    // Folded accents (`eleve` for *élevé*) escape the substring search, and only text
+    // with letters that fold can hold them: let the analyser read the start of each
+    // such section, up to a budget (analysing every page of a 619-page PDF took 70 ms).
     let mut budget = ANALYSED_FALLBACK;
     for head in heads {
         if budget == 0 {
             break;
         }
         let text = excerpt(texts, head.id, 0, budget.min(SNIPPET_WINDOW * 16))?;
-        budget = budget.saturating_sub(text.len().max(1));
+        if !may_fold(&text) {
+            continue;
+        }
+        budget = budget.saturating_sub(text.len());
         if let Some(best) = marked(snippets, &text, head) {
             return Ok(best);
         }
     }
     // A title or tag match: show the opening of the document.
     let mut opening = String::new();
-    for head in heads {
-        opening = excerpt(texts, head.id, 0, SNIPPET_WINDOW * 4)?;
-        if !opening.trim().is_empty() {
-            break;
+    'sections: for head in heads {
+        let mut from = 0;
+        loop {
+            let text = excerpt(texts, head.id, from, SNIPPET_WINDOW * 4)?;
+            if text.is_empty() {
+                break;
+            }
+            if !text.trim().is_empty() {
+                opening = text;
+                break 'sections;
+            }
+            from += text.len();
         }
     }
     let opening = opening.trim();
@@ -909,6 +945,13 @@ fn best_section(
         highlights: Vec::new(),
         location: None,
     })
+}
+
+/// Whether `text` may hold a letter that ASCII folding changes: the UTF-8 lead bytes of
+/// Latin letters with marks (U+00C0 to U+024F, U+1E00 to U+1EFF) and of ligatures and
+/// full-width forms (U+FB00 up). Curly quotes and dashes, in nearly every PDF, are not.
+fn may_fold(text: &str) -> bool {
+    text.bytes().any(|b| matches!(b, 0xC3..=0xC9 | 0xE1 | 0xEF))
 }
 
 /// The snippet of `text` (a window of `section`), if the analyser finds a query term in it.
@@ -1072,15 +1115,14 @@ mod tests {
     #[test]
     fn the_page_with_most_words_wins_and_a_match_across_pieces_is_found_once() {
         // "pricing" straddles the first piece's end in page 2; page 2 also has "sheet".
-        let mut long = "x".repeat(PIECE - 3);
-        long.push_str("pricing sheet");
+        let long = format!("{} pricing sheet", "x".repeat(PIECE - 3));
         let (_dir, catalog, heads) = catalog_with(&["price price price", &long]);
         let needles = needles(&["price", "sheet"]);
         let mut texts = catalog.section_texts();
         let (head, starts) = ranked(&needles.usual_case, 2, &mut texts, &heads)
             .unwrap()
             .unwrap();
-        assert_eq!((head.number, starts), (2, vec![PIECE - 3]));
+        assert_eq!((head.number, starts), (2, vec![PIECE - 2]));
         let mut buf = Vec::new();
         let found = scan(
             &needles.usual_case,
@@ -1092,6 +1134,85 @@ mod tests {
         )
         .unwrap();
         assert_eq!(found.key, (2, 2), "each match counted once");
+    }
+
+    #[test]
+    fn a_match_at_a_piece_end_is_read_whole_in_the_next_piece() {
+        // "plan" fits in the first piece, "planne" (for *planner*) does not: a scan of
+        // the whole text finds "planne" there, once.
+        let (_dir, catalog, heads) = catalog_with(&[&format!("{} planner", "x".repeat(PIECE - 5))]);
+        let plan = needles(&["plan", "planner"]);
+        let mut texts = catalog.section_texts();
+        let mut buf = Vec::new();
+        let found = scan(
+            &plan.usual_case,
+            2,
+            &mut texts,
+            heads[0].id,
+            false,
+            &mut buf,
+        )
+        .unwrap();
+        assert_eq!((found.key, found.starts), ((1, 1), vec![PIECE - 4]));
+        // And a match that starts a piece but is the end of a longer word is no match.
+        let (_dir, catalog, heads) = catalog_with(&[&format!("{}pricing", "x".repeat(PIECE - 2))]);
+        let price = needles(&["price"]);
+        let mut texts = catalog.section_texts();
+        let found = scan(
+            &price.usual_case,
+            1,
+            &mut texts,
+            heads[0].id,
+            false,
+            &mut buf,
+        )
+        .unwrap();
+        assert_eq!(found.key, (0, 0));
+    }
+
+    #[test]
+    fn a_folded_accent_on_a_late_page_is_found_past_ascii_pages() {
+        // "zurich" does not occur in "Zürich": only the analyser (which folds accents)
+        // sees it; the pages before it have no letters that fold (curly quotes and dashes
+        // are not letters) and cost nothing of its budget.
+        let mut pages: Vec<String> = (0..300)
+            .map(|_| "plain “english” text — ".repeat(200))
+            .collect();
+        pages.push("Our office in Zürich opened in May.".to_owned());
+        let pages: Vec<&str> = pages.iter().map(String::as_str).collect();
+        let (_dir, catalog, heads) = catalog_with(&pages);
+        let terms: BTreeMap<String, f32> = [("zurich".to_owned(), 1.0)].into_iter().collect();
+        let needles = Needles::new(&terms).unwrap();
+        let snippets = SnippetGenerator::new(
+            terms,
+            tokenizer::analyzer(),
+            tantivy::schema::Field::from_field_id(0),
+            SNIPPET_CHARS,
+        );
+        let mut texts = catalog.section_texts();
+        let best = best_section(&snippets, &needles, &mut texts, &heads).unwrap();
+        assert_eq!(best.location.map(|l| l.number), Some(301));
+        assert!(best.html.contains("<mark>Zürich</mark>"), "{}", best.html);
+    }
+
+    #[test]
+    fn a_title_match_shows_the_first_words_of_the_document() {
+        let blank = " ".repeat(SNIPPET_WINDOW * 5);
+        let (_dir, catalog, heads) = catalog_with(&["", &format!("{blank}Opening words here")]);
+        let terms: BTreeMap<String, f32> = [("absent".to_owned(), 1.0)].into_iter().collect();
+        let needles = Needles::new(&terms).unwrap();
+        let snippets = SnippetGenerator::new(
+            terms,
+            tokenizer::analyzer(),
+            tantivy::schema::Field::from_field_id(0),
+            SNIPPET_CHARS,
+        );
+        let mut texts = catalog.section_texts();
+        let best = best_section(&snippets, &needles, &mut texts, &heads).unwrap();
+        assert_eq!(
+            (best.html.as_str(), best.location),
+            ("Opening words here", None)
+        );
     }
 
     #[test]
@@ -1158,6 +1279,8 @@ mod tests {
             (1, 3),
             "a CJK character before a word ends the word before it"
         );
+        assert!(may_fold("Zürich") && may_fold("ﬁnance") && may_fold("Việt"));
+        assert!(!may_fold("“quoted” — text") && !may_fold("Москва"));
         assert!(inside_word(b"preview", 1));
         assert!(!inside_word(b"a review", 2));
         assert!(!inside_word("中review".as_bytes(), 3));

@@ -95,27 +95,39 @@ pub struct SectionTexts<'c> {
     open: Option<(i64, rusqlite::blob::Blob<'c>)>,
 }
 
-impl SectionTexts<'_> {
+impl<'c> SectionTexts<'c> {
+    /// The length in bytes of section `id`'s text.
+    pub fn text_len(&mut self, id: i64) -> Result<usize> {
+        Ok(self.blob(id)?.len())
+    }
+
     /// Reads section `id`'s text from byte `offset` into `buf`, returning how many bytes
     /// it read (0 past the end). The text is UTF-8, but a piece can begin or end inside
     /// a character.
     pub fn read_at(&mut self, id: i64, offset: usize, buf: &mut [u8]) -> Result<usize> {
-        let blob = match &mut self.open {
-            Some((open, blob)) => {
-                if *open != id {
-                    blob.reopen(id)?;
-                    *open = id;
-                }
-                blob
+        Ok(self.blob(id)?.read_at(buf, offset)?)
+    }
+
+    fn blob(&mut self, id: i64) -> Result<&mut rusqlite::blob::Blob<'c>> {
+        if let Some((open, blob)) = &mut self.open
+            && *open != id
+        {
+            // SQLite aborts a handle whose move fails: never use it again.
+            if let Err(e) = blob.reopen(id) {
+                self.open = None;
+                return Err(e.into());
             }
-            None => {
-                let blob =
-                    self.conn
-                        .blob_open(rusqlite::MAIN_DB, c"sections", c"text", id, true)?;
-                &mut self.open.insert((id, blob)).1
-            }
+            *open = id;
+        }
+        let (_, blob) = match self.open {
+            Some(ref mut open) => open,
+            None => self.open.insert((
+                id,
+                self.conn
+                    .blob_open(rusqlite::MAIN_DB, c"sections", c"text", id, true)?,
+            )),
         };
-        Ok(blob.read_at(buf, offset)?)
+        Ok(blob)
     }
 }
 

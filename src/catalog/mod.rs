@@ -207,8 +207,8 @@ mod tests {
              INSERT INTO assets (id, created_at, status) VALUES ('a', 'then', 'present');
              INSERT INTO versions (id, asset_id, hash, byte_size, first_seen)
              VALUES (7, 'a', 'h', 3, 'then');
-             INSERT INTO sections (version_id, number, kind, text)
-             VALUES (7, 2, 'page', 'second'), (7, 1, 'page', 'first');",
+             INSERT INTO sections (version_id, number, kind, name, text)
+             VALUES (7, 2, 'sheet', 'Prices', 'second'), (7, 1, 'page', NULL, 'first');",
         )
         .unwrap();
         drop(conn);
@@ -220,7 +220,11 @@ mod tests {
         );
         // v4 moved the texts to a rowid table, read in pieces.
         let heads = catalog.section_heads(7).unwrap();
-        assert_eq!(heads.iter().map(|h| h.number).collect::<Vec<_>>(), [1, 2]);
+        let shape: Vec<(u32, &str, Option<&str>)> = heads
+            .iter()
+            .map(|h| (h.number, h.kind.as_str(), h.name.as_deref()))
+            .collect();
+        assert_eq!(shape, [(1, "page", None), (2, "sheet", Some("Prices"))]);
         let mut texts = catalog.section_texts();
         let mut buf = [0; 16];
         let n = texts.read_at(heads[1].id, 0, &mut buf).unwrap();
