@@ -1090,6 +1090,32 @@ mod tests {
         (dir, catalog, heads)
     }
 
+    /// The best section and snippet for one query word, as `search` finds them.
+    fn best_for(catalog: &Catalog, heads: &[SectionHead], word: &str) -> Best {
+        let terms: BTreeMap<String, f32> = [(word.to_owned(), 1.0)].into_iter().collect();
+        let needles = Needles::new(&terms).unwrap();
+        let snippets = SnippetGenerator::new(
+            terms,
+            tokenizer::analyzer(),
+            tantivy::schema::Field::from_field_id(0),
+            SNIPPET_CHARS,
+        );
+        best_section(&snippets, &needles, &mut catalog.section_texts(), heads).unwrap()
+    }
+
+    /// The usual-case pass of `needles` over one section.
+    fn scan_with(needles: &Needles, texts: &mut SectionTexts, id: i64, early: bool) -> Found {
+        scan(
+            &needles.usual_case,
+            needles.words,
+            texts,
+            id,
+            early,
+            &mut Vec::new(),
+        )
+        .unwrap()
+    }
+
     fn needles(words: &[&str]) -> Needles {
         let terms: BTreeMap<String, f32> = words.iter().map(|w| (w.to_string(), 1.0)).collect();
         Needles::new(&terms).unwrap()
@@ -1123,16 +1149,7 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!((head.number, starts), (2, vec![PIECE - 2]));
-        let mut buf = Vec::new();
-        let found = scan(
-            &needles.usual_case,
-            2,
-            &mut texts,
-            heads[1].id,
-            false,
-            &mut buf,
-        )
-        .unwrap();
+        let found = scan_with(&needles, &mut texts, heads[1].id, false);
         assert_eq!(found.key, (2, 2), "each match counted once");
     }
 
@@ -1143,30 +1160,13 @@ mod tests {
         let (_dir, catalog, heads) = catalog_with(&[&format!("{} planner", "x".repeat(PIECE - 5))]);
         let plan = needles(&["plan", "planner"]);
         let mut texts = catalog.section_texts();
-        let mut buf = Vec::new();
-        let found = scan(
-            &plan.usual_case,
-            2,
-            &mut texts,
-            heads[0].id,
-            false,
-            &mut buf,
-        )
-        .unwrap();
+        let found = scan_with(&plan, &mut texts, heads[0].id, false);
         assert_eq!((found.key, found.starts), ((1, 1), vec![PIECE - 4]));
         // And a match that starts a piece but is the end of a longer word is no match.
         let (_dir, catalog, heads) = catalog_with(&[&format!("{}pricing", "x".repeat(PIECE - 2))]);
         let price = needles(&["price"]);
         let mut texts = catalog.section_texts();
-        let found = scan(
-            &price.usual_case,
-            1,
-            &mut texts,
-            heads[0].id,
-            false,
-            &mut buf,
-        )
-        .unwrap();
+        let found = scan_with(&price, &mut texts, heads[0].id, false);
         assert_eq!(found.key, (0, 0));
     }
 
@@ -1181,16 +1181,7 @@ mod tests {
         pages.push("Our office in Zürich opened in May.".to_owned());
         let pages: Vec<&str> = pages.iter().map(String::as_str).collect();
         let (_dir, catalog, heads) = catalog_with(&pages);
-        let terms: BTreeMap<String, f32> = [("zurich".to_owned(), 1.0)].into_iter().collect();
-        let needles = Needles::new(&terms).unwrap();
-        let snippets = SnippetGenerator::new(
-            terms,
-            tokenizer::analyzer(),
-            tantivy::schema::Field::from_field_id(0),
-            SNIPPET_CHARS,
-        );
-        let mut texts = catalog.section_texts();
-        let best = best_section(&snippets, &needles, &mut texts, &heads).unwrap();
+        let best = best_for(&catalog, &heads, "zurich");
         assert_eq!(best.location.map(|l| l.number), Some(301));
         assert!(best.html.contains("<mark>Zürich</mark>"), "{}", best.html);
     }
@@ -1199,16 +1190,7 @@ mod tests {
     fn a_title_match_shows_the_first_words_of_the_document() {
         let blank = " ".repeat(SNIPPET_WINDOW * 5);
         let (_dir, catalog, heads) = catalog_with(&["", &format!("{blank}Opening words here")]);
-        let terms: BTreeMap<String, f32> = [("absent".to_owned(), 1.0)].into_iter().collect();
-        let needles = Needles::new(&terms).unwrap();
-        let snippets = SnippetGenerator::new(
-            terms,
-            tokenizer::analyzer(),
-            tantivy::schema::Field::from_field_id(0),
-            SNIPPET_CHARS,
-        );
-        let mut texts = catalog.section_texts();
-        let best = best_section(&snippets, &needles, &mut texts, &heads).unwrap();
+        let best = best_for(&catalog, &heads, "absent");
         assert_eq!(
             (best.html.as_str(), best.location),
             ("Opening words here", None)
@@ -1228,25 +1210,8 @@ mod tests {
         let (_dir, catalog, heads) = catalog_with(&[&book]);
         let needles = needles(&["price", "sheet"]);
         let mut texts = catalog.section_texts();
-        let mut buf = Vec::new();
-        let early = scan(
-            &needles.usual_case,
-            2,
-            &mut texts,
-            heads[0].id,
-            true,
-            &mut buf,
-        )
-        .unwrap();
-        let whole = scan(
-            &needles.usual_case,
-            2,
-            &mut texts,
-            heads[0].id,
-            false,
-            &mut buf,
-        )
-        .unwrap();
+        let early = scan_with(&needles, &mut texts, heads[0].id, true);
+        let whole = scan_with(&needles, &mut texts, heads[0].id, false);
         assert_eq!(early.key, (2, 12));
         assert_eq!(whole.key, (2, 14));
         assert_eq!(early.starts.len(), SNIPPET_TRIES);
@@ -1264,16 +1229,7 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!((head.number, starts), (2, vec![2]));
-        let mut buf = Vec::new();
-        let found = scan(
-            &needles.usual_case,
-            1,
-            &mut texts,
-            heads[1].id,
-            false,
-            &mut buf,
-        )
-        .unwrap();
+        let found = scan_with(&needles, &mut texts, heads[1].id, false);
         assert_eq!(
             found.key,
             (1, 3),

@@ -189,14 +189,7 @@ pub fn run() -> Result {
     let mut figures = Vec::new();
     for tool in &tools {
         eprintln!("bench: {}: full index, {INDEX_RUNS} runs", tool.name);
-        let mut full = Vec::new();
-        let mut full_rss: f64 = 0.0;
-        for _ in 0..INDEX_RUNS {
-            (tool.reset)()?;
-            let r = measure(&tool.index, &env_path, true)?;
-            full.push(r.secs);
-            full_rss = full_rss.max(r.rss_mb);
-        }
+        let (mut full, full_rss) = full_index(tool, &env_path, INDEX_RUNS)?;
         eprintln!("bench: {}: re-index, nothing changed", tool.name);
         let mut unchanged = Vec::new();
         for _ in 0..UNCHANGED_RUNS {
@@ -337,6 +330,19 @@ pub fn run() -> Result {
     replace_section(&root().join("BENCHMARKS.md"), "peers", &table)
 }
 
+/// `runs` full index runs, each from a fresh index: their times, and the peak RSS.
+fn full_index(tool: &Tool, env_path: &str, runs: usize) -> Result<(Vec<f64>, f64)> {
+    let mut times = Vec::new();
+    let mut rss: f64 = 0.0;
+    for _ in 0..runs {
+        (tool.reset)()?;
+        let r = measure(&tool.index, env_path, true)?;
+        times.push(r.secs);
+        rss = rss.max(r.rss_mb);
+    }
+    Ok((times, rss))
+}
+
 /// `probes.tsv`: (file, phrase) pairs.
 fn read_probes(shared: &Path) -> Result<Vec<(String, String)>> {
     Ok(std::fs::read_to_string(shared.join("probes.tsv"))
@@ -404,14 +410,7 @@ pub fn growth() -> Result {
         let mut per_tool = Vec::new();
         for tool in &tools {
             eprintln!("bench: {} on {copies} copies: full index", tool.name);
-            let mut full = Vec::new();
-            let mut full_rss: f64 = 0.0;
-            for _ in 0..GROWTH_RUNS {
-                (tool.reset)()?;
-                let r = measure(&tool.index, &env_path, true)?;
-                full.push(r.secs);
-                full_rss = full_rss.max(r.rss_mb);
-            }
+            let (mut full, full_rss) = full_index(tool, &env_path, GROWTH_RUNS)?;
             let mut unchanged = Vec::new();
             for _ in 0..GROWTH_RUNS {
                 unchanged.push(measure(&tool.index, &env_path, false)?.secs);
