@@ -724,14 +724,16 @@ const PIECE: usize = 64 * 1024;
 /// stops the scan early.
 const MATCHES_PER_SECTION: usize = 200;
 
-/// Bytes of non-ASCII text the analyser reads, over all sections, when the substring
-/// search found no word it agrees with (about 170 pages of a French PDF).
+/// Bytes of text with letters that fold (see [`may_fold`]) the analyser reads, over all
+/// sections, when the substring search found no word it agrees with (about 170 pages
+/// of a French PDF).
 const ANALYSED_FALLBACK: usize = 512 * 1024;
 
 /// Bytes kept before a piece's first match start: one UTF-8 character.
 const CHAR_CONTEXT: usize = 4;
 
-/// Places tried for a snippet, in case the first substring hit is inside another word.
+/// Places tried for a snippet, in case the analyser disagrees with a substring hit (a
+/// stem less its last letter that starts another word: `pric` in *prick*).
 const SNIPPET_TRIES: usize = 8;
 
 /// What one pass found in one section: (distinct needles, matches), and where some of
@@ -815,14 +817,14 @@ fn scan(
 /// Whether the match at `at` continues the word before it ([`scan`] keeps the bytes of
 /// the character before; `at` 0 is the start of the text).
 fn inside_word(buf: &[u8], at: usize) -> bool {
-    let before = &buf[at.saturating_sub(4)..at];
+    let before = &buf[at.saturating_sub(CHAR_CONTEXT)..at];
     let Some(start) = before.iter().rposition(|b| (b & 0xC0) != 0x80) else {
         return false;
     };
     let prev = std::str::from_utf8(&before[start..])
         .ok()
         .and_then(|s| s.chars().next());
-    let next = std::str::from_utf8(&buf[at..(at + 4).min(buf.len())])
+    let next = std::str::from_utf8(&buf[at..(at + CHAR_CONTEXT).min(buf.len())])
         .unwrap_or_else(|e| std::str::from_utf8(&buf[at..at + e.valid_up_to()]).unwrap_or(""))
         .chars()
         .next();
