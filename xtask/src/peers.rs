@@ -191,10 +191,7 @@ pub fn run() -> Result {
         eprintln!("bench: {}: full index, {INDEX_RUNS} runs", tool.name);
         let (mut full, full_rss) = full_index(tool, &env_path, INDEX_RUNS)?;
         eprintln!("bench: {}: re-index, nothing changed", tool.name);
-        let mut unchanged = Vec::new();
-        for _ in 0..UNCHANGED_RUNS {
-            unchanged.push(measure(&tool.index, &env_path, false)?.secs);
-        }
+        let mut unchanged = reindex_times(tool, &env_path, UNCHANGED_RUNS)?;
         eprintln!("bench: {}: recall over {} probes", tool.name, probes.len());
         let mut found = 0;
         for (rel, phrase) in &probes {
@@ -208,17 +205,7 @@ pub fn run() -> Result {
             "bench: {}: {QUERY_PHRASES} phrases, {QUERY_RUNS} runs each",
             tool.name
         );
-        let mut per_phrase = Vec::new();
-        let mut query_rss: f64 = 0.0;
-        for phrase in &query_set {
-            let cmd = (tool.query)(phrase);
-            query_rss = query_rss.max(measure(&cmd, &env_path, true)?.rss_mb);
-            let mut runs = Vec::new();
-            for _ in 0..QUERY_RUNS {
-                runs.push(measure(&cmd, &env_path, false)?.secs);
-            }
-            per_phrase.push(median(&mut runs));
-        }
+        let (mut per_phrase, query_rss) = phrase_times(tool, &env_path, &query_set, QUERY_RUNS)?;
         figures.push(Figures {
             full: median(&mut full),
             full_rss,
@@ -343,6 +330,35 @@ fn full_index(tool: &Tool, env_path: &str, runs: usize) -> Result<(Vec<f64>, f64
     Ok((times, rss))
 }
 
+/// `runs` index runs over an index that is up to date.
+fn reindex_times(tool: &Tool, env_path: &str, runs: usize) -> Result<Vec<f64>> {
+    (0..runs)
+        .map(|_| Ok(measure(&tool.index, env_path, false)?.secs))
+        .collect()
+}
+
+/// Each phrase's median time over `runs` queries after a warm-up (which measures the
+/// peak RSS of a query).
+fn phrase_times(
+    tool: &Tool,
+    env_path: &str,
+    phrases: &[&str],
+    runs: usize,
+) -> Result<(Vec<f64>, f64)> {
+    let mut per_phrase = Vec::new();
+    let mut rss: f64 = 0.0;
+    for phrase in phrases {
+        let cmd = (tool.query)(phrase);
+        rss = rss.max(measure(&cmd, env_path, true)?.rss_mb);
+        let mut times = Vec::new();
+        for _ in 0..runs {
+            times.push(measure(&cmd, env_path, false)?.secs);
+        }
+        per_phrase.push(median(&mut times));
+    }
+    Ok((per_phrase, rss))
+}
+
 /// `probes.tsv`: (file, phrase) pairs.
 fn read_probes(shared: &Path) -> Result<Vec<(String, String)>> {
     Ok(std::fs::read_to_string(shared.join("probes.tsv"))
@@ -411,26 +427,15 @@ pub fn growth() -> Result {
         for tool in &tools {
             eprintln!("bench: {} on {copies} copies: full index", tool.name);
             let (mut full, full_rss) = full_index(tool, &env_path, GROWTH_RUNS)?;
-            let mut unchanged = Vec::new();
-            for _ in 0..GROWTH_RUNS {
-                unchanged.push(measure(&tool.index, &env_path, false)?.secs);
-            }
+            let mut unchanged = reindex_times(tool, &env_path, GROWTH_RUNS)?;
             let (phrases, runs) = if tool.name.starts_with("rga") {
                 (GROWTH_RGA_PHRASES, 1)
             } else {
                 (QUERY_PHRASES, GROWTH_RUNS)
             };
             eprintln!("bench: {} on {copies} copies: {phrases} phrases", tool.name);
-            let mut per_phrase = Vec::new();
-            for phrase in spread(&probes, phrases) {
-                let cmd = (tool.query)(phrase);
-                measure(&cmd, &env_path, false)?;
-                let mut times = Vec::new();
-                for _ in 0..runs {
-                    times.push(measure(&cmd, &env_path, false)?.secs);
-                }
-                per_phrase.push(median(&mut times));
-            }
+            let (mut per_phrase, _) =
+                phrase_times(tool, &env_path, &spread(&probes, phrases), runs)?;
             per_tool.push(Growth {
                 full: median(&mut full),
                 full_rss,
