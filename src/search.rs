@@ -3,8 +3,9 @@
 //! The query language is what people type: words (all must match, in title, tags or
 //! body, BM25 with the title boosted), `"quoted phrases"`, the last word matched as a
 //! prefix while typing, and typo tolerance for a word that matches nothing as typed.
-//! Prefix and typo matching expand the word into real index terms (from the unstemmed
-//! `words` field), so scoring and highlighting treat expansions like typed words.
+//! Prefix and typo matching expand the word into words the index holds (the unstemmed
+//! `words` field), each searched as if typed in full, so scoring and highlighting treat
+//! expansions like typed words.
 
 use std::collections::{BTreeMap, HashSet};
 use std::ops::Range;
@@ -103,7 +104,7 @@ pub fn search(index: &SearchIndex, catalog: &Catalog, req: &Request) -> Result<R
     let needles = Needles::new(&plan.highlight_terms)?;
     let mut snippets = SnippetGenerator::new(
         plan.highlight_terms,
-        analyzer(index, tokenizer::ANALYZER)?,
+        tokenizer::analyzer(),
         index.fields.body,
         SNIPPET_CHARS,
     );
@@ -221,14 +222,6 @@ fn pieces(query: &str) -> (Vec<Piece>, bool) {
     (out, typing)
 }
 
-fn analyzer(index: &SearchIndex, name: &str) -> Result<TextAnalyzer> {
-    index
-        .index
-        .tokenizers()
-        .get(name)
-        .ok_or_else(|| crate::Error::Internal(format!("analyzer {name} not registered")))
-}
-
 fn tokens(analyzer: &mut TextAnalyzer, text: &str) -> Vec<String> {
     let mut stream = analyzer.token_stream(text);
     let mut out = Vec::new();
@@ -240,8 +233,8 @@ fn tokens(analyzer: &mut TextAnalyzer, text: &str) -> Vec<String> {
 
 fn plan(index: &SearchIndex, searcher: &Searcher, req: &Request) -> Result<Plan> {
     let f = index.fields;
-    let mut stem = analyzer(index, tokenizer::ANALYZER)?;
-    let mut plain = analyzer(index, tokenizer::WORDS_ANALYZER)?;
+    let mut stem = tokenizer::analyzer();
+    let mut plain = tokenizer::words_analyzer();
     let (pieces, typing) = pieces(&req.query);
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     let mut highlight = BTreeMap::new();
@@ -319,16 +312,15 @@ fn plan(index: &SearchIndex, searcher: &Searcher, req: &Request) -> Result<Plan>
                         expansions = expand(searcher, f.words, p, Expansion::Typo(distance))?;
                     }
                 }
+                // An expansion is searched as if typed in full: its stem, in title,
+                // tags or body.
+                let mut stems = HashSet::from([s.clone()]);
                 for (term, df) in expansions {
-                    alternatives.push((
-                        Occur::Should,
-                        Box::new(TermQuery::new(
-                            Term::from_field_text(f.words, &term),
-                            IndexRecordOption::WithFreqs,
-                        )),
-                    ));
-                    if let Some(s) = tokens(&mut stem, &term).first() {
-                        mark(s, df);
+                    if let Some(s) = tokens(&mut stem, &term).pop() {
+                        mark(&s, df);
+                        if stems.insert(s.clone()) {
+                            alternatives.push((Occur::Should, word_query(index, &s)));
+                        }
                     }
                 }
                 clauses.push((Occur::Must, Box::new(BooleanQuery::new(alternatives))));

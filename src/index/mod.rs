@@ -24,7 +24,7 @@ use crate::{Error, Result, UserError};
 
 /// Bumped whenever the schema or the analyzer changes; a data dir with another value
 /// has its index rebuilt from the catalog.
-pub const SCHEMA_VERSION: &str = "2";
+pub const SCHEMA_VERSION: &str = "3";
 
 /// The `expires` value of material that never expires: far in the future, yet exact as
 /// an f64 (range aggregations compare in f64; `i64::MAX` is not).
@@ -40,7 +40,8 @@ pub struct Fields {
     pub title: Field,
     pub tags: Field,
     pub body: Field,
-    /// Title and body, unstemmed and without positions: for prefix and typo expansion.
+    /// Each document's distinct words, unstemmed: what prefix and typo matching expand
+    /// against (see [`tokenizer::vocabulary`]).
     pub words: Field,
     pub format: Field,
     pub folder: Field,
@@ -73,27 +74,25 @@ impl Fields {
 
 fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
-    let text = |positions: bool| {
-        TextOptions::default().set_indexing_options(
-            TextFieldIndexing::default()
-                .set_tokenizer(if positions {
-                    tokenizer::ANALYZER
-                } else {
-                    tokenizer::WORDS_ANALYZER
-                })
-                .set_index_option(if positions {
-                    IndexRecordOption::WithFreqsAndPositions
-                } else {
-                    IndexRecordOption::WithFreqs
-                }),
-        )
-    };
+    let text = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(tokenizer::ANALYZER)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
+    // Only which documents hold a word: expansions are searched as their stems.
+    let words = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(tokenizer::WORDS_ANALYZER)
+            .set_index_option(IndexRecordOption::Basic)
+            .set_fieldnorms(false),
+    );
     let fields = Fields {
         asset_id: b.add_text_field("asset_id", STRING | STORED | FAST),
-        title: b.add_text_field("title", text(true)),
-        tags: b.add_text_field("tags", text(true)),
-        body: b.add_text_field("body", text(true)),
-        words: b.add_text_field("words", text(false)),
+        title: b.add_text_field("title", text.clone()),
+        tags: b.add_text_field("tags", text.clone()),
+        body: b.add_text_field("body", text),
+        // After title, tags and body: its analyzer emits the words they noted.
+        words: b.add_text_field("words", words),
         format: b.add_text_field("format", STRING | FAST),
         folder: b.add_facet_field("folder", FacetOptions::default()),
         product: b.add_text_field("product", STRING | FAST),
@@ -138,10 +137,10 @@ impl SearchIndex {
         let index = Index::open_or_create(directory, schema)?;
         index
             .tokenizers()
-            .register(tokenizer::ANALYZER, tokenizer::analyzer());
+            .register(tokenizer::ANALYZER, tokenizer::indexing_analyzer());
         index
             .tokenizers()
-            .register(tokenizer::WORDS_ANALYZER, tokenizer::words_analyzer());
+            .register(tokenizer::WORDS_ANALYZER, tokenizer::vocabulary());
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::OnCommitWithDelay)
@@ -172,7 +171,6 @@ impl SearchIndex {
         let mut d = TantivyDocument::default();
         d.add_text(f.asset_id, &doc.asset_id);
         d.add_text(f.title, &doc.title);
-        d.add_text(f.words, &doc.title);
         for t in &doc.tags {
             d.add_text(f.tags, t);
             d.add_text(f.tag, t.to_lowercase());
@@ -180,8 +178,8 @@ impl SearchIndex {
         d.add_i64(f.expires, doc.expires_day.unwrap_or(NO_EXPIRY));
         for s in &doc.sections {
             d.add_text(f.body, s);
-            d.add_text(f.words, s);
         }
+        d.add_text(f.words, "");
         d.add_text(f.format, &doc.format);
         for folder in &doc.folders {
             d.add_facet(
@@ -344,9 +342,16 @@ impl SearchIndex {
 #[cfg(test)]
 mod tests {
     use tantivy::collector::{Count, TopDocs};
-    use tantivy::query::TermQuery;
+    use tantivy::query::{BooleanQuery, Occur, TermQuery};
 
     use super::*;
+
+    fn word_query(index: &SearchIndex, word: &str) -> Box<dyn tantivy::query::Query> {
+        Box::new(TermQuery::new(
+            Term::from_field_text(index.fields.words, word),
+            IndexRecordOption::Basic,
+        ))
+    }
 
     fn doc(n: usize, words: usize) -> IndexDoc {
         IndexDoc {
@@ -413,5 +418,53 @@ mod tests {
         let scores =
             |t: &[(f32, tantivy::DocAddress)]| t.iter().map(|(s, _)| *s).collect::<Vec<_>>();
         assert_eq!(scores(&top), scores(&before.0));
+    }
+
+    /// The `words` field is filled from what the body analyzer noted for the same
+    /// document: a change in how tantivy orders fields or spreads a document over
+    /// threads would put one document's words on another.
+    #[test]
+    fn each_document_holds_its_own_unstemmed_words() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = SearchIndex::open(dir.path()).unwrap();
+        let mut writer = index.writer(dir.path()).unwrap();
+        let texts = [
+            ("Pricing Sheet", "Renewals and discounts"),
+            ("Battlecard", "Pricing objections, renewals"),
+            ("Résumé", "Onboarding checklist"),
+        ];
+        for round in 0..50 {
+            for (i, (title, body)) in texts.iter().enumerate() {
+                let mut d = doc(round * 3 + i, 0);
+                d.title = (*title).to_owned();
+                d.sections = vec![(*body).to_owned()];
+                writer.add_document(index.document(&d)).unwrap();
+            }
+        }
+        writer.commit().unwrap();
+        index.reload().unwrap();
+        let searcher = index.reader.searcher();
+        let docs = |word: &str| {
+            let query = TermQuery::new(
+                Term::from_field_text(index.fields.words, word),
+                IndexRecordOption::Basic,
+            );
+            searcher.search(&query, &Count).unwrap()
+        };
+        // Unstemmed, lower-cased and folded; from title and body.
+        assert_eq!(docs("pricing"), 100);
+        assert_eq!(docs("renewals"), 100);
+        assert_eq!(docs("discounts"), 50);
+        assert_eq!(docs("objections"), 50);
+        assert_eq!(docs("resume"), 50);
+        assert_eq!(docs("onboarding"), 50);
+        assert_eq!(docs("checklist"), 50);
+        // Stems are the body's, not the vocabulary's.
+        assert_eq!(docs("renew"), 0);
+        let pricing_and_checklist = BooleanQuery::new(vec![
+            (Occur::Must, word_query(&index, "pricing")),
+            (Occur::Must, word_query(&index, "checklist")),
+        ]);
+        assert_eq!(searcher.search(&pricing_and_checklist, &Count).unwrap(), 0);
     }
 }
