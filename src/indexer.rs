@@ -248,7 +248,13 @@ pub fn run(
     for (id, _) in dd.catalog.assets_to_index()? {
         pending.add(id);
     }
+    // All text this run read is recorded: the WAL holds megabytes of it, which the
+    // checkpoint when the catalog closes would copy after everything else.
+    let checkpoint = (report.indexed > 0).then(|| dd.catalog.checkpoint_meanwhile());
     write_docs(dd, &mut writer, &mut pending, true)?;
+    if let Some(checkpoint) = checkpoint {
+        let _ = checkpoint.join();
+    }
     if large || report.indexed >= COMPACT_AFTER {
         // Merges the writer started on its own must end before all segments can merge,
         // which gives up the writer's lock for a moment. Another process that takes it

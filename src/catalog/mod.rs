@@ -133,6 +133,26 @@ impl Catalog {
         Ok(conn)
     }
 
+    /// Starts copying the WAL into the database file on another thread, for a caller
+    /// that has written a lot and has other work before it closes: the checkpoint at
+    /// close then has only what came after. Best effort, like that one.
+    pub(crate) fn checkpoint_meanwhile(&self) -> std::thread::JoinHandle<()> {
+        let path = self
+            .conn
+            .path()
+            .filter(|p| !p.is_empty())
+            .map(str::to_owned);
+        std::thread::spawn(move || {
+            let Some(path) = path else { return };
+            if let Ok(conn) =
+                Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE)
+            {
+                // TRUNCATE, so the WAL that remains at close is small enough to stay.
+                let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+            }
+        })
+    }
+
     pub(crate) fn conn_mut(&mut self) -> &mut Connection {
         &mut self.conn
     }
