@@ -39,7 +39,7 @@ impl DataDir {
     }
 
     /// Opens (creating, migrating) a data dir. An index written by another schema
-    /// version is rebuilt from the catalog.
+    /// version, or one that cannot be opened, is rebuilt from the catalog.
     ///
     /// # Errors
     /// [`crate::UserError::SchemaTooNew`] for a data dir of a newer Quiver, or I/O and
@@ -51,19 +51,18 @@ impl DataDir {
         let config = Config::load(&root.join("config.toml"))?;
         let index_dir = root.join("index");
         if catalog.meta("index_schema")?.as_deref() != Some(index::SCHEMA_VERSION) {
-            // Nothing in the index is worth keeping: it is rebuilt from the catalog's
-            // text on the next index run.
-            if index_dir.exists() {
-                std::fs::remove_dir_all(&index_dir).map_err(|e| {
-                    Error::io(format!("removing old index {}", index_dir.display()), e)
-                })?;
-            }
-            let all: Vec<String> = catalog.indexed_assets()?.into_iter().collect();
-            catalog.forget_indexed(&all)?;
+            drop_index(&mut catalog, &index_dir)?;
             catalog.set_meta("index_schema", index::SCHEMA_VERSION)?;
         }
         crate::reasons::seed(&catalog, now)?;
-        let index = SearchIndex::open(&index_dir)?;
+        let index = match SearchIndex::open(&index_dir) {
+            Ok(index) => index,
+            // Damaged (a power cut during a commit, say): the index is derived.
+            Err(_) => {
+                drop_index(&mut catalog, &index_dir)?;
+                SearchIndex::open(&index_dir)?
+            }
+        };
         Ok(DataDir {
             root: root.to_owned(),
             catalog,
@@ -75,4 +74,15 @@ impl DataDir {
     pub fn index_dir(&self) -> PathBuf {
         self.root.join("index")
     }
+}
+
+/// Deletes the search index; the next index run rebuilds it from the catalog's text,
+/// without reading any file.
+fn drop_index(catalog: &mut Catalog, index_dir: &Path) -> Result<()> {
+    if index_dir.exists() {
+        std::fs::remove_dir_all(index_dir)
+            .map_err(|e| Error::io(format!("removing the index {}", index_dir.display()), e))?;
+    }
+    let all: Vec<String> = catalog.indexed_assets()?.into_iter().collect();
+    catalog.forget_indexed(&all)
 }

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-use crate::util::{Quiver, corpus};
+use crate::util::{Quiver, corpus, samples};
 
 const FOLDERS: [&str; 4] = ["pdf", "docx", "pptx", "md"];
 
@@ -84,4 +84,30 @@ fn kill_9_during_index_then_reindex_gives_each_asset_exactly_once() {
             cols[1]
         );
     }
+}
+
+/// The index is derived: one damaged on disk (here tantivy's list of its files, as a
+/// disk error or a power cut could leave it) is rebuilt from the catalog, not an error
+/// at every command.
+#[test]
+fn a_damaged_index_is_rebuilt_from_the_catalog() {
+    let q = Quiver::new();
+    q.add(&samples());
+    q.index();
+    let want = q.json(&["status"]);
+    assert!(want["index_documents"].as_u64().unwrap() > 5, "{want}");
+    let hits = |q: &Quiver| q.json(&["search", "pricing"])["total"].as_u64().unwrap();
+    let found = hits(&q);
+    assert!(found > 0);
+
+    std::fs::write(q.data.path().join("index/.managed.json"), b"{ damaged").unwrap();
+    let status = q.json(&["status"]);
+    assert_eq!(status["index_documents"], 0, "{status}");
+    assert_eq!(status["pending_index"], want["assets"], "{status}");
+    let again = q.index();
+    assert_eq!(again["failed"].as_array().map(Vec::len), Some(0), "{again}");
+    let got = q.json(&["status"]);
+    assert_eq!(got["index_documents"], want["index_documents"], "{got}");
+    assert_eq!(got["pending_index"], 0, "{got}");
+    assert_eq!(hits(&q), found);
 }
