@@ -252,10 +252,10 @@ impl Default for Limits {
     }
 }
 
-/// How many pages of a PDF one worker request reads. The first request for a longer
-/// PDF reads these and hands the rest back to the pool in requests of this size, so
-/// every worker shares one long file: a 619-page PDF took 1.1 s on one core while the
-/// others had finished.
+/// How many pages of a PDF the first worker request for it reads. The first request
+/// for a longer PDF reads these and hands the rest back to the pool in parts, so every
+/// worker shares one long file: a 619-page PDF took 1.1 s on one core while the others
+/// had finished.
 pub const PAGES_PER_REQUEST: u32 = 64;
 
 /// Reads one file into a [`Document`]; of a PDF, only the (0-based) `pages`, while
