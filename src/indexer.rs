@@ -128,18 +128,25 @@ pub fn run(
     let limits = dd.config.bounds().limits;
     let mut to_read: HashMap<String, Vec<FileStat>> = HashMap::new();
     let ingest = dd.catalog.begin()?;
-    for f in &files {
-        let prior = known.get(&f.path);
+    let unchanged = |f: &FileStat| {
         let same_stat = |size: i64, mtime: i64| size == f.size && mtime == f.mtime_ns;
-        if prior.is_some_and(|k| k.present && same_stat(k.size, k.mtime_ns))
+        known
+            .get(&f.path)
+            .is_some_and(|k| k.present && same_stat(k.size, k.mtime_ns))
             || known_problems
                 .get(&f.path)
                 .is_some_and(|&(s, m)| same_stat(s, m))
-        {
+    };
+    let too_large = |f: &FileStat| f.size as u64 > limits.max_file_bytes;
+    let mut hashes = hash_files(&files, |f| !unchanged(f) && !too_large(f)).into_iter();
+    for f in &files {
+        let hash = hashes.next().flatten();
+        let prior = known.get(&f.path);
+        if unchanged(f) {
             report.unchanged += 1;
             continue;
         }
-        if f.size as u64 > limits.max_file_bytes {
+        if too_large(f) {
             let problem = Problem::new(
                 ProblemKind::TooLarge,
                 format!(
@@ -151,7 +158,7 @@ pub fn run(
             fail(&ingest, &mut report, f, &problem, now)?;
             continue;
         }
-        let hash = match hash_file(Path::new(&f.path)) {
+        let hash = match hash.unwrap_or_else(|| hash_file(Path::new(&f.path))) {
             Ok(h) => h,
             Err(e) => {
                 let problem = Problem::new(
@@ -433,6 +440,40 @@ fn reconcile(dd: &mut DataDir, writer: &mut IndexWriter) -> Result<()> {
     }
     dd.catalog.forget_indexed(&forget)?;
     Ok(())
+}
+
+/// The content hash of each file `wanted` picks (in `files`' order; `None` for the
+/// others), read on all cores: hashing is the one pass over every new file before the
+/// workers can start.
+fn hash_files(
+    files: &[FileStat],
+    wanted: impl Fn(&FileStat) -> bool + Sync,
+) -> Vec<Option<std::io::Result<String>>> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut out: Vec<Option<std::io::Result<String>>> = files.iter().map(|_| None).collect();
+    let found: Vec<Vec<(usize, std::io::Result<String>)>> = std::thread::scope(|scope| {
+        let work = || {
+            let mut done = Vec::new();
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(f) = files.get(i) else { break };
+                if wanted(f) {
+                    done.push((i, hash_file(Path::new(&f.path))));
+                }
+            }
+            done
+        };
+        let handles: Vec<_> = (0..threads).map(|_| scope.spawn(work)).collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    for (i, hash) in found.into_iter().flatten() {
+        out[i] = Some(hash);
+    }
+    out
 }
 
 fn hash_file(path: &Path) -> std::io::Result<String> {
