@@ -13,7 +13,7 @@ use crate::{Result, cargo, root, sh};
 const RGA_VERSION: &str = "0.10.10";
 /// The corpus's document folders (its `reference/` extractions are not documents).
 const FOLDERS: [&str; 7] = ["docx", "html", "md", "pdf", "pptx", "txt", "xlsx"];
-const INDEX_RUNS: usize = 3;
+const INDEX_RUNS: usize = 5;
 const UNCHANGED_RUNS: usize = 5;
 const QUERY_PHRASES: usize = 50;
 const QUERY_RUNS: usize = 5;
@@ -187,9 +187,8 @@ pub fn run() -> Result {
 
     let query_set = spread(&probes, QUERY_PHRASES);
     let mut figures = Vec::new();
-    for tool in &tools {
-        eprintln!("bench: {}: full index, {INDEX_RUNS} runs", tool.name);
-        let (mut full, full_rss) = full_index(tool, &env_path, INDEX_RUNS)?;
+    let full_runs = full_index(&tools, &env_path, INDEX_RUNS)?;
+    for (tool, (mut full, full_rss)) in tools.iter().zip(full_runs) {
         eprintln!("bench: {}: re-index, nothing changed", tool.name);
         let mut unchanged = reindex_times(tool, &env_path, UNCHANGED_RUNS)?;
         eprintln!("bench: {}: recall over {} probes", tool.name, probes.len());
@@ -220,7 +219,7 @@ pub fn run() -> Result {
     let (date, cores) = stamp();
     let names: Vec<&str> = tools.iter().map(|t| t.name.as_str()).collect();
     let mut table = format!(
-        "Measured {date} on {cores} cores by `cargo xtask bench peers`, on a fresh copy of the corpus's documents ({files} files in {}, {:.1} MB; no reference extractions). Medians; each tool in its default configuration.\n\n| | {} | {} | {} | Quiver vs Recoll | Quiver vs rga |\n|---|---|---|---|---|---|\n",
+        "Measured {date} on {cores} cores by `cargo xtask bench peers`, on a fresh copy of the corpus's documents ({files} files in {}, {:.1} MB; no reference extractions). Medians; each tool in its default configuration; the full index runs go in rounds of one run per tool, so that the machine's drift shifts all three alike.\n\n| | {} | {} | {} | Quiver vs Recoll | Quiver vs rga |\n|---|---|---|---|---|---|\n",
         FOLDERS.join(", "),
         bytes as f64 / 1e6,
         names[0],
@@ -318,16 +317,21 @@ pub fn run() -> Result {
 }
 
 /// `runs` full index runs, each from a fresh index: their times, and the peak RSS.
-fn full_index(tool: &Tool, env_path: &str, runs: usize) -> Result<(Vec<f64>, f64)> {
-    let mut times = Vec::new();
-    let mut rss: f64 = 0.0;
-    for _ in 0..runs {
-        (tool.reset)()?;
-        let r = measure(&tool.index, env_path, true)?;
-        times.push(r.secs);
-        rss = rss.max(r.rss_mb);
+/// `runs` full index runs of each tool, in rounds of one run per tool: the machine's
+/// speed drifts over minutes, and a drift then shifts every tool's figures alike
+/// instead of the ratios between them. Each tool's times and peak RSS.
+fn full_index(tools: &[Tool], env_path: &str, runs: usize) -> Result<Vec<(Vec<f64>, f64)>> {
+    let mut out: Vec<(Vec<f64>, f64)> = tools.iter().map(|_| (Vec::new(), 0.0)).collect();
+    for round in 1..=runs {
+        for (tool, (times, rss)) in tools.iter().zip(&mut out) {
+            eprintln!("bench: full index, round {round} of {runs}: {}", tool.name);
+            (tool.reset)()?;
+            let r = measure(&tool.index, env_path, true)?;
+            times.push(r.secs);
+            *rss = rss.max(r.rss_mb);
+        }
     }
-    Ok((times, rss))
+    Ok(out)
 }
 
 /// `runs` index runs over an index that is up to date.
@@ -424,9 +428,8 @@ pub fn growth() -> Result {
             &work.join(format!("x{copies}-data")),
         );
         let mut per_tool = Vec::new();
-        for tool in &tools {
-            eprintln!("bench: {} on {copies} copies: full index", tool.name);
-            let (mut full, full_rss) = full_index(tool, &env_path, GROWTH_RUNS)?;
+        let full_runs = full_index(&tools, &env_path, GROWTH_RUNS)?;
+        for (tool, (mut full, full_rss)) in tools.iter().zip(full_runs) {
             let mut unchanged = reindex_times(tool, &env_path, GROWTH_RUNS)?;
             let (phrases, runs) = if tool.name.starts_with("rga") {
                 (GROWTH_RGA_PHRASES, 1)
