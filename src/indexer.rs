@@ -449,9 +449,12 @@ fn hash_files(
     files: &[FileStat],
     wanted: impl Fn(&FileStat) -> bool + Sync,
 ) -> Vec<Option<std::io::Result<String>>> {
+    let mut out: Vec<Option<std::io::Result<String>>> = files.iter().map(|_| None).collect();
+    if !files.iter().any(&wanted) {
+        return out;
+    }
     let next = std::sync::atomic::AtomicUsize::new(0);
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let mut out: Vec<Option<std::io::Result<String>>> = files.iter().map(|_| None).collect();
     let found: Vec<Vec<(usize, std::io::Result<String>)>> = std::thread::scope(|scope| {
         let work = || {
             let mut done = Vec::new();
