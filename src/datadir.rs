@@ -57,11 +57,14 @@ impl DataDir {
         crate::reasons::seed(&catalog, now)?;
         let index = match SearchIndex::open(&index_dir) {
             Ok(index) => index,
-            // Damaged (a power cut during a commit, say): the index is derived.
-            Err(_) => {
+            // Damaged files (a power cut during a commit, say): the index is derived.
+            // Not while an index run holds it, and not for other errors (a full disk,
+            // no file handles left), which a rebuild would not cure.
+            Err(e) if SearchIndex::is_damaged(&e) && !SearchIndex::writer_busy(&index_dir) => {
                 drop_index(&mut catalog, &index_dir)?;
                 SearchIndex::open(&index_dir)?
             }
+            Err(e) => return Err(e),
         };
         Ok(DataDir {
             root: root.to_owned(),

@@ -147,7 +147,10 @@ impl Catalog {
             if let Ok(conn) =
                 Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE)
             {
-                // TRUNCATE, so the WAL that remains at close is small enough to stay.
+                // TRUNCATE, so the WAL that remains at close is small enough to stay;
+                // without waiting, like that one: TRUNCATE holds the write lock while
+                // it waits for readers, and other processes' writes would wait too.
+                let _ = conn.busy_timeout(Duration::ZERO);
                 let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
             }
         })

@@ -148,7 +148,8 @@ impl Pdf<'_> {
                 );
                 if usize::try_from(len).unwrap_or(0) >= buf.len() {
                     let need = b.FPDFText_GetBoundedText(text_page, l, t, rt, bt, null_mut(), 0);
-                    buf.resize(usize::try_from(need).unwrap_or(0) + 1, 0);
+                    // `need` counts characters; one outside the BMP is two units.
+                    buf.resize(usize::try_from(need).unwrap_or(0) * 2 + 2, 0);
                     len = b.FPDFText_GetBoundedText(
                         text_page,
                         l,

@@ -135,6 +135,8 @@ impl SearchIndex {
             Error::Internal(format!("opening index directory {}: {e}", dir.display()))
         })?;
         let index = Index::open_or_create(directory, schema)?;
+        // For the writer only: these note each document's words for the `words` field.
+        // Queries and snippets build `tokenizer::analyzer()` themselves, never these.
         index
             .tokenizers()
             .register(tokenizer::ANALYZER, tokenizer::indexing_analyzer());
@@ -150,6 +152,34 @@ impl SearchIndex {
             reader,
             fields,
         })
+    }
+
+    /// Whether `err`, from [`SearchIndex::open`], says the index's files are damaged,
+    /// not that the disk, the system or another process got in the way.
+    pub fn is_damaged(err: &Error) -> bool {
+        use tantivy::TantivyError as T;
+        use tantivy::directory::error::OpenReadError;
+        matches!(
+            err,
+            Error::Tantivy(
+                T::DataCorruption(_)
+                    | T::IncompatibleIndex(_)
+                    | T::SchemaError(_)
+                    | T::OpenReadError(OpenReadError::FileDoesNotExist(_))
+            )
+        )
+    }
+
+    /// Whether an index run (of this or another process) holds the writer of the
+    /// index in `dir`: its files are changing, and it is not to be touched.
+    pub fn writer_busy(dir: &Path) -> bool {
+        tantivy::directory::MmapDirectory::open(dir)
+            .map_err(|_| ())
+            .and_then(|d| {
+                d.acquire_lock(&tantivy::directory::INDEX_WRITER_LOCK)
+                    .map_err(|_| ())
+            })
+            .is_err()
     }
 
     /// Takes the index's single writer.
@@ -466,5 +496,17 @@ mod tests {
             (Occur::Must, word_query(&index, "checklist")),
         ]);
         assert_eq!(searcher.search(&pricing_and_checklist, &Count).unwrap(), 0);
+    }
+
+    /// A damaged index is rebuilt only when no index run holds it.
+    #[test]
+    fn a_held_writer_is_seen_from_outside() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = SearchIndex::open(dir.path()).unwrap();
+        assert!(!SearchIndex::writer_busy(dir.path()));
+        let writer = index.writer(dir.path()).unwrap();
+        assert!(SearchIndex::writer_busy(dir.path()));
+        drop(writer);
+        assert!(!SearchIndex::writer_busy(dir.path()));
     }
 }
