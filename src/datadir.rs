@@ -39,7 +39,7 @@ impl DataDir {
     }
 
     /// Opens (creating, migrating) a data dir. An index written by another schema
-    /// version, or one that cannot be opened, is rebuilt from the catalog.
+    /// version, or one whose files are damaged, is rebuilt from the catalog.
     ///
     /// # Errors
     /// [`crate::UserError::SchemaTooNew`] for a data dir of a newer Quiver, or I/O and
