@@ -37,18 +37,23 @@ pub fn run(parts: &[String]) -> Result {
     sh(cargo().args(["build", "--release", "--bin", "quiver"]))?;
     let wanted = |part: &str| parts.is_empty() || parts.iter().any(|p| p == part);
     if wanted("corpus") {
+        mark();
         corpus()?;
     }
     if wanted("peers") {
+        mark();
         peers::run()?;
     }
     if wanted("growth") {
+        mark();
         peers::growth()?;
     }
     if wanted("scale") {
+        mark();
         scale::run()?;
     }
     if wanted("app") {
+        mark();
         desktop::run()?;
     }
     Ok(())
@@ -84,14 +89,57 @@ pub(crate) fn percentile(values: &mut [f64], q: f64) -> f64 {
 }
 
 /// The date and core count every table names.
-pub(crate) fn stamp() -> (String, usize) {
+pub(crate) fn stamp() -> (String, String) {
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     let date = Command::new("date")
         .arg("+%Y-%m-%d")
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
         .unwrap_or_default();
-    (date, cores)
+    let before = MARK
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .take()
+        .map_or_else(String::new, |ms| format!("{ms:.0} ms before, "));
+    let machine = format!(
+        "{cores} cores (machine speed: a fixed loop on every core took {before}{:.0} ms after)",
+        speed()
+    );
+    (date, machine)
+}
+
+/// The machine's [`speed`] at the start of the measurements [`stamp`] describes next.
+static MARK: std::sync::Mutex<Option<f64>> = std::sync::Mutex::new(None);
+
+/// Starts the measurements the next [`stamp`] describes.
+pub(crate) fn mark() {
+    *MARK.lock().unwrap_or_else(|p| p.into_inner()) = Some(speed());
+}
+
+/// Milliseconds a fixed integer loop takes on every core at once. This machine is a
+/// shared virtual one whose speed drifts by up to 2x within hours, with little steal
+/// time showing (another guest on a sibling hyperthread), so a table is read against
+/// the speed it was measured at.
+fn speed() -> f64 {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut runs: Vec<f64> = (0..3)
+        .map(|_| {
+            let started = std::time::Instant::now();
+            std::thread::scope(|s| {
+                for _ in 0..cores {
+                    s.spawn(|| {
+                        let mut x = 1u64;
+                        for i in 0..20_000_000u64 {
+                            x = std::hint::black_box(x.wrapping_mul(6_364_136_223_846_793_005) ^ i);
+                        }
+                    });
+                }
+            });
+            started.elapsed().as_secs_f64() * 1000.0
+        })
+        .collect();
+    runs.sort_by(f64::total_cmp);
+    runs[1]
 }
 
 /// Indexing and search on the corpus, capture, and the reports at scale.
@@ -167,9 +215,9 @@ fn corpus() -> Result {
             String::from_utf8_lossy(&out.stderr)
         ));
     }
-    let (date, cores) = stamp();
+    let (date, machine) = stamp();
     let mut table = format!(
-        "Measured {date} on {cores} cores by `cargo xtask bench` (release build), over the whole\n`../shared/corpus` ({files:.0} files, {:.1} MB, reference extractions included).\n\n| what | median |\n|---|---|\n",
+        "Measured {date} on {machine} by `cargo xtask bench` (release build), over the whole\n`../shared/corpus` ({files:.0} files, {:.1} MB, reference extractions included).\n\n| what | median |\n|---|---|\n",
         bytes as f64 / 1e6
     );
     table += &format!(
@@ -221,8 +269,9 @@ fn corpus() -> Result {
             String::from_utf8_lossy(&out.stderr)
         ));
     }
+    let (date, machine) = stamp();
     let mut table = format!(
-        "Measured {date} on {cores} cores by `cargo xtask bench` (`benches/capture.rs`, in process, on a scratch copy of the corpus catalog).\n\n| what | figure |\n|---|---|\n"
+        "Measured {date} on {machine} by `cargo xtask bench` (`benches/capture.rs`, in process, on a scratch copy of the corpus catalog).\n\n| what | figure |\n|---|---|\n"
     );
     for line in String::from_utf8_lossy(&out.stdout).lines() {
         let Ok(row) = serde_json::from_str::<serde_json::Value>(line) else {
@@ -258,8 +307,9 @@ fn corpus() -> Result {
             String::from_utf8_lossy(&out.stderr)
         ));
     }
+    let (date, machine) = stamp();
     let mut table = format!(
-        "Measured {date} on {cores} cores by `cargo xtask bench` (`benches/reports.rs`, in process): 10,000 generated assets, 1,000,000 events over a year (400 reps, skewed usage), 100,000 deals; a 90-day window; median of 5 runs. Setup: {}.\n\n| report | median | max | target 100 ms |\n|---|---|---|---|\n",
+        "Measured {date} on {machine} by `cargo xtask bench` (`benches/reports.rs`, in process): 10,000 generated assets, 1,000,000 events over a year (400 reps, skewed usage), 100,000 deals; a 90-day window; median of 5 runs. Setup: {}.\n\n| report | median | max | target 100 ms |\n|---|---|---|---|\n",
         String::from_utf8_lossy(&out.stderr)
             .lines()
             .filter(|l| l.starts_with("indexed") || l.starts_with("imported"))

@@ -51,9 +51,9 @@ pub fn run() -> Result {
         .arg(&app)
         .status();
     let (samples, _) = crate::bench::walk(&root().join("samples/library"));
-    let (date, cores) = stamp();
+    let (date, machine) = stamp();
     let mut table = format!(
-        "Measured {date} on {cores} cores by `cargo xtask bench app`: the release build in a real window (Xvfb, WebKitGTK), driven over WebDriver by `ui/e2e/bench.mjs`.\n\n| what | sample library ({samples} files) | {LARGE} documents | Tauri's Linux anchor |\n|---|---|---|---|\n"
+        "Measured {date} on {machine} by `cargo xtask bench app`: the release build in a real window (Xvfb, WebKitGTK), driven over WebDriver by `ui/e2e/bench.mjs`.\n\n| what | sample library ({samples} files) | {LARGE} documents | Tauri's Linux anchor |\n|---|---|---|---|\n"
     );
     let (s, l) = (&results[0].1, &results[1].1);
     let f = |v: &serde_json::Value| v.as_f64().unwrap_or(f64::NAN);

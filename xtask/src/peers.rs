@@ -216,10 +216,10 @@ pub fn run() -> Result {
         });
     }
 
-    let (date, cores) = stamp();
+    let (date, machine) = stamp();
     let names: Vec<&str> = tools.iter().map(|t| t.name.as_str()).collect();
     let mut table = format!(
-        "Measured {date} on {cores} cores by `cargo xtask bench peers`, on a fresh copy of the corpus's documents ({files} files in {}, {:.1} MB; no reference extractions). Medians; each tool in its default configuration; the full index runs go in rounds of one run per tool, so that the machine's drift shifts all three alike.\n\n| | {} | {} | {} | Quiver vs Recoll | Quiver vs rga |\n|---|---|---|---|---|---|\n",
+        "Measured {date} on {machine} by `cargo xtask bench peers`, on a fresh copy of the corpus's documents ({files} files in {}, {:.1} MB; no reference extractions). Medians; each tool in its default configuration; the full index runs go in rounds of one run per tool, so that the machine's drift shifts all three alike.\n\n| | {} | {} | {} | Quiver vs Recoll | Quiver vs rga |\n|---|---|---|---|---|---|\n",
         FOLDERS.join(", "),
         bytes as f64 / 1e6,
         names[0],
@@ -449,10 +449,10 @@ pub fn growth() -> Result {
         figures.push(per_tool);
     }
 
-    let (date, cores) = stamp();
+    let (date, machine) = stamp();
     let names = ["Quiver", "Recoll", "rga"];
     let mut table = format!(
-        "Measured {date} on {cores} cores by `cargo xtask bench growth`: the corpus's documents once ({} files, {:.1} MB) and ten times ({} files, {:.1} MB, folders `copy-01` to `copy-10`). Each cell: one copy, then ten copies, and the growth factor. Medians of {GROWTH_RUNS} runs.\n\n| | {} | {} | {} | Quiver vs Recoll, ten copies |\n|---|---|---|---|---|\n",
+        "Measured {date} on {machine} by `cargo xtask bench growth`: the corpus's documents once ({} files, {:.1} MB) and ten times ({} files, {:.1} MB, folders `copy-01` to `copy-10`). Each cell: one copy, then ten copies, and the growth factor. Medians of {GROWTH_RUNS} runs.\n\n| | {} | {} | {} | Quiver vs Recoll, ten copies |\n|---|---|---|---|---|\n",
         sizes[0].0,
         sizes[0].1 as f64 / 1e6,
         sizes[1].0,

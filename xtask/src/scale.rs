@@ -56,9 +56,9 @@ pub fn run() -> Result {
     eprintln!("bench: querying in process");
     let out = bench_harness(&["query", &data_s])?;
 
-    let (date, cores) = stamp();
+    let (date, machine) = stamp();
     let mut table = format!(
-        "Measured {date} on {cores} cores by `cargo xtask bench scale`: {DOCUMENTS} generated documents (`benches/scale.rs`: business English with Zipf-distributed words, stock phrases and a long tail of product names; Markdown, text and HTML in 100 folders; 300 to 15,000 words each), {:.2} GB.\n\n| what | figure |\n|---|---|\n",
+        "Measured {date} on {machine} by `cargo xtask bench scale`: {DOCUMENTS} generated documents (`benches/scale.rs`: business English with Zipf-distributed words, stock phrases and a long tail of product names; Markdown, text and HTML in 100 folders; 300 to 15,000 words each), {:.2} GB.\n\n| what | figure |\n|---|---|\n",
         bytes as f64 / 1e9
     );
     table += &format!(
