@@ -1446,6 +1446,9 @@ mod tests {
         // In half the documents or fewer: checked.
         assert_eq!(at(100_000, &[900, 20_000, 50_000, 800]), vec![0, 1, 2, 3]);
         // First and last words are always checked, common or not.
-        assert_eq!(at(100_000, &[99_000, 99_000, 99_000, 99_000]), vec![0, 2, 3]);
+        assert_eq!(
+            at(100_000, &[99_000, 99_000, 99_000, 99_000]),
+            vec![0, 2, 3]
+        );
     }
 }
