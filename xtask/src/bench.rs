@@ -88,7 +88,8 @@ pub(crate) fn percentile(values: &mut [f64], q: f64) -> f64 {
     values[((values.len() - 1) as f64 * q).round() as usize]
 }
 
-/// The date and core count every table names.
+/// The date, core count and machine speed every table names. The speed after one
+/// table is the speed before the next.
 pub(crate) fn stamp() -> (String, String) {
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     let date = Command::new("date")
@@ -96,14 +97,14 @@ pub(crate) fn stamp() -> (String, String) {
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
         .unwrap_or_default();
+    let after = speed();
     let before = MARK
         .lock()
         .unwrap_or_else(|p| p.into_inner())
-        .take()
+        .replace(after)
         .map_or_else(String::new, |ms| format!("{ms:.0} ms before, "));
     let machine = format!(
-        "{cores} cores (machine speed: a fixed loop on every core took {before}{:.0} ms after)",
-        speed()
+        "{cores} cores (machine speed: a fixed loop on every core took {before}{after:.0} ms after)"
     );
     (date, machine)
 }
