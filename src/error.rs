@@ -13,8 +13,9 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub enum Error {
     #[error(transparent)]
     User(#[from] UserError),
+    /// Not `#[from]`: see the `From` impl, which turns a busy catalog into a user error.
     #[error("catalog database: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Sqlite(rusqlite::Error),
     #[error("catalog migration: {0}")]
     Migration(#[from] rusqlite_migration::Error),
     #[error("search index: {0}")]
@@ -60,6 +61,25 @@ pub enum UserError {
     InvalidQuery(String),
     #[error("invalid config file {path}: {message}")]
     InvalidConfig { path: PathBuf, message: String },
+    #[error(
+        "the catalog is busy: another Quiver process has been writing to it for over 10 s (a large import or index run); try again when it is done"
+    )]
+    CatalogBusy,
+    #[error(
+        "the data dir {0} already holds a library, events or deals: `quiver demo` fills only a new data dir, so that its made-up history never mixes with real data (give it `--data-dir` with a new folder)"
+    )]
+    DataDirInUse(PathBuf),
+}
+
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Self {
+        // The busy timeout ran out while another process held the write lock. Nothing
+        // of this command was written, and trying again later works.
+        if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy) {
+            return UserError::CatalogBusy.into();
+        }
+        Error::Sqlite(e)
+    }
 }
 
 impl Error {
@@ -76,6 +96,8 @@ impl Error {
                 UserError::InvalidValue { .. } => "user.invalid_value",
                 UserError::InvalidQuery(_) => "user.invalid_query",
                 UserError::InvalidConfig { .. } => "user.invalid_config",
+                UserError::CatalogBusy => "user.catalog_busy",
+                UserError::DataDirInUse(_) => "user.data_dir_in_use",
             },
             Error::Sqlite(_) => "internal.sqlite",
             Error::Migration(_) => "internal.migration",

@@ -119,7 +119,11 @@ pub fn search(index: &SearchIndex, catalog: &Catalog, req: &Request) -> Result<R
     snippets.set_max_num_chars(SNIPPET_CHARS);
     // One snapshot for every hit's record and text, so that an index run writing
     // meanwhile cannot remove a text between reading its section list and its pieces.
-    let snapshot = catalog.conn().unchecked_transaction()?;
+    // Deferred: a read, which must not wait for (or hold up) writers.
+    let snapshot = rusqlite::Transaction::new_unchecked(
+        catalog.conn(),
+        rusqlite::TransactionBehavior::Deferred,
+    )?;
     let mut texts = catalog.section_texts();
     let mut hits = Vec::with_capacity(top.len());
     for (score, addr) in top {

@@ -13,7 +13,7 @@ mod problems;
 use std::path::Path;
 use std::time::Duration;
 
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 use rusqlite_migration::{M, Migrations};
 
 pub use assets::{
@@ -89,6 +89,11 @@ impl Catalog {
             true,
         )?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        // A transaction that reads and then writes takes the write lock up front. Begun
+        // deferred, it reads a snapshot first, and if another process commits before it
+        // writes, SQLite fails it at once (the busy timeout cannot help: the snapshot is
+        // stale for good); an index run died that way while searches recorded events.
+        conn.set_transaction_behavior(TransactionBehavior::Immediate);
         // The default 2 MB page cache thrashes once events reach the millions: bulk
         // imports update several indexes at random places. 64 MB of cache and a memory
         // map keep them in memory.
@@ -158,6 +163,17 @@ impl Catalog {
 
     pub(crate) fn conn_mut(&mut self) -> &mut Connection {
         &mut self.conn
+    }
+
+    /// Whether anything a user made is here: a library folder, an event or a deal.
+    pub fn holds_user_data(&self) -> Result<bool> {
+        Ok(self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM library_roots)
+                 OR EXISTS (SELECT 1 FROM events)
+                 OR EXISTS (SELECT 1 FROM deals)",
+            [],
+            |r| r.get(0),
+        )?)
     }
 
     /// Counts for `quiver status`.

@@ -100,8 +100,9 @@ enum LibraryCommand {
 struct SearchArgs {
     /// Words, "quoted phrases"; the last word matches as a prefix.
     query: String,
-    #[arg(long, default_value_t = 10)]
-    limit: usize,
+    /// How many hits to show (at least 1).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..))]
+    limit: u16,
     /// FIELD=VALUE on format, folder, tag, product, persona, stage, industry, owner,
     /// freshness (expired, expiring or current).
     #[arg(long = "filter", value_name = "FIELD=VALUE")]
@@ -144,7 +145,33 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let wants_json = std::env::args().skip(1).any(|a| a == "--json");
+            let asked = matches!(
+                e.kind(),
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion
+            );
+            if !wants_json || asked {
+                e.exit();
+            }
+            // Without clap's "error: " prefix and the usage lines after a blank one.
+            let text = e.to_string();
+            let message = text
+                .lines()
+                .take_while(|l| !l.trim().is_empty())
+                .map(str::trim)
+                .collect::<Vec<_>>()
+                .join(" ");
+            let message = message.trim_start_matches("error: ");
+            let body = serde_json::json!({
+                "error": { "code": "user.invalid_arguments", "message": message }
+            });
+            eprintln!("{body}");
+            return ExitCode::from(2);
+        }
+    };
     let json = cli.json;
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
@@ -160,15 +187,30 @@ fn main() -> ExitCode {
                     code: &'a str,
                     message: String,
                 }
-                let body =
-                    serde_json::json!({ "error": ErrorBody { code, message: format!("{e:#}") } });
+                let body = serde_json::json!({ "error": ErrorBody { code, message: message(&e) } });
                 eprintln!("{body}");
             } else {
-                eprintln!("quiver: {e:#}");
+                eprintln!("quiver: {}", message(&e));
             }
             ExitCode::from(if user { 2 } else { 1 })
         }
     }
+}
+
+/// The error and its causes, each once: a cause that its parent's text already quotes
+/// (`catalog database: database is locked`) is not said again.
+fn message(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if !out.contains(&text) {
+            if !out.is_empty() {
+                out.push_str(": ");
+            }
+            out.push_str(&text);
+        }
+    }
+    out
 }
 
 fn open(cli_dir: Option<&PathBuf>, now: chrono::DateTime<Utc>) -> anyhow::Result<DataDir> {
@@ -267,7 +309,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let request = Request {
                 query: args.query,
                 filters,
-                limit: args.limit,
+                limit: args.limit.into(),
                 today: now.format("%Y-%m-%d").to_string(),
             };
             let results = search::search(&dd.index, &dd.catalog, &request)?;

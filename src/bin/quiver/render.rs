@@ -25,13 +25,21 @@ pub fn index_report(r: &IndexReport) {
 }
 
 pub fn search_results(r: &Results, color: bool) {
+    // Quoted as typed: a phrase brings its own quotes.
+    let query = if r.query.contains('"') {
+        r.query.clone()
+    } else {
+        format!("“{}”", r.query)
+    };
     if r.hits.is_empty() {
-        println!("no results for {}", r.query);
+        println!("no results for {query}");
         return;
     }
     println!(
-        "{} results for {:?} ({:.1} ms)\n",
-        r.total, r.query, r.took_ms
+        "{} result{} for {query} ({:.1} ms)\n",
+        r.total,
+        if r.total == 1 { "" } else { "s" },
+        r.took_ms
     );
     for (i, hit) in r.hits.iter().enumerate() {
         let mut head = format!("{}. {}", i + 1, hit.title);
