@@ -78,7 +78,8 @@ const QUERIES: [&str; 14] = [
 /// synthetic history ending yesterday.
 ///
 /// # Errors
-/// I/O, catalog and index errors.
+/// [`crate::UserError::DataDirInUse`] unless the data dir is new; I/O, catalog and index
+/// errors.
 pub fn populate(
     dd: &mut DataDir,
     worker: &WorkerCommand,
@@ -86,6 +87,9 @@ pub fn populate(
     size: Size,
     now: DateTime<Utc>,
 ) -> Result<Summary> {
+    if dd.catalog.holds_user_data()? {
+        return Err(crate::UserError::DataDirInUse(dd.root.clone()).into());
+    }
     let lib = dd.root.join("sample-library");
     write_samples(&SAMPLES, &lib)?;
     library::add(&dd.catalog, std::slice::from_ref(&lib), now)?;

@@ -186,6 +186,17 @@ fn crm_exports_import_with_line_numbers_and_idempotently() {
         [4, 5, 6],
         "open deal, unknown code and bad date, by line: {r}"
     );
+    // Excel and Salesforce end lines with CRLF: the same lines are named.
+    let crlf = dir.path().join("salesforce-crlf.csv");
+    fs::write(&crlf, SALESFORCE.replace('\n', "\r\n")).unwrap();
+    let r = q.json(&["deal", "import", "--dry-run", crlf.to_str().unwrap()]);
+    let crlf_lines: Vec<u64> = r["failed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(crlf_lines, lines, "{r}");
     let lost = q.json(&["deal", "show", "006A1"]);
     assert_eq!(lost["deal"]["amount"], 48500.0);
     assert_eq!(lost["deal"]["close_date"], "2025-09-30");
@@ -244,7 +255,10 @@ fn crm_exports_import_with_line_numbers_and_idempotently() {
         .collect();
     assert_eq!(failed.len(), 2, "{failed:?}");
     assert_eq!(failed[0].0, 4);
-    assert!(failed[0].1.contains("needs a rep"), "{failed:?}");
+    assert!(
+        failed[0].1.contains("owner column (Deal owner) is empty"),
+        "{failed:?}"
+    );
     assert_eq!(failed[1].0, 5);
     assert!(failed[1].1.contains("must be an objection"), "{failed:?}");
     let won = q.json(&["deal", "show", "901"]);

@@ -578,6 +578,22 @@ fn empty_data_dir_reports_say_so_and_csv_agrees_with_json() {
 
     let demo = Quiver::new();
     demo.json(&["demo", "--seed", "3"]);
+    let events = demo.run(&["events", "export"]).stdout;
+    let again = demo.run(&["--json", "demo"]);
+    assert_eq!(again.status.code(), Some(2), "a second demo is refused");
+    assert!(String::from_utf8_lossy(&again.stderr).contains("user.data_dir_in_use"));
+    assert_eq!(
+        demo.run(&["events", "export"]).stdout,
+        events,
+        "and adds nothing"
+    );
+    let real = Quiver::new();
+    real.add(&crate::util::samples());
+    assert_eq!(
+        real.run(&["demo"]).status.code(),
+        Some(2),
+        "nor into a real library"
+    );
     let json = demo.json(&["report", "reasons", "--by", "size"]);
     let csv = String::from_utf8(
         demo.run(&["report", "reasons", "--by", "size", "--csv"])

@@ -233,10 +233,10 @@ pub fn import(
     let tx = catalog.conn_mut().transaction()?;
     for rec in reader.records() {
         let (line, rec) = match rec {
-            Ok(r) => (r.position().map_or(0, |p| p.line()), r),
+            Ok(r) => (r.position().map_or(0, |p| line_at(csv_text, p.byte())), r),
             Err(e) => {
                 report.failed.push(RowError {
-                    line: e.position().map_or(0, |p| p.line()),
+                    line: e.position().map_or(0, |p| line_at(csv_text, p.byte())),
                     deal_id: None,
                     message: format!("unreadable row: {e}"),
                 });
@@ -251,12 +251,24 @@ pub fn import(
                 .filter(|v| !v.is_empty())
         };
         let deal_id = get(Field::DealId);
-        let outcome = match row_deal(&get).map(|mut d| {
-            if !columns.contains_key(&Field::Rep) {
-                // No owner column at all: the deals are the importing rep's.
-                d.rep = opts.by.to_owned();
-            }
-            d
+        let owner = match columns.get(&Field::Rep) {
+            // No owner column at all: the deals are the importing rep's.
+            None => Ok(opts.by.to_owned()),
+            Some(&i) => get(Field::Rep).ok_or_else(|| {
+                invalid(
+                    "rep",
+                    format!(
+                        "the owner column ({}) is empty: every deal needs its rep",
+                        headers[i]
+                    ),
+                )
+            }),
+        };
+        let outcome = match owner.and_then(|rep| {
+            row_deal(&get).map(|mut d| {
+                d.rep = rep;
+                d
+            })
         }) {
             Ok(deal) => validate(&tx, deal, opts.stages, opts.today)
                 .and_then(|d| record(&tx, &d, opts.by, true, now)),
@@ -282,6 +294,18 @@ pub fn import(
         tx.commit()?;
     }
     Ok(report)
+}
+
+/// The 1-based line of the record that starts at `byte`. The csv crate's own line count
+/// is one short after a CRLF line end (Excel's and Salesforce's), whose `\n` it counts
+/// only once the next record has begun.
+fn line_at(text: &str, byte: u64) -> u64 {
+    let start = usize::try_from(byte).unwrap_or(usize::MAX).min(text.len());
+    let start = start + text[start..].len() - text[start..].trim_start_matches(['\r', '\n']).len();
+    1 + text.as_bytes()[..start]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count() as u64
 }
 
 fn row_deal(get: &dyn Fn(Field) -> Option<String>) -> Result<Deal> {
@@ -389,6 +413,19 @@ fn amount(raw: &str) -> Result<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_are_counted_alike_after_lf_and_crlf() {
+        for end in ["\n", "\r\n"] {
+            let text = ["id,rep", "A1,Sam", "A2,Sam", "", "A3,Sam"].join(end);
+            let mut reader = csv::Reader::from_reader(text.as_bytes());
+            let lines: Vec<u64> = reader
+                .records()
+                .map(|r| line_at(&text, r.unwrap().position().unwrap().byte()))
+                .collect();
+            assert_eq!(lines, [2, 3, 5], "line ends {end:?}");
+        }
+    }
 
     #[test]
     fn crm_stage_names_become_outcomes() {

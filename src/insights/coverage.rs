@@ -52,7 +52,7 @@ pub fn coverage(catalog: &Catalog, index: &SearchIndex, opts: &Options) -> Resul
             "code",
             "label",
             "raised",
-            "lost_deals",
+            "closed_deals",
             "raised_share",
             "tagged_assets",
             "text_matched_assets",
