@@ -76,6 +76,15 @@ pub fn walk(root: &Path) -> (Vec<Found>, Vec<(PathBuf, String)>) {
         if Format::from_extension(path).is_none() && !is_known_unsupported(path) {
             continue;
         }
+        // The catalog, the index and every report name a file by its path as text; a
+        // name in an older encoding would be stored altered and never found again.
+        if path.to_str().is_none() {
+            warnings.push((
+                path.to_owned(),
+                "the file name is not UTF-8 (an older encoding such as Latin-1?); rename it to index it".into(),
+            ));
+            continue;
+        }
         match entry.metadata() {
             Ok(m) => found.push(Found {
                 path: path.to_owned(),
@@ -113,6 +122,21 @@ mod tests {
         for name in ["deck.pptx", "pricing.xlsx", "~tilde-start.md"] {
             assert!(!is_skipped_name(name), "{name} should be indexed");
         }
+    }
+
+    #[test]
+    fn a_file_name_that_is_not_utf8_is_a_warning_not_a_file() {
+        use std::os::unix::ffi::OsStrExt;
+        let lib = tempfile::tempdir().unwrap();
+        let latin1 = std::ffi::OsStr::from_bytes(b"caf\xe9 price list.txt");
+        std::fs::write(lib.path().join(latin1), "prices").unwrap();
+        std::fs::write(lib.path().join("café menu.txt"), "prices").unwrap();
+        let (found, warnings) = walk(lib.path());
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].path.ends_with("café menu.txt"));
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert_eq!(warnings[0].0.file_name(), Some(latin1));
+        assert!(warnings[0].1.contains("not UTF-8"), "{warnings:?}");
     }
 
     #[test]
