@@ -109,7 +109,7 @@ pub fn search(index: &SearchIndex, catalog: &Catalog, req: &Request) -> Result<R
         plan.query.as_ref(),
         &(TopDocs::with_limit(limit).order_by_score(), Count),
     )?;
-    let needles = Needles::new(&plan.highlight_terms)?;
+    let needles = Needles::new(&plan.highlight_terms, &plan.phrases)?;
     let mut snippets = SnippetGenerator::new(
         plan.highlight_terms,
         tokenizer::analyzer(),
@@ -200,6 +200,8 @@ struct Plan {
     query: Box<dyn Query>,
     /// Stemmed terms to mark in snippets, weighted rarer-first.
     highlight_terms: BTreeMap<String, f32>,
+    /// The stems of each phrase, so that the best page is one that holds the phrase.
+    phrases: Vec<Vec<String>>,
 }
 
 /// A piece of the typed query.
@@ -250,6 +252,7 @@ fn plan(index: &SearchIndex, searcher: &Searcher, req: &Request) -> Result<Plan>
     let (pieces, typing) = pieces(&req.query);
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     let mut highlight = BTreeMap::new();
+    let mut phrases = Vec::new();
     let mut mark = |term: &str, df: u64| {
         highlight.insert(term.to_owned(), 1.0 / (1.0 + df as f32));
     };
@@ -271,6 +274,7 @@ fn plan(index: &SearchIndex, searcher: &Searcher, req: &Request) -> Result<Plan>
                     clauses.push((Occur::Must, word_query(index, &stems[0])));
                     continue;
                 }
+                phrases.push(stems.clone());
                 let checked = checked_words(&stems, &dfs, searcher.num_docs());
                 let phrase = |field: Field| phrase_query(field, &checked);
                 let either: Vec<(Occur, Box<dyn Query>)> = vec![
@@ -290,6 +294,7 @@ fn plan(index: &SearchIndex, searcher: &Searcher, req: &Request) -> Result<Plan>
                     for s in &stems {
                         mark(s, searcher.doc_freq(&Term::from_field_text(f.body, s))?);
                     }
+                    phrases.push(stems.clone());
                     let terms = stems
                         .iter()
                         .map(|s| Term::from_field_text(f.body, s))
@@ -358,6 +363,7 @@ fn plan(index: &SearchIndex, searcher: &Searcher, req: &Request) -> Result<Plan>
     Ok(Plan {
         query,
         highlight_terms: highlight,
+        phrases,
     })
 }
 
@@ -760,11 +766,36 @@ const CHAR_CONTEXT: usize = 4;
 /// stem less its last letter that starts another word: `pric` in *prick*).
 const SNIPPET_TRIES: usize = 8;
 
-/// What one pass found in one section: (distinct needles, matches), and where some of
-/// its matches start.
+/// What one pass found in one section: (distinct needles, matches), the query's phrases
+/// it holds, and where some of its matches start (its phrases' first).
 struct Found {
     key: (usize, usize),
+    phrases: usize,
     starts: Vec<usize>,
+}
+
+/// Bytes allowed between two words of a phrase: the rest of the first word after its
+/// needle (a stem less a letter), then spaces, punctuation and line breaks.
+const PHRASE_GAP: usize = 24;
+
+/// How far [`scan`] has followed one phrase: its next word, and where the words so far
+/// start and end.
+#[derive(Clone, Copy, Default)]
+struct Chain {
+    next: usize,
+    start: usize,
+    end: usize,
+}
+
+/// Whether `between` (the bytes from one needle's end to the next needle's start) is the
+/// rest of a word and then no other word.
+fn adjacent(between: &[u8]) -> bool {
+    if between.len() > PHRASE_GAP {
+        return false;
+    }
+    let text = String::from_utf8_lossy(between);
+    let rest = text.trim_start_matches(char::is_alphanumeric);
+    !rest.is_empty() && !rest.contains(char::is_alphanumeric)
 }
 
 /// Scans section `id` a piece at a time. `enough_early` stops once every snippet place
@@ -784,6 +815,9 @@ fn scan(
     let mut seen = vec![false; words];
     let mut total = 0;
     let mut starts: Vec<usize> = Vec::new();
+    let mut chains = vec![Chain::default(); pass.phrases.len()];
+    let mut phrase_seen = vec![false; pass.phrases.len()];
+    let mut phrase_starts: Vec<usize> = Vec::new();
     let len = texts.text_len(id)?;
     let hold = pass.longest.saturating_sub(1);
     buf.clear();
@@ -813,19 +847,51 @@ fn scan(
             if start < owned || inside_word(&buf[..], m.start()) {
                 continue;
             }
-            seen[pass.word_of[m.pattern().as_usize()]] = true;
+            let word = pass.word_of[m.pattern().as_usize()];
+            seen[word] = true;
             total += 1;
             if starts.len() < SNIPPET_TRIES
                 && starts.last().is_none_or(|p| start > p + SNIPPET_WINDOW / 2)
             {
                 starts.push(start);
             }
-            if total == MATCHES_PER_SECTION {
+            let end = base + m.end();
+            for (p, (phrase, chain)) in pass.phrases.iter().zip(&mut chains).enumerate() {
+                // The previous word's bytes are still in `buf` unless a piece ended
+                // between the two: the chain then starts again.
+                let follows = chain.next > 0
+                    && phrase[chain.next] == word
+                    && chain.end >= base
+                    && chain.end <= start
+                    && adjacent(&buf[chain.end - base..m.start()]);
+                if follows {
+                    chain.next += 1;
+                    chain.end = end;
+                } else if phrase[0] == word {
+                    *chain = Chain {
+                        next: 1,
+                        start,
+                        end,
+                    };
+                } else {
+                    chain.next = 0;
+                }
+                if chain.next == phrase.len() {
+                    phrase_seen[p] = true;
+                    if phrase_starts.len() < SNIPPET_TRIES {
+                        phrase_starts.push(chain.start);
+                    }
+                    chain.next = 0;
+                }
+            }
+            // A common word of a phrase can fill the count before the phrase is found.
+            let phrases_pending = phrase_seen.iter().any(|s| !s);
+            if total >= MATCHES_PER_SECTION && !phrases_pending {
                 break 'pieces;
             }
         }
         owned = owned.max(limit);
-        if enough_early && starts.len() == SNIPPET_TRIES {
+        if enough_early && starts.len() == SNIPPET_TRIES && phrase_seen.iter().all(|s| *s) {
             break;
         }
         let drop = owned.saturating_sub(CHAR_CONTEXT).max(base) - base;
@@ -834,7 +900,13 @@ fn scan(
     }
     Ok(Found {
         key: (seen.iter().filter(|s| **s).count(), total),
-        starts,
+        phrases: phrase_seen.iter().filter(|s| **s).count(),
+        starts: phrase_starts
+            .iter()
+            .chain(&starts)
+            .copied()
+            .take(SNIPPET_TRIES)
+            .collect(),
     })
 }
 
@@ -856,8 +928,8 @@ fn inside_word(buf: &[u8], at: usize) -> bool {
         .is_some_and(|(a, b)| tokenizer::same_word(a, b))
 }
 
-/// The section with the most distinct needles, then the most matches, with where some
-/// of its matches start.
+/// The section with the most of the query's phrases, then the most distinct needles,
+/// then the most matches, with where some of its matches start.
 fn ranked<'h>(
     pass: &Pass,
     words: usize,
@@ -868,7 +940,11 @@ fn ranked<'h>(
     let mut best: Option<(Found, &SectionHead)> = None;
     for head in heads {
         let found = scan(pass, words, texts, head.id, heads.len() == 1, &mut buf)?;
-        if found.key.0 > 0 && best.as_ref().is_none_or(|b| b.0.key < found.key) {
+        if found.key.0 > 0
+            && best
+                .as_ref()
+                .is_none_or(|b| (b.0.phrases, b.0.key) < (found.phrases, found.key))
+        {
             best = Some((found, head));
         }
     }
@@ -1016,37 +1092,51 @@ struct Needles {
 struct Pass {
     matcher: AhoCorasick,
     word_of: Vec<usize>,
+    /// Each phrase of the query as its words' numbers.
+    phrases: Vec<Vec<usize>>,
     /// Bytes of the longest pattern.
     longest: usize,
 }
 
 impl Pass {
-    fn new(builder: &mut AhoCorasickBuilder, patterns: &[(&String, usize)]) -> Result<Pass> {
+    fn new(
+        builder: &mut AhoCorasickBuilder,
+        patterns: &[(&String, usize)],
+        phrases: Vec<Vec<usize>>,
+    ) -> Result<Pass> {
         Ok(Pass {
             matcher: builder
                 .build(patterns.iter().map(|(p, _)| p))
                 .map_err(|e| crate::Error::Internal(format!("snippet matcher: {e}")))?,
             word_of: patterns.iter().map(|(_, i)| *i).collect(),
+            phrases,
             longest: patterns.iter().map(|(p, _)| p.len()).max().unwrap_or(0),
         })
     }
 }
 
 impl Needles {
-    fn new(terms: &BTreeMap<String, f32>) -> Result<Needles> {
-        let mut words: Vec<String> = terms
-            .keys()
-            .map(|t| {
-                let n = t.chars().count();
-                if n > 4 && t.is_ascii() {
-                    t.chars().take(n - 1).collect()
-                } else {
-                    t.clone()
-                }
-            })
-            .collect();
+    fn new(terms: &BTreeMap<String, f32>, phrases: &[Vec<String>]) -> Result<Needles> {
+        let needle = |t: &String| -> String {
+            let n = t.chars().count();
+            if n > 4 && t.is_ascii() {
+                t.chars().take(n - 1).collect()
+            } else {
+                t.clone()
+            }
+        };
+        let mut words: Vec<String> = terms.keys().map(needle).collect();
         words.sort();
         words.dedup();
+        let phrases: Vec<Vec<usize>> = phrases
+            .iter()
+            .filter_map(|stems| {
+                stems
+                    .iter()
+                    .map(|s| words.binary_search(&needle(s)).ok())
+                    .collect()
+            })
+            .collect();
         let mut patterns: Vec<(String, usize)> = Vec::new();
         for (i, word) in words.iter().enumerate() {
             let mut chars = word.chars();
@@ -1067,10 +1157,12 @@ impl Needles {
             usual_case: Pass::new(
                 AhoCorasickBuilder::new().match_kind(MatchKind::LeftmostFirst),
                 &variants,
+                phrases.clone(),
             )?,
             any_case: Pass::new(
                 AhoCorasickBuilder::new().ascii_case_insensitive(true),
                 &plain,
+                phrases,
             )?,
             words: words.len(),
         })
@@ -1119,7 +1211,7 @@ mod tests {
     /// The best section and snippet for one query word, as `search` finds them.
     fn best_for(catalog: &Catalog, heads: &[SectionHead], word: &str) -> Best {
         let terms: BTreeMap<String, f32> = [(word.to_owned(), 1.0)].into_iter().collect();
-        let needles = Needles::new(&terms).unwrap();
+        let needles = Needles::new(&terms, &[]).unwrap();
         let snippets = SnippetGenerator::new(
             terms,
             tokenizer::analyzer(),
@@ -1144,7 +1236,38 @@ mod tests {
 
     fn needles(words: &[&str]) -> Needles {
         let terms: BTreeMap<String, f32> = words.iter().map(|w| (w.to_string(), 1.0)).collect();
-        Needles::new(&terms).unwrap()
+        Needles::new(&terms, &[]).unwrap()
+    }
+
+    #[test]
+    fn the_page_with_the_phrase_beats_a_page_with_more_of_its_words() {
+        let scattered =
+            "Position the vane. The AOA sensor is in place; position it and the AOA reads. "
+                .repeat(5);
+        let (_dir, catalog, heads) = catalog_with(&[
+            &scattered,
+            "Put the position of the AOA vane aside.",
+            "Operators use a fixture to\nposition\tthe AOA, then check.",
+        ]);
+        let terms: BTreeMap<String, f32> = ["posit", "the", "aoa"]
+            .iter()
+            .map(|w| (w.to_string(), 1.0))
+            .collect();
+        let phrase = vec!["posit".to_owned(), "the".to_owned(), "aoa".to_owned()];
+        let needles = Needles::new(&terms, &[phrase]).unwrap();
+        let mut texts = catalog.section_texts();
+        let (head, starts) = ranked(&needles.any_case, needles.words, &mut texts, &heads)
+            .unwrap()
+            .unwrap();
+        assert_eq!(head.number, 3, "a word between (page 2) breaks the phrase");
+        let text = "Operators use a fixture to\nposition\tthe AOA, then check.";
+        assert_eq!(
+            starts[0],
+            text.find("position").unwrap(),
+            "the snippet starts there"
+        );
+        let page_one = scan_with(&needles, &mut texts, heads[0].id, false);
+        assert_eq!(page_one.phrases, 0, "no phrase across a sentence's words");
     }
 
     #[test]
@@ -1287,7 +1410,7 @@ mod tests {
         let terms: BTreeMap<String, f32> = [("price".to_owned(), 1.0), ("sheet".to_owned(), 0.5)]
             .into_iter()
             .collect();
-        let needles = Needles::new(&terms).unwrap();
+        let needles = Needles::new(&terms, &[]).unwrap();
         assert_eq!(needles.words, 2);
         let text = "PRICE list. Pricing sheets; the price SHEET";
         let found: Vec<(usize, &str)> = needles
