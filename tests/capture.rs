@@ -318,6 +318,17 @@ fn opens_link_to_searches_and_warn_on_expired_and_superseded() {
         &asset,
     ]);
     assert!(ack["warnings"].as_array().unwrap().is_empty());
+    // A page the file does not have, or a search never made, is refused, not recorded.
+    for (args, says) in [
+        (&["--at", "slide:99"][..], "slide 99 is not in this file"),
+        (&["--at", "page:1"][..], "this file has no pages"),
+        (&["--query-id", "bogus"][..], "no search \"bogus\""),
+    ] {
+        let out = q.run(&[&["open", "--no-launch"][..], args, &[asset.as_str()]].concat());
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
     let events: Vec<serde_json::Value> = String::from_utf8(q.run(&["events", "export"]).stdout)
         .unwrap()
         .lines()

@@ -218,6 +218,7 @@ pub fn record_open(
     rep: &str,
     now: DateTime<Utc>,
 ) -> Result<OpenAck> {
+    check_links(catalog, req, &ack.path)?;
     ack.event_id = uuid::Uuid::now_v7().to_string();
     catalog.conn().execute(
         "INSERT INTO events (id, kind, at, rep, surface, asset_id, asset_hash, path, location_kind,
@@ -239,6 +240,56 @@ pub fn record_open(
         ],
     )?;
     Ok(ack)
+}
+
+/// An open's page or slide must be one of the opened file's, and its search one recorded
+/// here: the page and click-through reports count them.
+fn check_links(catalog: &Catalog, req: &OpenRequest, path: &str) -> Result<()> {
+    let invalid = |field: &str, message: String| UserError::InvalidValue {
+        field: field.into(),
+        message,
+    };
+    if let Some(loc) = &req.location {
+        let (first, last): (Option<u32>, Option<u32>) = catalog.conn().query_row(
+            "SELECT min(s.number), max(s.number) FROM sections s
+             JOIN locations l ON l.version_id = s.version_id
+             WHERE l.path = ?1 AND s.kind = ?2",
+            [path, loc.kind.as_str()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        match (first, last) {
+            (Some(a), Some(b)) if (a..=b).contains(&loc.number) => {}
+            (Some(a), Some(b)) => {
+                let kind = &loc.kind;
+                return Err(invalid(
+                    "at",
+                    format!(
+                        "{kind} {} is not in this file: it has {kind}s {a} to {b}",
+                        loc.number
+                    ),
+                )
+                .into());
+            }
+            _ => {
+                return Err(invalid("at", format!("this file has no {}s", loc.kind)).into());
+            }
+        }
+    }
+    if let Some(id) = &req.query_id {
+        let known: bool = catalog.conn().query_row(
+            "SELECT EXISTS (SELECT 1 FROM events WHERE id = ?1 AND kind = 'search')",
+            [id],
+            |r| r.get(0),
+        )?;
+        if !known {
+            return Err(invalid(
+                "query-id",
+                format!("no search {id:?} is recorded here (`quiver search --json` gives a search's query_id)"),
+            )
+            .into());
+        }
+    }
+    Ok(())
 }
 
 /// Records a search; the returned id links the opens that follow it.
