@@ -46,7 +46,6 @@ fn main() {
     for i in 0..OPENS {
         let target = &assets[i % assets.len()];
         let t = Instant::now();
-        let plan = capture::plan_open(&dd.catalog, target, "2026-01-01").expect("plan");
         let req = OpenRequest {
             target: target.clone(),
             preview: false,
@@ -55,6 +54,7 @@ fn main() {
             location: None,
             surface: Surface::Cli,
         };
+        let plan = capture::plan_open(&dd.catalog, &req, "2026-01-01").expect("plan");
         capture::record_open(&dd.catalog, &req, plan, "bench", now).expect("record");
         times.push(t.elapsed().as_secs_f64() * 1000.0);
     }

@@ -130,11 +130,6 @@ pub async fn open_asset(
     preview: bool,
 ) -> Answer<capture::OpenAck> {
     with_dd(&shell, move |dd| {
-        let plan = capture::plan_open(&dd.catalog, &target, &today())?;
-        if !preview {
-            // Launch first: an open that did not happen is not recorded.
-            capture::launch(&plan.path)?;
-        }
         let req = OpenRequest {
             target,
             preview,
@@ -143,6 +138,11 @@ pub async fn open_asset(
             location,
             surface: Surface::App,
         };
+        let plan = capture::plan_open(&dd.catalog, &req, &today())?;
+        if !preview {
+            // Launch first: an open that did not happen is not recorded.
+            capture::launch(&plan.path)?;
+        }
         let rep = capture::current_rep(&dd.catalog)?;
         capture::record_open(&dd.catalog, &req, plan, &rep, Utc::now())
     })

@@ -120,8 +120,10 @@ pub struct OpenAck {
 /// Works out which file an open is for, and what to warn about, without recording it.
 ///
 /// # Errors
-/// [`UserError::NoSuchAsset`] when nothing matches; an asset with no file present.
-pub fn plan_open(catalog: &Catalog, target: &str, today: &str) -> Result<OpenAck> {
+/// [`UserError::NoSuchAsset`] when nothing matches; an asset with no file present; a
+/// page or slide the file does not have, or a search not recorded here.
+pub fn plan_open(catalog: &Catalog, req: &OpenRequest, today: &str) -> Result<OpenAck> {
+    let target = req.target.as_str();
     let asset_id = catalog.resolve_asset(target)?;
     let conn = catalog.conn();
     let by_path = std::fs::canonicalize(target)
@@ -157,6 +159,7 @@ pub fn plan_open(catalog: &Catalog, target: &str, today: &str) -> Result<OpenAck
         [&path],
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
+    check_links(catalog, req, &path)?;
     let mut warnings = Vec::new();
     if let Some(date) = record.expires_on.as_deref().filter(|d| *d < today) {
         warnings.push(format!(
@@ -218,7 +221,6 @@ pub fn record_open(
     rep: &str,
     now: DateTime<Utc>,
 ) -> Result<OpenAck> {
-    check_links(catalog, req, &ack.path)?;
     ack.event_id = uuid::Uuid::now_v7().to_string();
     catalog.conn().execute(
         "INSERT INTO events (id, kind, at, rep, surface, asset_id, asset_hash, path, location_kind,

@@ -160,10 +160,14 @@ pub(crate) fn validate(
                 return Err(invalid(
                     "primary_reason",
                     format!(
-                        "{msg}; {} ({}) is a {} reason",
+                        "{msg}; {} ({}) is {}",
                         reason.code,
                         reason.label,
-                        reason.kind.as_str()
+                        match reason.kind {
+                            crate::reasons::Kind::Buy => "a buy reason",
+                            crate::reasons::Kind::Objection => "an objection",
+                            crate::reasons::Kind::Any => "a reason for any outcome",
+                        }
                     ),
                 ));
             }

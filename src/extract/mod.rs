@@ -339,7 +339,7 @@ fn sniff(bytes: &[u8], claimed: Option<Format>) -> Result<Format, Problem> {
             if looks_binary(head) {
                 Err(Problem::new(
                     ProblemKind::Corrupt,
-                    format!("binary content in a .{f} file"),
+                    format!("the file holds binary content, not {f}"),
                 ))
             } else {
                 Ok(f)

@@ -119,12 +119,6 @@ pub fn open(dd: &DataDir, args: OpenArgs, json: bool, now: DateTime<Utc>) -> any
             })
         })
         .transpose()?;
-    let today = now.format("%Y-%m-%d").to_string();
-    let plan = capture::plan_open(&dd.catalog, &args.target, &today)?;
-    if !args.no_launch && !args.preview {
-        // Launch first: an open that did not happen is not recorded.
-        capture::launch(&plan.path)?;
-    }
     let req = OpenRequest {
         target: args.target,
         preview: args.preview,
@@ -133,6 +127,12 @@ pub fn open(dd: &DataDir, args: OpenArgs, json: bool, now: DateTime<Utc>) -> any
         location,
         surface: Surface::Cli,
     };
+    let today = now.format("%Y-%m-%d").to_string();
+    let plan = capture::plan_open(&dd.catalog, &req, &today)?;
+    if !args.no_launch && !args.preview {
+        // Launch first: an open that did not happen is not recorded.
+        capture::launch(&plan.path)?;
+    }
     let ack = capture::record_open(&dd.catalog, &req, plan, &current_rep(dd)?, now)?;
     if json {
         return print_json(&ack);
@@ -140,7 +140,11 @@ pub fn open(dd: &DataDir, args: OpenArgs, json: bool, now: DateTime<Utc>) -> any
     for w in &ack.warnings {
         eprintln!("warning: {w}");
     }
-    println!("opened {} ({})", ack.title, ack.path);
+    if args.no_launch || args.preview {
+        println!("recorded: {} ({})", ack.title, ack.path);
+    } else {
+        println!("opened {} ({})", ack.title, ack.path);
+    }
     Ok(())
 }
 
