@@ -533,6 +533,9 @@ fn filter_query(
         }
         "folder" => {
             let wanted = value.trim_matches('/').to_lowercase();
+            // A full path (`/home/me/collateral/decks`) names the folder whose facet
+            // (`/collateral/decks`: the library folder's name, then the rest) it ends with.
+            let full_path = value.starts_with('/');
             let mut facets = Vec::new();
             for segment in searcher.segment_readers() {
                 let inverted = segment.inverted_index(f.folder)?;
@@ -546,6 +549,7 @@ fn filter_query(
                     let text = facet.to_path_string().to_lowercase();
                     if text.trim_start_matches('/') == wanted
                         || text.ends_with(&format!("/{wanted}"))
+                        || (full_path && format!("/{wanted}").ends_with(&text))
                     {
                         facets.push(facet);
                     }

@@ -329,6 +329,14 @@ fn opens_link_to_searches_and_warn_on_expired_and_superseded() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(says), "{args:?}: {err}");
     }
+    let short = q.run(&["open", "--no-launch", &asset[..5]]);
+    assert_eq!(short.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&short.stderr).contains("at least its first 6 characters"));
+    assert!(
+        q.run(&["open", "--no-launch", &asset[..8]])
+            .status
+            .success()
+    );
     let events: Vec<serde_json::Value> = String::from_utf8(q.run(&["events", "export"]).stdout)
         .unwrap()
         .lines()

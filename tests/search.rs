@@ -91,6 +91,15 @@ fn facet_counts_agree_with_filtered_searches() {
             assert_eq!(narrowed["total"].as_u64().unwrap(), count, "{filter}");
         }
     }
+    // A folder given by its full path finds the same.
+    for (value, count) in group("folder") {
+        let Some((_, below)) = value.trim_start_matches('/').split_once('/') else {
+            continue;
+        };
+        let filter = format!("folder={}", lib.path().join(below).display());
+        let narrowed: Value = q.json(&["search", "brightline", "--filter", &filter, "--no-record"]);
+        assert_eq!(narrowed["total"].as_u64().unwrap(), count, "{filter}");
+    }
     let expired = q.json(&[
         "search",
         "brightline",

@@ -217,13 +217,32 @@ impl Catalog {
         {
             return Ok(id);
         }
-        if needle.len() >= 6 && needle.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+        let id_like =
+            !needle.is_empty() && needle.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
+        let prefix = |message: String| UserError::InvalidValue {
+            field: "asset".into(),
+            message,
+        };
+        if id_like && needle.len() < 6 {
+            return Err(prefix(format!(
+                "{needle:?} is too short for an asset id: give at least its first 6 characters"
+            ))
+            .into());
+        }
+        if id_like {
             let mut stmt = conn.prepare("SELECT id FROM assets WHERE id LIKE ?1 || '%' LIMIT 2")?;
             let ids: Vec<String> = stmt
                 .query_map([needle], |r| r.get(0))?
                 .collect::<Result<_, _>>()?;
-            if ids.len() == 1 {
-                return Ok(ids.into_iter().next().expect("one"));
+            match ids.len() {
+                1 => return Ok(ids.into_iter().next().expect("one")),
+                2 => {
+                    return Err(prefix(format!(
+                        "more than one asset id starts with {needle:?}: give more of it"
+                    ))
+                    .into());
+                }
+                _ => {}
             }
         }
         Err(UserError::NoSuchAsset(needle.to_owned()).into())

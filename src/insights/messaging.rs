@@ -9,6 +9,7 @@ use super::{By, Options, Report, Table, canonical_codes, round};
 use crate::Result;
 use crate::catalog::Catalog;
 use crate::index::SearchIndex;
+use crate::reasons::Kind;
 
 /// Assets sampled per side for the term comparison, and text read per asset: enough
 /// for stable top terms, bounded so the report stays fast on big libraries.
@@ -72,8 +73,18 @@ pub fn messaging(catalog: &Catalog, _index: &SearchIndex, opts: &Options) -> Res
         "top_reasons",
         &["segment", "kind", "code", "label", "deals", "share"],
     );
+    let mut segment_deals: HashMap<&str, usize> = HashMap::new();
+    for ((seg, _), codes) in &counts {
+        *segment_deals.entry(seg).or_default() += codes.values().map(|c| c.1).sum::<usize>();
+    }
     for ((seg, kind), codes) in &counts {
-        let total: usize = codes.values().map(|c| c.1).sum();
+        // OTHER and UNKNOWN (kind `any`) are shares of all the segment's deals: as shares
+        // of their own kind they would read 1.0.
+        let total: usize = if kind == Kind::Any.as_str() {
+            segment_deals[seg.as_str()]
+        } else {
+            codes.values().map(|c| c.1).sum()
+        };
         let mut list: Vec<_> = codes.iter().collect();
         list.sort_by(|a, b| b.1.1.cmp(&a.1.1).then(a.0.cmp(b.0)));
         for (code, (label, n)) in list.into_iter().take(5) {
@@ -87,6 +98,7 @@ pub fn messaging(catalog: &Catalog, _index: &SearchIndex, opts: &Options) -> Res
             ]);
         }
     }
+    report.notes.push("top_reasons: primary reasons. share = of the segment's deals whose primary reason is of the same kind (buy reasons, objections); for OTHER and UNKNOWN, of all the segment's deals.".into());
     if counts.is_empty() {
         report
             .notes
