@@ -56,8 +56,10 @@ pub struct DealFields {
     /// The deal's id (the CRM's id where there is one).
     #[arg(long = "id")]
     id: Option<String>,
+    /// The deal's name, as the CRM shows it.
     #[arg(long)]
     name: Option<String>,
+    /// The customer's (or prospect's) company.
     #[arg(long)]
     account: Option<String>,
     /// Default: the rep set with `quiver rep set`.
@@ -69,8 +71,10 @@ pub struct DealFields {
     /// YYYY-MM-DD
     #[arg(long)]
     close_date: Option<String>,
+    /// The deal's value, a number (`48500`).
     #[arg(long)]
     amount: Option<f64>,
+    /// The amount's currency code (`USD`, `EUR`).
     #[arg(long)]
     currency: Option<String>,
     /// For a lost deal: who won (or "none").
@@ -79,11 +83,13 @@ pub struct DealFields {
     /// Stage reached or lost at.
     #[arg(long)]
     stage: Option<String>,
+    /// The customer's industry (`retail`, `healthcare`).
     #[arg(long)]
     industry: Option<String>,
     /// Size band, e.g. smb, mid-market, enterprise.
     #[arg(long)]
     size: Option<String>,
+    /// Sales region (`emea`, `na`).
     #[arg(long)]
     region: Option<String>,
     /// Primary reason: a code or label, optionally with the buyer's words: "CODE: note".
@@ -139,7 +145,10 @@ pub fn reasons(
             let mut category = String::new();
             for r in list {
                 if r.category != category {
-                    println!("\n{}", r.category);
+                    if !category.is_empty() {
+                        println!();
+                    }
+                    println!("{}", r.category);
                     category = r.category.clone();
                 }
                 let status = match (&r.merged_into, r.status.as_str()) {
@@ -366,8 +375,10 @@ pub fn deal(
                 ("account", deal.account.clone()),
                 (
                     "amount",
-                    deal.amount
-                        .map(|a| format!("{a} {}", deal.currency.as_deref().unwrap_or(""))),
+                    deal.amount.map(|a| match deal.currency.as_deref() {
+                        Some(c) => format!("{a} {c}"),
+                        None => a.to_string(),
+                    }),
                 ),
                 ("competitor", deal.competitor.clone()),
                 ("stage", deal.stage.clone()),
@@ -386,11 +397,8 @@ pub fn deal(
                     .as_ref()
                     .map(|n| format!(": {n}"))
                     .unwrap_or_default();
-                println!(
-                    "  {} {}{note}",
-                    if rank == 0 { "primary  " } else { "secondary" },
-                    r.code
-                );
+                let name = if rank == 0 { "primary" } else { "secondary" };
+                println!("  {name:<10} {}{note}", r.code);
             }
             println!("  history:");
             for a in audit {
@@ -411,9 +419,15 @@ pub fn deal(
             if json {
                 return print_json(&list);
             }
+            let id_width = list.iter().map(|d| d.deal_id.len()).max().unwrap_or(0);
+            let rep_width = list
+                .iter()
+                .map(|d| d.rep.chars().count())
+                .max()
+                .unwrap_or(0);
             for d in list {
                 println!(
-                    "{:<14} {:<11} {}  {}  {}",
+                    "{:<id_width$}  {:<11} {}  {:<rep_width$}  {}",
                     d.deal_id,
                     d.outcome,
                     d.close_date,
