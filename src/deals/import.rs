@@ -152,6 +152,9 @@ pub struct ImportReport {
     pub created: usize,
     pub updated: usize,
     pub unchanged: usize,
+    /// Rows of a CRM export whose stage is not a closed one: deals still open, which
+    /// are not imported.
+    pub still_open: usize,
     pub failed: Vec<RowError>,
     pub dry_run: bool,
 }
@@ -251,6 +254,12 @@ pub fn import(
                 .filter(|v| !v.is_empty())
         };
         let deal_id = get(Field::DealId);
+        // A CRM export of every opportunity holds open ones: not errors, just not yet
+        // deals to code. Quiver's own format has only won, lost and no-decision.
+        if format != "quiver" && get(Field::Outcome).is_some_and(|o| outcome(&o).is_err()) {
+            report.still_open += 1;
+            continue;
+        }
         let owner = match columns.get(&Field::Rep) {
             // No owner column at all: the deals are the importing rep's.
             None => Ok(opts.by.to_owned()),

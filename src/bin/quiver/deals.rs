@@ -458,7 +458,7 @@ pub fn deal(
                 return print_json(&report);
             }
             println!(
-                "{}{} columns: created {}, updated {}, unchanged {}, failed {}",
+                "{}{} columns: created {}, updated {}, unchanged {}, still open (skipped) {}, failed {}",
                 if dry_run {
                     "dry run, nothing changed. "
                 } else {
@@ -468,6 +468,7 @@ pub fn deal(
                 report.created,
                 report.updated,
                 report.unchanged,
+                report.still_open,
                 report.failed.len()
             );
             for f in &report.failed {
