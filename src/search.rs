@@ -109,7 +109,7 @@ pub fn search(index: &SearchIndex, catalog: &Catalog, req: &Request) -> Result<R
         plan.query.as_ref(),
         &(TopDocs::with_limit(limit).order_by_score(), Count),
     )?;
-    let needles = Needles::new(&plan.highlight_terms, &plan.phrases)?;
+    let needles = Needles::new(&plan.highlight_terms, &plan.phrases, &plan.words)?;
     let mut snippets = SnippetGenerator::new(
         plan.highlight_terms,
         tokenizer::analyzer(),
@@ -202,6 +202,9 @@ struct Plan {
     highlight_terms: BTreeMap<String, f32>,
     /// The stems of each phrase, so that the best page is one that holds the phrase.
     phrases: Vec<Vec<String>>,
+    /// Each query word's stems (a typed prefix or a typo: all its expansions), so that
+    /// a snippet can show every word of the query together.
+    words: Vec<Vec<String>>,
 }
 
 /// A piece of the typed query.
@@ -253,6 +256,7 @@ fn plan(index: &SearchIndex, searcher: &Searcher, req: &Request) -> Result<Plan>
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     let mut highlight = BTreeMap::new();
     let mut phrases = Vec::new();
+    let mut words: Vec<Vec<String>> = Vec::new();
     let mut mark = |term: &str, df: u64| {
         highlight.insert(term.to_owned(), 1.0 / (1.0 + df as f32));
     };
@@ -275,6 +279,7 @@ fn plan(index: &SearchIndex, searcher: &Searcher, req: &Request) -> Result<Plan>
                     continue;
                 }
                 phrases.push(stems.clone());
+                words.extend(stems.iter().map(|s| vec![s.clone()]));
                 let checked = checked_words(&stems, &dfs, searcher.num_docs());
                 let phrase = |field: Field| phrase_query(field, &checked);
                 let either: Vec<(Occur, Box<dyn Query>)> = vec![
@@ -295,6 +300,7 @@ fn plan(index: &SearchIndex, searcher: &Searcher, req: &Request) -> Result<Plan>
                         mark(s, searcher.doc_freq(&Term::from_field_text(f.body, s))?);
                     }
                     phrases.push(stems.clone());
+                    words.extend(stems.iter().map(|s| vec![s.clone()]));
                     let terms = stems
                         .iter()
                         .map(|s| Term::from_field_text(f.body, s))
@@ -336,6 +342,7 @@ fn plan(index: &SearchIndex, searcher: &Searcher, req: &Request) -> Result<Plan>
                         }
                     }
                 }
+                words.push(stems.into_iter().collect());
                 clauses.push((Occur::Must, Box::new(BooleanQuery::new(alternatives))));
             }
         }
@@ -364,6 +371,7 @@ fn plan(index: &SearchIndex, searcher: &Searcher, req: &Request) -> Result<Plan>
         query,
         highlight_terms: highlight,
         phrases,
+        words,
     })
 }
 
@@ -771,12 +779,24 @@ const CHAR_CONTEXT: usize = 4;
 const SNIPPET_TRIES: usize = 8;
 
 /// What one pass found in one section: (distinct needles, matches), the query's phrases
-/// it holds, and where some of its matches start (its phrases' first).
+/// it holds, whether all the words come close together, and where some of its matches
+/// start (phrases first, then places with all the words).
 struct Found {
     key: (usize, usize),
     phrases: usize,
+    /// All the query's words within [`NEAR`] bytes somewhere.
+    near: bool,
     starts: Vec<usize>,
 }
+
+/// Bytes within which all of a query's words make a good snippet place (about the
+/// snippet's length).
+const NEAR: usize = 200;
+
+/// Bytes of a single text read in search of such a place once its snippet places are
+/// found: a collateral document's whole text, most of the time. Reading on through a
+/// 3 MB book whose words never meet cost 4 ms a search.
+const NEAR_READ: usize = 512 * 1024;
 
 /// Bytes allowed between two words of a phrase: the rest of the first word after its
 /// needle (a stem less a letter), then spaces, punctuation and line breaks.
@@ -822,6 +842,9 @@ fn scan(
     let mut chains = vec![Chain::default(); pass.phrases.len()];
     let mut phrase_seen = vec![false; pass.phrases.len()];
     let mut phrase_starts: Vec<usize> = Vec::new();
+    // Where each query word was last seen, for a place where all of them are close.
+    let mut last_at: Vec<Option<usize>> = vec![None; pass.groups.count];
+    let mut near_starts: Vec<usize> = Vec::new();
     let len = texts.text_len(id)?;
     let hold = pass.longest.saturating_sub(1);
     buf.clear();
@@ -859,6 +882,24 @@ fn scan(
             {
                 starts.push(start);
             }
+            if let Some(g) = pass.groups.of[word] {
+                last_at[g] = Some(start);
+            }
+            if pass.groups.count > 1 {
+                let first = last_at
+                    .iter()
+                    .map(|a| a.filter(|a| start - a <= NEAR))
+                    .min()
+                    .flatten();
+                if let Some(first) = first
+                    && near_starts.len() < SNIPPET_TRIES
+                    && near_starts
+                        .last()
+                        .is_none_or(|p| first > p + SNIPPET_WINDOW / 2)
+                {
+                    near_starts.push(first);
+                }
+            }
             let end = base + m.end();
             for (p, (phrase, chain)) in pass.phrases.iter().zip(&mut chains).enumerate() {
                 // The previous word's bytes are still in `buf` unless a piece ended
@@ -895,7 +936,13 @@ fn scan(
             }
         }
         owned = owned.max(limit);
-        if enough_early && starts.len() == SNIPPET_TRIES && phrase_seen.iter().all(|s| *s) {
+        // A single text is read on until its phrases are found, and a place with all
+        // the words close together, or [`NEAR_READ`] of it.
+        if enough_early
+            && starts.len() == SNIPPET_TRIES
+            && phrase_seen.iter().all(|s| *s)
+            && (pass.groups.count < 2 || !near_starts.is_empty() || base + buf.len() >= NEAR_READ)
+        {
             break;
         }
         let drop = owned.saturating_sub(CHAR_CONTEXT).max(base) - base;
@@ -905,12 +952,16 @@ fn scan(
     Ok(Found {
         key: (seen.iter().filter(|s| **s).count(), total),
         phrases: phrase_seen.iter().filter(|s| **s).count(),
-        starts: phrase_starts
-            .iter()
-            .chain(&starts)
-            .copied()
-            .take(SNIPPET_TRIES)
-            .collect(),
+        near: !near_starts.is_empty(),
+        starts: {
+            let mut all: Vec<usize> = Vec::with_capacity(SNIPPET_TRIES);
+            for &at in phrase_starts.iter().chain(&near_starts).chain(&starts) {
+                if all.len() < SNIPPET_TRIES && !all.contains(&at) {
+                    all.push(at);
+                }
+            }
+            all
+        },
     })
 }
 
@@ -932,8 +983,9 @@ fn inside_word(buf: &[u8], at: usize) -> bool {
         .is_some_and(|(a, b)| tokenizer::same_word(a, b))
 }
 
-/// The section with the most of the query's phrases, then the most distinct needles,
-/// then the most matches, with where some of its matches start.
+/// The section with the most of the query's phrases, then one with all the words close
+/// together, then the most distinct needles, then the most matches, with where some of
+/// its matches start.
 fn ranked<'h>(
     pass: &Pass,
     words: usize,
@@ -945,9 +997,9 @@ fn ranked<'h>(
     for head in heads {
         let found = scan(pass, words, texts, head.id, heads.len() == 1, &mut buf)?;
         if found.key.0 > 0
-            && best
-                .as_ref()
-                .is_none_or(|b| (b.0.phrases, b.0.key) < (found.phrases, found.key))
+            && best.as_ref().is_none_or(|b| {
+                (b.0.phrases, b.0.near, b.0.key) < (found.phrases, found.near, found.key)
+            })
         {
             best = Some((found, head));
         }
@@ -1092,12 +1144,20 @@ struct Needles {
     words: usize,
 }
 
+/// The query word each needle word stands for.
+#[derive(Clone)]
+struct Groups {
+    of: Vec<Option<usize>>,
+    count: usize,
+}
+
 /// One automaton over the needles, and the word each of its patterns spells.
 struct Pass {
     matcher: AhoCorasick,
     word_of: Vec<usize>,
     /// Each phrase of the query as its words' numbers.
     phrases: Vec<Vec<usize>>,
+    groups: Groups,
     /// Bytes of the longest pattern.
     longest: usize,
 }
@@ -1107,6 +1167,7 @@ impl Pass {
         builder: &mut AhoCorasickBuilder,
         patterns: &[(&String, usize)],
         phrases: Vec<Vec<usize>>,
+        groups: Groups,
     ) -> Result<Pass> {
         Ok(Pass {
             matcher: builder
@@ -1114,13 +1175,18 @@ impl Pass {
                 .map_err(|e| crate::Error::Internal(format!("snippet matcher: {e}")))?,
             word_of: patterns.iter().map(|(_, i)| *i).collect(),
             phrases,
+            groups,
             longest: patterns.iter().map(|(p, _)| p.len()).max().unwrap_or(0),
         })
     }
 }
 
 impl Needles {
-    fn new(terms: &BTreeMap<String, f32>, phrases: &[Vec<String>]) -> Result<Needles> {
+    fn new(
+        terms: &BTreeMap<String, f32>,
+        phrases: &[Vec<String>],
+        query_words: &[Vec<String>],
+    ) -> Result<Needles> {
         let needle = |t: &String| -> String {
             let n = t.chars().count();
             if n > 4 && t.is_ascii() {
@@ -1141,6 +1207,20 @@ impl Needles {
                     .collect()
             })
             .collect();
+        // Which query word each needle stands for: a needle of none (a word the index
+        // does not hold) belongs to no group.
+        let mut group_of = vec![None; words.len()];
+        for (g, stems) in query_words.iter().enumerate() {
+            for s in stems {
+                if let Ok(i) = words.binary_search(&needle(s)) {
+                    group_of[i].get_or_insert(g);
+                }
+            }
+        }
+        let groups = Groups {
+            of: group_of,
+            count: query_words.len(),
+        };
         let mut patterns: Vec<(String, usize)> = Vec::new();
         for (i, word) in words.iter().enumerate() {
             let mut chars = word.chars();
@@ -1162,11 +1242,13 @@ impl Needles {
                 AhoCorasickBuilder::new().match_kind(MatchKind::LeftmostFirst),
                 &variants,
                 phrases.clone(),
+                groups.clone(),
             )?,
             any_case: Pass::new(
                 AhoCorasickBuilder::new().ascii_case_insensitive(true),
                 &plain,
                 phrases,
+                groups,
             )?,
             words: words.len(),
         })
@@ -1215,7 +1297,7 @@ mod tests {
     /// The best section and snippet for one query word, as `search` finds them.
     fn best_for(catalog: &Catalog, heads: &[SectionHead], word: &str) -> Best {
         let terms: BTreeMap<String, f32> = [(word.to_owned(), 1.0)].into_iter().collect();
-        let needles = Needles::new(&terms, &[]).unwrap();
+        let needles = Needles::new(&terms, &[], &[]).unwrap();
         let snippets = SnippetGenerator::new(
             terms,
             tokenizer::analyzer(),
@@ -1238,9 +1320,11 @@ mod tests {
         .unwrap()
     }
 
+    /// Needles for a query of these words, each typed in full.
     fn needles(words: &[&str]) -> Needles {
         let terms: BTreeMap<String, f32> = words.iter().map(|w| (w.to_string(), 1.0)).collect();
-        Needles::new(&terms, &[]).unwrap()
+        let groups: Vec<Vec<String>> = words.iter().map(|w| vec![w.to_string()]).collect();
+        Needles::new(&terms, &[], &groups).unwrap()
     }
 
     #[test]
@@ -1258,7 +1342,8 @@ mod tests {
             .map(|w| (w.to_string(), 1.0))
             .collect();
         let phrase = vec!["posit".to_owned(), "the".to_owned(), "aoa".to_owned()];
-        let needles = Needles::new(&terms, &[phrase]).unwrap();
+        let groups: Vec<Vec<String>> = phrase.iter().map(|w| vec![w.clone()]).collect();
+        let needles = Needles::new(&terms, &[phrase], &groups).unwrap();
         let mut texts = catalog.section_texts();
         let (head, starts) = ranked(&needles.any_case, needles.words, &mut texts, &heads)
             .unwrap()
@@ -1272,6 +1357,30 @@ mod tests {
         );
         let page_one = scan_with(&needles, &mut texts, heads[0].id, false);
         assert_eq!(page_one.phrases, 0, "no phrase across a sentence's words");
+    }
+
+    #[test]
+    fn a_place_with_all_the_words_beats_more_matches_far_apart() {
+        let apart = format!("price price price {} sheet sheet", " filler".repeat(100));
+        let together = format!(
+            "price{} and later the price sheet itself{}",
+            " filler".repeat(300),
+            " filler".repeat(300)
+        );
+        let (_dir, catalog, heads) = catalog_with(&[&apart, &together]);
+        let needles = needles(&["price", "sheet"]);
+        let mut texts = catalog.section_texts();
+        let (head, starts) = ranked(&needles.usual_case, needles.words, &mut texts, &heads)
+            .unwrap()
+            .unwrap();
+        assert_eq!(head.number, 2, "the words together, not the most matches");
+        assert_eq!(starts[0], together.find("price sheet").unwrap());
+        // A single text is read on, past its first snippet places, to find them together.
+        let (_dir, catalog, heads) = catalog_with(&[&together]);
+        let mut texts = catalog.section_texts();
+        let found = scan_with(&needles, &mut texts, heads[0].id, true);
+        assert!(found.near);
+        assert_eq!(found.starts[0], together.find("price sheet").unwrap());
     }
 
     #[test]
@@ -1414,7 +1523,7 @@ mod tests {
         let terms: BTreeMap<String, f32> = [("price".to_owned(), 1.0), ("sheet".to_owned(), 0.5)]
             .into_iter()
             .collect();
-        let needles = Needles::new(&terms, &[]).unwrap();
+        let needles = Needles::new(&terms, &[], &[]).unwrap();
         assert_eq!(needles.words, 2);
         let text = "PRICE list. Pricing sheets; the price SHEET";
         let found: Vec<(usize, &str)> = needles
