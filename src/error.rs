@@ -62,7 +62,7 @@ pub enum UserError {
     #[error("invalid config file {path}: {message}")]
     InvalidConfig { path: PathBuf, message: String },
     #[error(
-        "the catalog is busy: another Quiver process has been writing to it for over 10 s (a large import or index run); try again when it is done"
+        "the catalog is busy: another Quiver command or the app has been writing to it for over 10 s (a large import or index run); try again when it is done"
     )]
     CatalogBusy,
     #[error(

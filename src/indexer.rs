@@ -127,7 +127,6 @@ pub fn run(
     // Sort the walk into unchanged files, known bytes at new paths, and new bytes.
     let limits = dd.config.bounds().limits;
     let mut to_read: HashMap<String, Vec<FileStat>> = HashMap::new();
-    let ingest = dd.catalog.begin()?;
     let unchanged = |f: &FileStat| {
         let same_stat = |size: i64, mtime: i64| size == f.size && mtime == f.mtime_ns;
         known
@@ -139,6 +138,9 @@ pub fn run(
     };
     let too_large = |f: &FileStat| f.size as u64 > limits.max_file_bytes;
     let mut hashes = hash_files(&files, |f| !unchanged(f) && !too_large(f)).into_iter();
+    // After hashing, which reads every new file: the transaction holds the catalog's
+    // write lock, and other processes' writes wait for it.
+    let ingest = dd.catalog.begin()?;
     for f in &files {
         let hash = hashes.next().flatten();
         let prior = known.get(&f.path);

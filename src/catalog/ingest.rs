@@ -85,6 +85,10 @@ impl Catalog {
 
     /// Forgets that these assets are indexed, so the next sync writes them again.
     pub fn forget_indexed(&mut self, ids: &[String]) -> Result<()> {
+        // No transaction (and no wait for the write lock) for nothing to write.
+        if ids.is_empty() {
+            return Ok(());
+        }
         let tx = self.conn_mut().transaction()?;
         for id in ids {
             tx.execute(
@@ -99,6 +103,9 @@ impl Catalog {
     /// Records that the committed search index now holds these assets as they are in
     /// the catalog (or, for missing ones, no longer holds them).
     pub fn mark_indexed(&mut self, ids: &[String]) -> Result<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
         let tx = self.conn_mut().transaction()?;
         for id in ids {
             tx.execute(
