@@ -17,6 +17,28 @@ pub struct Added {
     pub covered_by: Option<String>,
 }
 
+/// The `folder` filter's value for a folder given by its full path: its name as search
+/// knows it (the library folder's name, then the path below it). Any other value is
+/// returned as it is.
+///
+/// # Errors
+/// Catalog errors.
+pub fn folder_filter(catalog: &Catalog, value: &str) -> Result<String> {
+    let path = Path::new(value);
+    if !path.is_absolute() {
+        return Ok(value.to_owned());
+    }
+    let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
+    for root in catalog.roots()? {
+        if let (Ok(below), Some(name)) = (path.strip_prefix(&root), root.file_name()) {
+            let mut facet = PathBuf::from(name);
+            facet.push(below);
+            return Ok(facet.to_string_lossy().into_owned());
+        }
+    }
+    Ok(value.to_owned())
+}
+
 /// Adds folders. Each is stored canonical (symlinks resolved), and a folder inside one
 /// already in the library is not added twice.
 ///

@@ -541,9 +541,6 @@ fn filter_query(
         }
         "folder" => {
             let wanted = value.trim_matches('/').to_lowercase();
-            // A full path (`/home/me/collateral/decks`) names the folder whose facet
-            // (`/collateral/decks`: the library folder's name, then the rest) it ends with.
-            let full_path = value.starts_with('/');
             let mut facets = Vec::new();
             for segment in searcher.segment_readers() {
                 let inverted = segment.inverted_index(f.folder)?;
@@ -557,7 +554,6 @@ fn filter_query(
                     let text = facet.to_path_string().to_lowercase();
                     if text.trim_start_matches('/') == wanted
                         || text.ends_with(&format!("/{wanted}"))
-                        || (full_path && format!("/{wanted}").ends_with(&text))
                     {
                         facets.push(facet);
                     }
@@ -793,10 +789,11 @@ struct Found {
 /// snippet's length).
 const NEAR: usize = 200;
 
-/// Bytes of a single text read in search of such a place once its snippet places are
-/// found: a collateral document's whole text, most of the time. Reading on through a
-/// 3 MB book whose words never meet cost 4 ms a search.
-const NEAR_READ: usize = 512 * 1024;
+/// Bytes of a text read in search of its phrases, or of a place with all the words, past
+/// where the scan would stop without them: a collateral document's whole text, most of
+/// the time. Reading on through a 3 MB book whose words never meet cost 4 ms a search,
+/// and the index can match a phrase the scan does not see (in the title, say).
+const READ_ON: usize = 512 * 1024;
 
 /// Bytes allowed between two words of a phrase: the rest of the first word after its
 /// needle (a stem less a letter), then spaces, punctuation and line breaks.
@@ -811,15 +808,28 @@ struct Chain {
     end: usize,
 }
 
-/// Whether `between` (the bytes from one needle's end to the next needle's start) is the
-/// rest of a word and then no other word.
-fn adjacent(between: &[u8]) -> bool {
+/// Whether two needles are neighbouring words: `between` (the bytes from the first's
+/// end to the second's start) is the rest of the first word and then no other word, or
+/// nothing at all beside a CJK character, which is a word of its own.
+fn adjacent(before: &[u8], between: &[u8], after: &[u8]) -> bool {
     if between.len() > PHRASE_GAP {
         return false;
     }
+    if between.is_empty() {
+        let last = String::from_utf8_lossy(&before[before.len().saturating_sub(4)..])
+            .chars()
+            .last();
+        let next = String::from_utf8_lossy(&after[..after.len().min(4)])
+            .chars()
+            .next();
+        return last.is_some_and(tokenizer::is_cjk) || next.is_some_and(tokenizer::is_cjk);
+    }
     let text = String::from_utf8_lossy(between);
-    let rest = text.trim_start_matches(char::is_alphanumeric);
-    !rest.is_empty() && !rest.contains(char::is_alphanumeric)
+    let rest = text.trim_start_matches(tokenizer::is_word);
+    !rest.is_empty()
+        && !rest
+            .chars()
+            .any(|c| tokenizer::is_word(c) || tokenizer::is_cjk(c))
 }
 
 /// Scans section `id` a piece at a time. `enough_early` stops once every snippet place
@@ -908,7 +918,11 @@ fn scan(
                     && phrase[chain.next] == word
                     && chain.end >= base
                     && chain.end <= start
-                    && adjacent(&buf[chain.end - base..m.start()]);
+                    && adjacent(
+                        &buf[..chain.end - base],
+                        &buf[chain.end - base..m.start()],
+                        &buf[m.start()..],
+                    );
                 if follows {
                     chain.next += 1;
                     chain.end = end;
@@ -930,19 +944,18 @@ fn scan(
                 }
             }
             // A common word of a phrase can fill the count before the phrase is found.
-            let phrases_pending = phrase_seen.iter().any(|s| !s);
+            let phrases_pending = phrase_seen.iter().any(|s| !s) && start < READ_ON;
             if total >= MATCHES_PER_SECTION && !phrases_pending {
                 break 'pieces;
             }
         }
         owned = owned.max(limit);
         // A single text is read on until its phrases are found, and a place with all
-        // the words close together, or [`NEAR_READ`] of it.
-        if enough_early
-            && starts.len() == SNIPPET_TRIES
-            && phrase_seen.iter().all(|s| *s)
-            && (pass.groups.count < 2 || !near_starts.is_empty() || base + buf.len() >= NEAR_READ)
-        {
+        // the words close together, or [`READ_ON`] of it.
+        let read_on = base + buf.len() < READ_ON
+            && (phrase_seen.iter().any(|s| !s)
+                || (pass.groups.count > 1 && near_starts.is_empty()));
+        if enough_early && starts.len() == SNIPPET_TRIES && !read_on {
             break;
         }
         let drop = owned.saturating_sub(CHAR_CONTEXT).max(base) - base;
@@ -1357,6 +1370,20 @@ mod tests {
         );
         let page_one = scan_with(&needles, &mut texts, heads[0].id, false);
         assert_eq!(page_one.phrases, 0, "no phrase across a sentence's words");
+    }
+
+    #[test]
+    fn neighbouring_words_are_the_rest_of_a_word_then_no_other_word() {
+        assert!(adjacent(b"Posit", b"ion\n ", b"the AOA"));
+        assert!(adjacent(b"cost", b"-", b"benefit"));
+        assert!(!adjacent(b"posit", b"ion of ", b"the"), "a word between");
+        assert!(!adjacent(b"price", b"", b"sheet"), "one word, pricesheet");
+        assert!(!adjacent(b"posit", b"ion", b"the"), "positionthe");
+        assert!(
+            adjacent("美".as_bytes(), b"", "国".as_bytes()),
+            "CJK characters"
+        );
+        assert!(!adjacent("美".as_bytes(), "日".as_bytes(), "国".as_bytes()));
     }
 
     #[test]

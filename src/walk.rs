@@ -69,6 +69,15 @@ pub fn walk(root: &Path) -> (Vec<Found>, Vec<(PathBuf, String)>) {
                 continue;
             }
         }
+        if entry.file_type().is_dir() && entry.path().to_str().is_none() {
+            // Every file below would be skipped for its path: say it once, here.
+            warnings.push((
+                entry.path().to_owned(),
+                "the folder name is not UTF-8 (an older encoding such as Latin-1?); rename it to index its files".into(),
+            ));
+            it.skip_current_dir();
+            continue;
+        }
         if !entry.file_type().is_file() {
             continue;
         }
@@ -131,8 +140,21 @@ mod tests {
         let latin1 = std::ffi::OsStr::from_bytes(b"caf\xe9 price list.txt");
         std::fs::write(lib.path().join(latin1), "prices").unwrap();
         std::fs::write(lib.path().join("café menu.txt"), "prices").unwrap();
-        let (found, warnings) = walk(lib.path());
+        let folder = lib
+            .path()
+            .join(std::ffi::OsStr::from_bytes(b"ann\xe9e 2019"));
+        std::fs::create_dir(&folder).unwrap();
+        for n in 0..3 {
+            std::fs::write(folder.join(format!("deck-{n}.md")), "# deck").unwrap();
+        }
+        let (found, mut warnings) = walk(lib.path());
         assert_eq!(found.len(), 1, "{found:?}");
+        warnings.sort();
+        let folder_warning = warnings.remove(0);
+        assert_eq!(
+            folder_warning.0, folder,
+            "one warning for the folder, not its files"
+        );
         assert!(found[0].path.ends_with("café menu.txt"));
         assert_eq!(warnings.len(), 1, "{warnings:?}");
         assert_eq!(warnings[0].0.file_name(), Some(latin1));

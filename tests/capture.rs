@@ -153,6 +153,7 @@ const SALESFORCE: &str = "Opportunity ID,Opportunity Name,Account Name,Opportuni
 006A3,Hooli,Hooli,Sam Seller,Negotiation,10/02/2025,12000,USD,,Software,smb,NA,,,
 006A4,Vandelay,Vandelay,Sam Seller,Closed Lost,10/02/2025,9000,USD,,Import,smb,NA,NOT.A.CODE,,
 006A5,Umbrella,Umbrella,Sam Seller,Closed Lost,13/45/2025,9000,USD,,Pharma,enterprise,EU,PRICE.TOO_HIGH,,
+006A6,Wayne,Wayne,Sam Seller,Closed Won (Renewal),10/03/2025,5000,USD,,Software,smb,NA,,Clear ROI and business case,
 ";
 
 const HUBSPOT: &str = "Record ID,Deal Name,Associated Company,Deal owner,Deal Stage,Close Date,Amount,Closed lost reason,Closed won reason,Secondary reasons,Industry,Company size
@@ -181,7 +182,11 @@ fn crm_exports_import_with_line_numbers_and_idempotently() {
         .iter()
         .map(|f| f["line"].as_u64().unwrap())
         .collect();
-    assert_eq!(lines, [5, 6], "unknown code and bad date, by line: {r}");
+    assert_eq!(
+        lines,
+        [5, 6, 7],
+        "unknown code, bad date and a closed stage of its own, by line: {r}"
+    );
     assert_eq!(r["still_open"], 1, "the Negotiation row is skipped: {r}");
     // Excel and Salesforce end lines with CRLF: the same lines are named.
     let crlf = dir.path().join("salesforce-crlf.csv");

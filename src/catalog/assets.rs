@@ -223,9 +223,11 @@ impl Catalog {
             field: "asset".into(),
             message,
         };
+        // A name like `cafe` may be a file outside the library: that says so below.
+        let id_like = id_like && !Path::new(needle).exists();
         if id_like && needle.len() < 6 {
             return Err(prefix(format!(
-                "{needle:?} is too short for an asset id: give at least its first 6 characters"
+                "no file or asset is named {needle:?}; an asset id prefix needs at least its first 6 characters"
             ))
             .into());
         }

@@ -234,12 +234,13 @@ pub fn import(
         ..ImportReport::default()
     };
     let tx = catalog.conn_mut().transaction()?;
+    let mut lines = Lines::new(csv_text);
     for rec in reader.records() {
         let (line, rec) = match rec {
-            Ok(r) => (r.position().map_or(0, |p| line_at(csv_text, p.byte())), r),
+            Ok(r) => (r.position().map_or(0, |p| lines.at(p.byte())), r),
             Err(e) => {
                 report.failed.push(RowError {
-                    line: e.position().map_or(0, |p| line_at(csv_text, p.byte())),
+                    line: e.position().map_or(0, |p| lines.at(p.byte())),
                     deal_id: None,
                     message: format!("unreadable row: {e}"),
                 });
@@ -255,8 +256,13 @@ pub fn import(
         };
         let deal_id = get(Field::DealId);
         // A CRM export of every opportunity holds open ones: not errors, just not yet
-        // deals to code. Quiver's own format has only won, lost and no-decision.
-        if format != "quiver" && get(Field::Outcome).is_some_and(|o| outcome(&o).is_err()) {
+        // deals to code. Quiver's own format has only won, lost and no-decision, and a
+        // stage that reads as closed but is not one of ours fails with its name.
+        let open_stage = |o: &String| {
+            let o = o.to_lowercase();
+            outcome(&o).is_err() && !["closed", "won", "lost"].iter().any(|w| o.contains(w))
+        };
+        if format != "quiver" && get(Field::Outcome).is_some_and(|o| open_stage(&o)) {
             report.still_open += 1;
             continue;
         }
@@ -305,16 +311,47 @@ pub fn import(
     Ok(report)
 }
 
-/// The 1-based line of the record that starts at `byte`. The csv crate's own line count
-/// is one short after a CRLF line end (Excel's and Salesforce's), whose `\n` it counts
-/// only once the next record has begun.
-fn line_at(text: &str, byte: u64) -> u64 {
-    let start = usize::try_from(byte).unwrap_or(usize::MAX).min(text.len());
-    let start = start + text[start..].len() - text[start..].trim_start_matches(['\r', '\n']).len();
-    1 + text.as_bytes()[..start]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count() as u64
+/// Line numbers of records from their byte offsets. The csv crate's own line count is
+/// one short after a CRLF line end (Excel's and Salesforce's), whose `\n` it counts only
+/// once the next record has begun. Records come in order, so each count goes on from
+/// the last one.
+struct Lines<'a> {
+    text: &'a [u8],
+    counted_to: usize,
+    line: u64,
+}
+
+impl<'a> Lines<'a> {
+    fn new(text: &'a str) -> Lines<'a> {
+        Lines {
+            text: text.as_bytes(),
+            counted_to: 0,
+            line: 1,
+        }
+    }
+
+    /// The 1-based line of the record that starts at `byte` (line ends before it skipped).
+    fn at(&mut self, byte: u64) -> u64 {
+        let mut start = usize::try_from(byte)
+            .unwrap_or(usize::MAX)
+            .min(self.text.len());
+        while self
+            .text
+            .get(start)
+            .is_some_and(|b| matches!(b, b'\r' | b'\n'))
+        {
+            start += 1;
+        }
+        if start < self.counted_to {
+            (self.counted_to, self.line) = (0, 1);
+        }
+        self.line += self.text[self.counted_to..start]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count() as u64;
+        self.counted_to = start;
+        self.line
+    }
 }
 
 fn row_deal(get: &dyn Fn(Field) -> Option<String>) -> Result<Deal> {
@@ -428,9 +465,10 @@ mod tests {
         for end in ["\n", "\r\n"] {
             let text = ["id,rep", "A1,Sam", "A2,Sam", "", "A3,Sam"].join(end);
             let mut reader = csv::Reader::from_reader(text.as_bytes());
+            let mut counter = Lines::new(&text);
             let lines: Vec<u64> = reader
                 .records()
-                .map(|r| line_at(&text, r.unwrap().position().unwrap().byte()))
+                .map(|r| counter.at(r.unwrap().position().unwrap().byte()))
                 .collect();
             assert_eq!(lines, [2, 3, 5], "line ends {end:?}");
         }

@@ -60,7 +60,7 @@ pub fn vocabulary() -> TextAnalyzer {
 
 const MAX_WORD_BYTES: usize = 48;
 
-fn is_cjk(c: char) -> bool {
+pub(crate) fn is_cjk(c: char) -> bool {
     matches!(c as u32,
         0x3040..=0x30FF      // Hiragana, Katakana
         | 0x3400..=0x4DBF    // CJK extension A
@@ -72,7 +72,7 @@ fn is_cjk(c: char) -> bool {
         | 0x20000..=0x2FA1F) // CJK extensions B..
 }
 
-fn is_word(c: char) -> bool {
+pub(crate) fn is_word(c: char) -> bool {
     if c.is_ascii() {
         c.is_ascii_alphanumeric()
     } else {

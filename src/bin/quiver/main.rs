@@ -148,7 +148,7 @@ fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let wants_json = std::env::args().skip(1).any(|a| a == "--json");
+            let wants_json = std::env::args_os().skip(1).any(|a| a == "--json");
             let asked = matches!(
                 e.kind(),
                 clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion
@@ -304,7 +304,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 let (k, v) = f
                     .split_once('=')
                     .with_context(|| format!("--filter {f:?} is not FIELD=VALUE"))?;
-                filters.push((k.trim().to_lowercase(), v.to_owned()));
+                let field = k.trim().to_lowercase();
+                let value = if field == "folder" {
+                    quiver::library::folder_filter(&dd.catalog, v)?
+                } else {
+                    v.to_owned()
+                };
+                filters.push((field, value));
             }
             let request = Request {
                 query: args.query,
