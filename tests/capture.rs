@@ -176,12 +176,15 @@ fn crm_exports_import_with_line_numbers_and_idempotently() {
         (Some(2), Some(0)),
         "{r}"
     );
-    let lines: Vec<u64> = r["failed"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["line"].as_u64().unwrap())
-        .collect();
+    let failed_lines = |r: &serde_json::Value| -> Vec<u64> {
+        r["failed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["line"].as_u64().unwrap())
+            .collect()
+    };
+    let lines = failed_lines(&r);
     assert_eq!(
         lines,
         [5, 6, 7],
@@ -192,13 +195,7 @@ fn crm_exports_import_with_line_numbers_and_idempotently() {
     let crlf = dir.path().join("salesforce-crlf.csv");
     fs::write(&crlf, SALESFORCE.replace('\n', "\r\n")).unwrap();
     let r = q.json(&["deal", "import", "--dry-run", crlf.to_str().unwrap()]);
-    let crlf_lines: Vec<u64> = r["failed"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["line"].as_u64().unwrap())
-        .collect();
-    assert_eq!(crlf_lines, lines, "{r}");
+    assert_eq!(failed_lines(&r), lines, "{r}");
     let lost = q.json(&["deal", "show", "006A1"]);
     assert_eq!(lost["deal"]["amount"], 48500.0);
     assert_eq!(lost["deal"]["close_date"], "2025-09-30");

@@ -1,7 +1,6 @@
 //! Two processes on one data dir: a second indexer is told clearly, searches keep
 //! working while indexing runs.
 
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crate::util::{Quiver, corpus, samples};
@@ -13,13 +12,7 @@ fn second_indexer_is_refused_and_search_keeps_working() {
     q.index();
     q.add(&corpus().join("pdf"));
     q.add(&corpus().join("txt"));
-    let first = q
-        .cmd()
-        .arg("index")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let first = q.spawn_index();
     let started = Instant::now();
     std::thread::sleep(Duration::from_millis(300));
     // Whichever process takes the writer first runs; the other must be refused.
@@ -86,13 +79,7 @@ fn an_index_run_goes_on_while_other_processes_write() {
         std::fs::write(folder.join(format!("note-{i}.txt")), text).unwrap();
     }
     q.add(library.path());
-    let mut run = q
-        .cmd()
-        .arg("index")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut run = q.spawn_index();
     let mut writes = 0;
     while run.try_wait().unwrap().is_none() {
         let out = q.run(&["search", words[writes % words.len()]]);

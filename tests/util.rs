@@ -41,6 +41,16 @@ impl Quiver {
         c
     }
 
+    /// Starts `quiver index` in the background, its stderr kept for the assertions.
+    pub fn spawn_index(&self) -> std::process::Child {
+        self.cmd()
+            .arg("index")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("quiver index starts")
+    }
+
     pub fn run(&self, args: &[&str]) -> Output {
         self.cmd().args(args).output().expect("quiver runs")
     }
