@@ -66,7 +66,7 @@ pub enum UserError {
     )]
     CatalogBusy,
     #[error(
-        "the data dir {0} already holds a library, events or deals: `quiver demo` fills only a new data dir, so that its made-up history never mixes with real data (give it `--data-dir` with a new folder)"
+        "the data dir {0} already holds a library, events or deals: the demo fills only a new data dir, so that its made-up history never mixes with real data (start Quiver with `--data-dir` and a new folder to try it)"
     )]
     DataDirInUse(PathBuf),
 }

@@ -426,6 +426,15 @@ pub async fn rep_set(shell: State<'_, Arc<Shell>>, rep: Rep) -> Answer<Rep> {
 /// First run: the sample library with a demo history, loaded in the background.
 #[tauri::command]
 pub async fn load_demo(shell: State<'_, Arc<Shell>>) -> Answer<()> {
+    // Refused here, where the first-run screen can still say so: the demo itself runs in
+    // the background, whose errors only reach a notice.
+    with_dd(&shell, |dd| {
+        if dd.catalog.holds_user_data()? {
+            return Err(quiver::UserError::DataDirInUse(dd.root.clone()).into());
+        }
+        Ok(())
+    })
+    .await?;
     shell.background.request(Job::Demo);
     Ok(())
 }
