@@ -1220,19 +1220,26 @@ impl Needles {
                     .collect()
             })
             .collect();
-        // Which query word each needle stands for: a needle of none (a word the index
-        // does not hold) belongs to no group.
+        // Which query word each needle stands for. A query word with no needle of its
+        // own (not in the index, or typed twice) is no group: it could never be seen
+        // near the others, and a single text would be read on for it every time.
         let mut group_of = vec![None; words.len()];
-        for (g, stems) in query_words.iter().enumerate() {
+        let mut count = 0;
+        for stems in query_words {
+            let mut own = false;
             for s in stems {
-                if let Ok(i) = words.binary_search(&needle(s)) {
-                    group_of[i].get_or_insert(g);
+                if let Ok(i) = words.binary_search(&needle(s))
+                    && group_of[i].is_none()
+                {
+                    group_of[i] = Some(count);
+                    own = true;
                 }
             }
+            count += usize::from(own);
         }
         let groups = Groups {
             of: group_of,
-            count: query_words.len(),
+            count,
         };
         let mut patterns: Vec<(String, usize)> = Vec::new();
         for (i, word) in words.iter().enumerate() {
@@ -1384,6 +1391,22 @@ mod tests {
             "CJK characters"
         );
         assert!(!adjacent("美".as_bytes(), "日".as_bytes(), "国".as_bytes()));
+    }
+
+    #[test]
+    fn a_query_word_without_needles_of_its_own_is_no_group() {
+        let terms: BTreeMap<String, f32> = [("price".to_owned(), 1.0), ("sheet".to_owned(), 1.0)]
+            .into_iter()
+            .collect();
+        let query = [
+            vec!["price".to_owned()],
+            vec!["price".to_owned()],
+            vec!["zzyzx".to_owned()],
+            vec!["sheet".to_owned()],
+        ];
+        let needles = Needles::new(&terms, &[], &query).unwrap();
+        assert_eq!(needles.usual_case.groups.count, 2);
+        assert_eq!(needles.usual_case.groups.of, [Some(0), Some(1)]);
     }
 
     #[test]

@@ -217,14 +217,14 @@ impl Catalog {
         {
             return Ok(id);
         }
-        let id_like =
-            !needle.is_empty() && needle.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
+        // A name like `cafe` may be a file outside the library: that is said below.
+        let id_like = !needle.is_empty()
+            && needle.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
+            && !Path::new(needle).exists();
         let prefix = |message: String| UserError::InvalidValue {
             field: "asset".into(),
             message,
         };
-        // A name like `cafe` may be a file outside the library: that says so below.
-        let id_like = id_like && !Path::new(needle).exists();
         if id_like && needle.len() < 6 {
             return Err(prefix(format!(
                 "no file or asset is named {needle:?}; an asset id prefix needs at least its first 6 characters"
