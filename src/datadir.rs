@@ -14,7 +14,9 @@ use chrono::{DateTime, Utc};
 use crate::catalog::Catalog;
 use crate::config::Config;
 use crate::index::{self, SearchIndex};
-use crate::{Error, Result};
+use crate::{Error, Result, UserError};
+
+const CATALOG_FILE: &str = "catalog.sqlite3";
 
 /// An opened data dir.
 pub struct DataDir {
@@ -47,7 +49,7 @@ impl DataDir {
     pub fn open(root: &Path, now: DateTime<Utc>) -> Result<DataDir> {
         std::fs::create_dir_all(root)
             .map_err(|e| Error::io(format!("creating data dir {}", root.display()), e))?;
-        let mut catalog = Catalog::open(&root.join("catalog.sqlite3"))?;
+        let mut catalog = Catalog::open(&root.join(CATALOG_FILE))?;
         let config = Config::load(&root.join("config.toml"))?;
         let index_dir = root.join("index");
         if catalog.meta("index_schema")?.as_deref() != Some(index::SCHEMA_VERSION) {
@@ -72,6 +74,18 @@ impl DataDir {
             index,
             config,
         })
+    }
+
+    /// Opens a data dir that has been set up before, for a command that only reads
+    /// it: a mistyped `--data-dir` is then an error, not a new, empty data dir.
+    ///
+    /// # Errors
+    /// [`UserError::NoDataDir`] when `root` holds no catalog, else as [`DataDir::open`].
+    pub fn open_existing(root: &Path, now: DateTime<Utc>) -> Result<DataDir> {
+        if !root.join(CATALOG_FILE).is_file() {
+            return Err(UserError::NoDataDir(root.to_owned()).into());
+        }
+        DataDir::open(root, now)
     }
 
     pub fn index_dir(&self) -> PathBuf {

@@ -69,6 +69,10 @@ pub enum UserError {
         "the data dir {0} already holds a library, events or deals: the demo fills only a new data dir, so that its made-up history never mixes with real data (start Quiver with `--data-dir` and a new folder to try it)"
     )]
     DataDirInUse(PathBuf),
+    #[error(
+        "no Quiver data dir at {0}: nothing has been set up there (check --data-dir or QUIVER_DATA_DIR; to start one, add a folder with `quiver library add FOLDER`, or try `quiver demo`)"
+    )]
+    NoDataDir(PathBuf),
 }
 
 impl From<rusqlite::Error> for Error {
@@ -98,6 +102,7 @@ impl Error {
                 UserError::InvalidConfig { .. } => "user.invalid_config",
                 UserError::CatalogBusy => "user.catalog_busy",
                 UserError::DataDirInUse(_) => "user.data_dir_in_use",
+                UserError::NoDataDir(_) => "user.no_data_dir",
             },
             Error::Sqlite(_) => "internal.sqlite",
             Error::Migration(_) => "internal.migration",

@@ -90,23 +90,25 @@ pub fn run(
 
     let roots = dd.catalog.roots()?;
     let mut files = Vec::new();
+    // What the walk could not reach, as (path, library folder, reason); kept in
+    // `quiver problems` until a run reaches it.
+    let mut skipped = Vec::new();
     for root in &roots {
+        let root_text = root.to_string_lossy().into_owned();
         if !root.is_dir() {
-            report.warnings.push(Failure {
-                path: root.display().to_string(),
-                kind: "unreadable".into(),
-                reason: "library folder not found; its files are marked missing".into(),
-            });
+            skipped.push((
+                root_text.clone(),
+                root_text,
+                "library folder not found; its files are marked missing".to_owned(),
+            ));
             continue;
         }
         let (found, warnings) = walk::walk(root);
-        report
-            .warnings
-            .extend(warnings.into_iter().map(|(p, w)| Failure {
-                path: p.display().to_string(),
-                kind: "unreadable".into(),
-                reason: w,
-            }));
+        skipped.extend(
+            warnings
+                .into_iter()
+                .map(|(p, w)| (p.to_string_lossy().into_owned(), root_text.clone(), w)),
+        );
         files.extend(found.into_iter().map(|f| FileStat {
             path: f.path.to_string_lossy().into_owned(),
             root: root.to_string_lossy().into_owned(),
@@ -188,7 +190,15 @@ pub fn run(
         ingest.clear_problem(path)?;
         report.missing += 1;
     }
+    ingest.replace_skipped(&skipped, now)?;
     ingest.commit()?;
+    report
+        .warnings
+        .extend(skipped.into_iter().map(|(path, _, reason)| Failure {
+            path,
+            kind: ProblemKind::Skipped.as_str().into(),
+            reason,
+        }));
 
     // Read new content on all cores; record it in batches as it arrives.
     progress(Progress::Planned {

@@ -147,3 +147,35 @@ fn symlinks_leading_out_of_a_library_folder_are_not_followed() {
     let hits = q.hit_paths("platypus", 10);
     assert_eq!(hits.len(), 1, "only the file inside the folder: {hits:?}");
 }
+
+#[test]
+fn a_symlink_loop_stays_in_problems_until_it_is_removed() {
+    let lib = tempfile::tempdir().unwrap();
+    fs::create_dir(lib.path().join("sub")).unwrap();
+    fs::write(lib.path().join("sub/deck.md"), "# Deck\nplatypus pricing").unwrap();
+    let up = lib.path().join("sub/up");
+    std::os::unix::fs::symlink("..", &up).unwrap();
+    let q = Quiver::new();
+    q.add(lib.path());
+    let report = q.index();
+    assert_eq!(report["warnings"][0]["kind"], "skipped", "{report}");
+    assert_eq!(
+        q.hit_paths("platypus", 10).len(),
+        1,
+        "the loop is walked once"
+    );
+
+    let problems = q.json(&["problems"]);
+    let rows = problems.as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{problems}");
+    assert_eq!(rows[0]["kind"], "skipped");
+    assert_eq!(rows[0]["path"], canonical(lib.path()) + "/sub/up");
+    assert!(
+        rows[0]["reason"].as_str().unwrap().contains("loop"),
+        "{problems}"
+    );
+
+    fs::remove_file(&up).unwrap();
+    q.index();
+    assert_eq!(q.json(&["problems"]), serde_json::json!([]));
+}

@@ -107,7 +107,7 @@ fn an_index_run_goes_on_while_other_processes_write() {
 #[test]
 fn a_writer_kept_waiting_too_long_is_told_the_catalog_is_busy() {
     let q = Quiver::new();
-    q.json(&["status"]);
+    q.json(&["rep", "set", "--name", "Ada"]);
     let holder = rusqlite::Connection::open(q.data.path().join("catalog.sqlite3")).unwrap();
     holder.execute_batch("BEGIN IMMEDIATE").unwrap();
     let started = Instant::now();

@@ -554,6 +554,7 @@ fn searches_report_finds_content_gaps() {
 #[test]
 fn empty_data_dir_reports_say_so_and_csv_agrees_with_json() {
     let q = Quiver::new();
+    q.json(&["rep", "set", "--name", "Ada"]);
     for name in [
         "unused",
         "assets",

@@ -114,3 +114,40 @@ fn facet_counts_agree_with_filtered_searches() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("expired, expiring or current"));
 }
+
+#[test]
+fn a_data_dir_never_set_up_is_refused_and_an_empty_one_says_what_to_do() {
+    let q = Quiver::new();
+    let typo = q.data.path().join("quivr");
+    for args in [["search", "pricing"], ["report", "unused"]] {
+        let out = std::process::Command::new(crate::util::BIN)
+            .arg("--data-dir")
+            .arg(&typo)
+            .arg("--json")
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err: serde_json::Value = serde_json::from_slice(&out.stderr).unwrap();
+        assert_eq!(err["error"]["code"], "user.no_data_dir", "{args:?}");
+        assert!(!typo.exists(), "{args:?} created {}", typo.display());
+    }
+
+    // A command that sets up starts the data dir; searching it then says what is missing.
+    let out = q.cmd().args(["rep", "set", "--name", "Ada"]).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let search = |q: &Quiver| {
+        let out = q.run(&["search", "--no-record", "pricing"]);
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert!(search(&q).contains("quiver library add"), "{}", search(&q));
+    let lib = tempfile::tempdir().unwrap();
+    std::fs::write(lib.path().join("a.md"), "# A\nnothing on it").unwrap();
+    q.add(lib.path());
+    assert!(search(&q).contains("run `quiver index`"), "{}", search(&q));
+    q.index();
+    let text = search(&q);
+    assert!(text.starts_with("no results"), "{text}");
+    assert!(!text.contains("quiver index"), "{text}");
+}

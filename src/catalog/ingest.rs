@@ -11,7 +11,7 @@ use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::Catalog;
 use crate::Result;
-use crate::extract::{Document, Problem};
+use crate::extract::{Document, Problem, ProblemKind};
 
 /// What the catalog knows of a path from earlier runs.
 #[derive(Debug, Clone)]
@@ -316,6 +316,29 @@ impl Ingest<'_> {
                 now.to_rfc3339()
             ],
         )?;
+        Ok(())
+    }
+
+    /// What the walk of the library folders could not reach this run, as (path, library
+    /// folder, reason), in place of what it could not reach the last: a loop or a folder
+    /// fixed since then leaves.
+    pub fn replace_skipped(
+        &self,
+        skipped: &[(String, String, String)],
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let kind = ProblemKind::Skipped.as_str();
+        self.tx
+            .execute("DELETE FROM problems WHERE kind = ?1", [kind])?;
+        for (path, root, message) in skipped {
+            self.tx.execute(
+                "INSERT INTO problems (path, root, kind, message, size, mtime_ns, at)
+                 VALUES (?1, ?2, ?3, ?4, 0, 0, ?5)
+                 ON CONFLICT (path) DO UPDATE SET kind = excluded.kind,
+                   message = excluded.message, at = excluded.at",
+                params![path, root, kind, message, now.to_rfc3339()],
+            )?;
+        }
         Ok(())
     }
 

@@ -176,6 +176,9 @@ pub enum ProblemKind {
     Empty,
     /// The extractor process died (out of memory, or a crash in a native library).
     Crashed,
+    /// Never reached by the walk of its library folder: a symlink loop, a folder that
+    /// may not be read, a name that is not UTF-8, a library folder that is gone.
+    Skipped,
 }
 
 impl ProblemKind {
@@ -190,6 +193,7 @@ impl ProblemKind {
             ProblemKind::Unreadable => "unreadable",
             ProblemKind::Empty => "empty",
             ProblemKind::Crashed => "crashed",
+            ProblemKind::Skipped => "skipped",
         }
     }
 
@@ -198,7 +202,7 @@ impl ProblemKind {
     }
 }
 
-const ALL_PROBLEM_KINDS: [ProblemKind; 9] = [
+const ALL_PROBLEM_KINDS: [ProblemKind; 10] = [
     ProblemKind::Encrypted,
     ProblemKind::Corrupt,
     ProblemKind::Unsupported,
@@ -208,6 +212,7 @@ const ALL_PROBLEM_KINDS: [ProblemKind; 9] = [
     ProblemKind::Unreadable,
     ProblemKind::Empty,
     ProblemKind::Crashed,
+    ProblemKind::Skipped,
 ];
 
 /// A file that could not be indexed, and why, in words a marketer can act on.

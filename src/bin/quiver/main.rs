@@ -213,9 +213,30 @@ fn message(e: &anyhow::Error) -> String {
     out
 }
 
-fn open(cli_dir: Option<&PathBuf>, now: chrono::DateTime<Utc>) -> anyhow::Result<DataDir> {
-    let dir = DataDir::resolve(cli_dir.map(PathBuf::as_path))?;
-    Ok(DataDir::open(&dir, now)?)
+impl Command {
+    /// Whether the command puts something in the data dir that can start one: a
+    /// folder, a name, deals, events, a taxonomy. The others only make sense on a data
+    /// dir that has been set up, and refuse to create one from a mistyped path.
+    fn sets_up(&self) -> bool {
+        matches!(
+            self,
+            Command::Library(LibraryCommand::Add { .. })
+                | Command::Rep(_)
+                | Command::Events(_)
+                | Command::Reasons(_)
+                | Command::Deal(_)
+                | Command::Demo { .. }
+        )
+    }
+}
+
+fn open(cli: &Cli, now: chrono::DateTime<Utc>) -> anyhow::Result<DataDir> {
+    let dir = DataDir::resolve(cli.data_dir.as_deref())?;
+    Ok(if cli.command.sets_up() {
+        DataDir::open(&dir, now)?
+    } else {
+        DataDir::open_existing(&dir, now)?
+    })
 }
 
 fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
@@ -226,7 +247,7 @@ fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
 fn run(cli: Cli) -> anyhow::Result<()> {
     let json = cli.json;
     let now = Utc::now();
-    let mut dd = open(cli.data_dir.as_ref(), now)?;
+    let mut dd = open(&cli, now)?;
     match cli.command {
         Command::Library(LibraryCommand::Add { paths }) => {
             let added = quiver::library::add(&dd.catalog, &paths, now)?;
@@ -347,6 +368,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 return print_json(&value);
             }
             render::search_results(&results, std::io::stdout().is_terminal());
+            if results.hits.is_empty() {
+                if dd.catalog.roots()?.is_empty() {
+                    println!(
+                        "the library is empty: add a folder with `quiver library add PATH`, then run `quiver index`"
+                    );
+                } else if dd.index.num_docs()? == 0 {
+                    println!("nothing is indexed yet: run `quiver index`");
+                }
+            }
             if let Some(f) = &facets {
                 render::facets(f);
             }

@@ -17,9 +17,9 @@ pub fn index_report(r: &IndexReport) {
         println!("  {:<11} {}  ({})", f.kind, f.path, f.reason);
     }
     for w in &r.warnings {
-        println!("  warning     {}  ({})", w.path, w.reason);
+        println!("  {:<11} {}  ({})", w.kind, w.path, w.reason);
     }
-    if !r.failed.is_empty() {
+    if !r.failed.is_empty() || !r.warnings.is_empty() {
         println!("see `quiver problems` for every file that could not be indexed");
     }
 }
@@ -155,7 +155,11 @@ pub fn problems(rows: &[ProblemRow]) {
     for p in rows {
         println!("{:<11} {}\n            {}", p.kind, p.path, p.reason);
     }
-    println!("\n{} files could not be fully indexed", rows.len());
+    println!(
+        "\n{} path{} could not be fully indexed",
+        rows.len(),
+        if rows.len() == 1 { "" } else { "s" }
+    );
 }
 
 pub fn facets(groups: &[quiver::search::FacetGroup]) {
