@@ -134,6 +134,7 @@ fn main() {
         stages: &stages,
         today: now.date_naive(),
         by: "bench",
+        unknown_as_other: false,
     };
     let t = Instant::now();
     let report = import::import(&mut dd.catalog, &csv, &opts, now).expect("deal import");

@@ -190,6 +190,7 @@ fn main() {
         stages: &stages,
         today: now.date_naive(),
         by: "bench",
+        unknown_as_other: false,
     };
     let r = import::import(&mut dd.catalog, &csv, &opts, now).unwrap();
     assert_eq!(r.created, DEALS, "{:?}", r.failed.first());

@@ -293,6 +293,7 @@ pub fn populate(
         stages: &stages,
         today: now.date_naive(),
         by: "quiver demo",
+        unknown_as_other: false,
     };
     let deals = import::import(&mut dd.catalog, &csv, &opts, now)?;
     if let Some(f) = deals.failed.first() {

@@ -196,6 +196,25 @@ fn crm_exports_import_with_line_numbers_and_idempotently() {
     fs::write(&crlf, SALESFORCE.replace('\n', "\r\n")).unwrap();
     let r = q.json(&["deal", "import", "--dry-run", crlf.to_str().unwrap()]);
     assert_eq!(failed_lines(&r), lines, "{r}");
+    // A reason that is no code is a CRM's free text, most often: the report says
+    // what to do, and `--unknown-as-other` codes it OTHER with its words as the note.
+    assert!(
+        r["hint"].as_str().unwrap().contains("--unknown-as-other"),
+        "{r}"
+    );
+    let r = q.json(&[
+        "deal",
+        "import",
+        "--unknown-as-other",
+        "--dry-run",
+        sf.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        (r["as_other"].as_u64(), failed_lines(&r)),
+        (Some(1), vec![6, 7]),
+        "{r}"
+    );
+    assert!(r.get("hint").is_none(), "{r}");
     let lost = q.json(&["deal", "show", "006A1"]);
     assert_eq!(lost["deal"]["amount"], 48500.0);
     assert_eq!(lost["deal"]["close_date"], "2025-09-30");
@@ -714,7 +733,7 @@ fn taxonomy_changes_keep_deals_consistent() {
         "the secondary reason survives"
     );
     let err = stderr_of(&q, &["deal", "edit", "R-1", "--id", "R-2"]);
-    assert!(err.contains("can't be changed"), "{err}");
+    assert!(err.contains("unexpected argument '--id'"), "{err}");
     assert_eq!(
         q.json(&["deal", "list"]).as_array().unwrap().len(),
         1,

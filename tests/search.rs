@@ -134,7 +134,11 @@ fn a_data_dir_never_set_up_is_refused_and_an_empty_one_says_what_to_do() {
     }
 
     // A command that sets up starts the data dir; searching it then says what is missing.
-    let out = q.cmd().args(["rep", "set", "--name", "Ada"]).output().unwrap();
+    let out = q
+        .cmd()
+        .args(["rep", "set", "--name", "Ada"])
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{out:?}");
     let search = |q: &Quiver| {
         let out = q.run(&["search", "--no-record", "pricing"]);

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::{Change, Deal, ReasonEntry, record, validate};
 use crate::catalog::Catalog;
-use crate::{Result, UserError};
+use crate::{Result, UserError, reasons};
 
 /// The fields a column can feed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -155,9 +155,18 @@ pub struct ImportReport {
     /// Rows of a CRM export whose stage is not a closed one: deals still open, which
     /// are not imported.
     pub still_open: usize,
+    /// Reasons not in the taxonomy, coded OTHER (with `unknown_as_other`).
+    pub as_other: usize,
     pub failed: Vec<RowError>,
     pub dry_run: bool,
+    /// What to do about the failures, when rows failed on their reasons: a CRM's
+    /// reason column often holds free text, not codes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
 }
+
+/// Said once per import in which a reason was not a code or label of the taxonomy.
+const REASON_HINT: &str = "a reason must be a code or label of `quiver reasons list`, optionally with the buyer's words (`PRICE.TOO_HIGH: over budget`); to import a column of free text, --unknown-as-other codes each such reason OTHER and keeps its words as the note, to recode later with `quiver deal edit`";
 
 #[derive(Debug, Serialize)]
 pub struct RowError {
@@ -174,6 +183,10 @@ pub struct Options<'a> {
     pub today: NaiveDate,
     /// Who is importing (for the audit trail).
     pub by: &'a str,
+    /// A reason that is neither a code nor a label of the taxonomy (a CRM's free
+    /// text) is coded OTHER, its words kept as the reason's note, instead of failing
+    /// the row.
+    pub unknown_as_other: bool,
 }
 
 /// Imports a CSV of closed deals.
@@ -216,6 +229,8 @@ pub fn import(
             .iter()
             .position(|h| h.eq_ignore_ascii_case(column))
             .ok_or_else(|| invalid("map", format!("no column named {column:?} in the file")))?;
+        // The column is read as the field given, and no longer as the one its name says.
+        columns.retain(|_, &mut c| c != i);
         columns.insert(*field, i);
     }
     if !columns.contains_key(&Field::DealId) {
@@ -279,12 +294,19 @@ pub fn import(
                 )
             }),
         };
-        let outcome = match owner.and_then(|rep| {
-            row_deal(&get).map(|mut d| {
-                d.rep = rep;
-                d
-            })
-        }) {
+        let deal = owner.and_then(|rep| {
+            let mut d = row_deal(&get)?;
+            d.rep = rep;
+            if opts.unknown_as_other {
+                for r in &mut d.reasons {
+                    if recode_as_other(&tx, r)? {
+                        report.as_other += 1;
+                    }
+                }
+            }
+            Ok(d)
+        });
+        let outcome = match deal {
             Ok(deal) => validate(&tx, deal, opts.stages, opts.today)
                 .and_then(|d| record(&tx, &d, opts.by, true, now)),
             Err(e) => Err(e),
@@ -297,7 +319,12 @@ pub fn import(
                 line,
                 deal_id,
                 message: match e {
-                    crate::Error::User(UserError::InvalidValue { message, .. }) => message,
+                    crate::Error::User(UserError::InvalidValue { field, message }) => {
+                        if field == "reason" {
+                            report.hint = Some(REASON_HINT.to_owned());
+                        }
+                        message
+                    }
                     other => other.to_string(),
                 },
             }),
@@ -354,6 +381,23 @@ impl<'a> Lines<'a> {
     }
 }
 
+/// Codes a reason OTHER when it is neither a code nor a label of the taxonomy, keeping
+/// all the words given as its note. Says whether it did.
+fn recode_as_other(tx: &rusqlite::Transaction, r: &mut ReasonEntry) -> Result<bool> {
+    if reasons::lookup(tx, &r.code)?.is_some() {
+        return Ok(false);
+    }
+    let words = match r.note.take() {
+        Some(note) => format!("{}: {note}", r.code),
+        None => r.code.clone(),
+    };
+    *r = ReasonEntry {
+        code: "OTHER".into(),
+        note: Some(words),
+    };
+    Ok(true)
+}
+
 fn row_deal(get: &dyn Fn(Field) -> Option<String>) -> Result<Deal> {
     let outcome = get(Field::Outcome)
         .map(|o| outcome(&o))
@@ -364,18 +408,18 @@ fn row_deal(get: &dyn Fn(Field) -> Option<String>) -> Result<Deal> {
         _ => get(Field::LostReason),
     });
     let mut reasons = Vec::new();
-    if let Some(code) = primary {
-        reasons.push(ReasonEntry {
-            code,
-            note: get(Field::Notes),
-        });
+    if let Some(cell) = primary {
+        let mut entry = ReasonEntry::parse(&cell);
+        // The notes column is the primary reason's note, after the cell's own words.
+        entry.note = match (entry.note, get(Field::Notes)) {
+            (Some(words), Some(notes)) => Some(format!("{words}; {notes}")),
+            (words, notes) => words.or(notes),
+        };
+        reasons.push(entry);
     }
-    for code in get(Field::SecondaryReasons).unwrap_or_default().split(';') {
-        if !code.trim().is_empty() {
-            reasons.push(ReasonEntry {
-                code: code.trim().to_owned(),
-                note: None,
-            });
+    for cell in get(Field::SecondaryReasons).unwrap_or_default().split(';') {
+        if !cell.trim().is_empty() {
+            reasons.push(ReasonEntry::parse(cell));
         }
     }
     Ok(Deal {

@@ -29,6 +29,22 @@ pub struct ReasonEntry {
     pub note: Option<String>,
 }
 
+impl ReasonEntry {
+    /// `CODE` or `CODE: the buyer's words`, as a rep types a reason.
+    pub fn parse(raw: &str) -> ReasonEntry {
+        match raw.split_once(':') {
+            Some((code, note)) => ReasonEntry {
+                code: code.trim().to_owned(),
+                note: Some(note.trim().to_owned()).filter(|n| !n.is_empty()),
+            },
+            None => ReasonEntry {
+                code: raw.trim().to_owned(),
+                note: None,
+            },
+        }
+    }
+}
+
 /// A deal as given by a rep or an import, before validation.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Deal {

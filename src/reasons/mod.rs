@@ -190,6 +190,19 @@ pub(crate) fn get_in(conn: &Connection, code: &str) -> Result<Option<Reason>> {
         .optional()?)
 }
 
+/// The reason whose code or label (case-insensitive) is `given`, retired or not.
+pub fn lookup(conn: &Connection, given: &str) -> Result<Option<Reason>> {
+    Ok(conn
+        .query_row(
+            "SELECT code, label, kind, category, description, keywords, low_quality, status, merged_into
+             FROM reasons WHERE code = upper(?1) OR lower(label) = lower(?1)
+             ORDER BY code = upper(?1) DESC, status = 'active' DESC LIMIT 1",
+            [given.trim()],
+            row,
+        )
+        .optional()?)
+}
+
 /// Finds a reason by code or by label (case-insensitive), for deals: retired codes are
 /// refused with the code to use instead.
 ///
@@ -197,16 +210,7 @@ pub(crate) fn get_in(conn: &Connection, code: &str) -> Result<Option<Reason>> {
 /// [`UserError::InvalidValue`] naming the unknown or retired code.
 pub fn resolve_for_new_deal(conn: &Connection, given: &str) -> Result<Reason> {
     let given = given.trim();
-    let found: Option<Reason> = conn
-        .query_row(
-            "SELECT code, label, kind, category, description, keywords, low_quality, status, merged_into
-             FROM reasons WHERE code = upper(?1) OR lower(label) = lower(?1)
-             ORDER BY code = upper(?1) DESC, status = 'active' DESC LIMIT 1",
-            [given],
-            row,
-        )
-        .optional()?;
-    let Some(reason) = found else {
+    let Some(reason) = lookup(conn, given)? else {
         return Err(invalid(
             "reason",
             format!("unknown reason code {given:?} (see `quiver reasons list`)"),

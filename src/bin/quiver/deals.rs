@@ -53,9 +53,6 @@ pub enum ReasonsCommand {
 
 #[derive(Args, Default)]
 pub struct DealFields {
-    /// The deal's id (the CRM's id where there is one).
-    #[arg(long = "id")]
-    id: Option<String>,
     /// The deal's name, as the CRM shows it.
     #[arg(long)]
     name: Option<String>,
@@ -103,9 +100,17 @@ pub struct DealFields {
 #[derive(Subcommand)]
 pub enum DealCommand {
     /// Record a closed deal with its coded reasons.
-    Record(DealFields),
-    /// Change a recorded deal; the audit trail keeps who changed what, when.
+    Record {
+        /// The deal's id (the CRM's id where there is one).
+        #[arg(long)]
+        id: Option<String>,
+        #[command(flatten)]
+        fields: DealFields,
+    },
+    /// Change a recorded deal; the audit trail keeps who changed what, when. Its id
+    /// can't change: it is the CRM's.
     Edit {
+        /// The deal's id, as `quiver deal list` shows it.
         #[arg(value_name = "ID")]
         deal: String,
         #[command(flatten)]
@@ -124,6 +129,10 @@ pub enum DealCommand {
         /// Check every row and say what would change, without changing anything.
         #[arg(long)]
         dry_run: bool,
+        /// Code a reason that is neither a code nor a label of the taxonomy (a CRM's
+        /// free text) as OTHER, its words kept as the note, instead of failing the row.
+        #[arg(long)]
+        unknown_as_other: bool,
     },
 }
 
@@ -238,19 +247,6 @@ pub fn reasons(
     Ok(())
 }
 
-fn reason_entry(raw: &str) -> ReasonEntry {
-    match raw.split_once(':') {
-        Some((code, note)) => ReasonEntry {
-            code: code.trim().to_owned(),
-            note: Some(note.trim().to_owned()),
-        },
-        None => ReasonEntry {
-            code: raw.trim().to_owned(),
-            note: None,
-        },
-    }
-}
-
 /// Applies given fields over a base deal.
 fn merge_fields(mut deal: Deal, f: DealFields) -> Deal {
     macro_rules! set {
@@ -259,9 +255,6 @@ fn merge_fields(mut deal: Deal, f: DealFields) -> Deal {
     set!(
         name, account, amount, currency, competitor, stage, industry, size, region
     );
-    if let Some(v) = f.id {
-        deal.deal_id = v;
-    }
     if let Some(v) = f.rep {
         deal.rep = v;
     }
@@ -274,13 +267,13 @@ fn merge_fields(mut deal: Deal, f: DealFields) -> Deal {
     if f.primary.is_some() || !f.secondary.is_empty() {
         let primary = f
             .primary
-            .map(|p| reason_entry(&p))
+            .map(|p| ReasonEntry::parse(&p))
             .or_else(|| deal.reasons.first().cloned());
         // A new primary alone keeps the secondary reasons; given secondaries replace them.
         let secondary: Vec<ReasonEntry> = if f.secondary.is_empty() {
             deal.reasons.iter().skip(1).cloned().collect()
         } else {
-            f.secondary.iter().map(|s| reason_entry(s)).collect()
+            f.secondary.iter().map(|s| ReasonEntry::parse(s)).collect()
         };
         deal.reasons = primary.into_iter().chain(secondary).collect();
     }
@@ -297,8 +290,9 @@ pub fn deal(
     let today = now.date_naive();
     let stages = dd.config.stages.clone();
     match cmd {
-        DealCommand::Record(fields) => {
+        DealCommand::Record { id, fields } => {
             let base = Deal {
+                deal_id: id.unwrap_or_default(),
                 rep: me.clone(),
                 ..Deal::default()
             };
@@ -327,11 +321,6 @@ pub fn deal(
             );
         }
         DealCommand::Edit { deal: id, fields } => {
-            if fields.id.as_ref().is_some_and(|new| *new != id) {
-                anyhow::bail!(
-                    "a deal's id can't be changed (it is the CRM's id); record a new deal instead"
-                );
-            }
             let current = deals::get(&dd.catalog, &id)?
                 .with_context(|| format!("no deal {id:?} (see `quiver deal list`)"))?;
             let (change, deal) = deals::save(
@@ -436,7 +425,12 @@ pub fn deal(
                 );
             }
         }
-        DealCommand::Import { file, map, dry_run } => {
+        DealCommand::Import {
+            file,
+            map,
+            dry_run,
+            unknown_as_other,
+        } => {
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("reading {}", file.display()))?;
             let mut parsed = Vec::new();
@@ -452,6 +446,7 @@ pub fn deal(
                 stages: &stages,
                 today,
                 by: &me,
+                unknown_as_other,
             };
             let report = import::import(&mut dd.catalog, &text, &opts, now)?;
             if json {
@@ -471,6 +466,13 @@ pub fn deal(
                 report.still_open,
                 report.failed.len()
             );
+            if report.as_other > 0 {
+                println!(
+                    "  {} reason{} not in the taxonomy coded OTHER, with the words as the note",
+                    report.as_other,
+                    if report.as_other == 1 { "" } else { "s" }
+                );
+            }
             for f in &report.failed {
                 println!(
                     "  line {}{}: {}",
@@ -481,6 +483,9 @@ pub fn deal(
                         .unwrap_or_default(),
                     f.message
                 );
+            }
+            if let Some(hint) = &report.hint {
+                println!("{hint}");
             }
         }
     }
