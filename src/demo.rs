@@ -80,6 +80,26 @@ const QUERIES: [&str; 14] = [
 /// # Errors
 /// [`crate::UserError::DataDirInUse`] unless the data dir is new; I/O, catalog and index
 /// errors.
+fn sample_library(dd: &DataDir) -> PathBuf {
+    dd.root.join("sample-library")
+}
+
+/// Refuses a data dir that holds anything a user made, so that the demo's made-up
+/// history never mixes with real data. A demo stopped before it wrote its history
+/// (closed during its index run, say) left only its own sample library: it may run
+/// again there.
+///
+/// # Errors
+/// [`crate::UserError::DataDirInUse`], or a database error.
+pub fn check_fits(dd: &DataDir) -> Result<()> {
+    let own = std::fs::canonicalize(sample_library(dd)).ok();
+    let foreign = dd.catalog.roots()?.into_iter().any(|r| Some(r) != own);
+    if foreign || dd.catalog.holds_history()? {
+        return Err(crate::UserError::DataDirInUse(dd.root.clone()).into());
+    }
+    Ok(())
+}
+
 pub fn populate(
     dd: &mut DataDir,
     worker: &WorkerCommand,
@@ -87,10 +107,8 @@ pub fn populate(
     size: Size,
     now: DateTime<Utc>,
 ) -> Result<Summary> {
-    if dd.catalog.holds_user_data()? {
-        return Err(crate::UserError::DataDirInUse(dd.root.clone()).into());
-    }
-    let lib = dd.root.join("sample-library");
+    check_fits(dd)?;
+    let lib = sample_library(dd);
     write_samples(&SAMPLES, &lib)?;
     library::add(&dd.catalog, std::slice::from_ref(&lib), now)?;
     indexer::run(dd, worker, now, &mut |_| {})?;

@@ -595,6 +595,16 @@ fn empty_data_dir_reports_say_so_and_csv_agrees_with_json() {
         Some(2),
         "nor into a real library"
     );
+    // A demo stopped during its index run left its own sample library and no history:
+    // it runs again there.
+    let stopped = Quiver::new();
+    let own = stopped.data.path().join("sample-library");
+    std::fs::create_dir(&own).unwrap();
+    std::fs::write(own.join("half.md"), "# Half
+written before the stop").unwrap();
+    stopped.add(&own);
+    let retried = stopped.json(&["demo", "--seed", "3"]);
+    assert_eq!(retried["deals"], 160, "{retried}");
     let json = demo.json(&["report", "reasons", "--by", "size"]);
     let csv = String::from_utf8(
         demo.run(&["report", "reasons", "--by", "size", "--csv"])

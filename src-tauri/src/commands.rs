@@ -428,13 +428,7 @@ pub async fn rep_set(shell: State<'_, Arc<Shell>>, rep: Rep) -> Answer<Rep> {
 pub async fn load_demo(shell: State<'_, Arc<Shell>>) -> Answer<()> {
     // Refused here, where the first-run screen can still say so: the demo itself runs in
     // the background, whose errors only reach a notice.
-    with_dd(&shell, |dd| {
-        if dd.catalog.holds_user_data()? {
-            return Err(quiver::UserError::DataDirInUse(dd.root.clone()).into());
-        }
-        Ok(())
-    })
-    .await?;
+    with_dd(&shell, |dd| quiver::demo::check_fits(dd)).await?;
     shell.background.request(Job::Demo);
     Ok(())
 }

@@ -165,12 +165,10 @@ impl Catalog {
         &mut self.conn
     }
 
-    /// Whether anything a user made is here: a library folder, an event or a deal.
-    pub fn holds_user_data(&self) -> Result<bool> {
+    /// Whether any history is here: an event or a deal.
+    pub fn holds_history(&self) -> Result<bool> {
         Ok(self.conn.query_row(
-            "SELECT EXISTS (SELECT 1 FROM library_roots)
-                 OR EXISTS (SELECT 1 FROM events)
-                 OR EXISTS (SELECT 1 FROM deals)",
+            "SELECT EXISTS (SELECT 1 FROM events) OR EXISTS (SELECT 1 FROM deals)",
             [],
             |r| r.get(0),
         )?)
