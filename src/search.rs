@@ -7,6 +7,7 @@
 //! `words` field), each searched as if typed in full, so scoring and highlighting treat
 //! expansions like typed words.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashSet};
 use std::ops::Range;
 use std::time::Instant;
@@ -849,7 +850,9 @@ fn scan(
     let mut seen = vec![false; words];
     let mut total = 0;
     let mut starts: Vec<usize> = Vec::new();
-    let mut chains = vec![Chain::default(); pass.phrases.len()];
+    // Each phrase's chains in progress: with a word repeated ("a a b" in "a a a b")
+    // more than one can be.
+    let mut chains: Vec<Vec<Chain>> = vec![Vec::new(); pass.phrases.len()];
     let mut phrase_seen = vec![false; pass.phrases.len()];
     let mut phrase_starts: Vec<usize> = Vec::new();
     // Where each query word was last seen, for a place where all of them are close.
@@ -911,36 +914,52 @@ fn scan(
                 }
             }
             let end = base + m.end();
-            for (p, (phrase, chain)) in pass.phrases.iter().zip(&mut chains).enumerate() {
+            let mut here = None;
+            for (p, (phrase, active)) in pass.phrases.iter().zip(&mut chains).enumerate() {
+                let mut found_at = None;
                 // The previous word's bytes are still in `buf` unless a piece ended
-                // between the two: the chain then starts again.
-                let follows = chain.next > 0
-                    && phrase[chain.next] == word
-                    && chain.end >= base
-                    && chain.end <= start
-                    && adjacent(
-                        &buf[..chain.end - base],
-                        &buf[chain.end - base..m.start()],
-                        &buf[m.start()..],
-                    );
-                if follows {
-                    chain.next += 1;
-                    chain.end = end;
-                } else if phrase[0] == word {
-                    *chain = Chain {
-                        next: 1,
-                        start,
-                        end,
-                    };
-                } else {
-                    chain.next = 0;
+                // between the two: the chain then ends.
+                active.retain_mut(|chain| {
+                    let follows = chain.end >= base
+                        && chain.end <= start
+                        && pass.is_phrase_word(
+                            &phrase[chain.next],
+                            word,
+                            buf,
+                            m.start(),
+                            &mut here,
+                        )
+                        && adjacent(
+                            &buf[..chain.end - base],
+                            &buf[chain.end - base..m.start()],
+                            &buf[m.start()..],
+                        );
+                    if follows {
+                        chain.next += 1;
+                        chain.end = end;
+                        if chain.next == phrase.len() {
+                            found_at = Some(chain.start);
+                            return false;
+                        }
+                    }
+                    follows
+                });
+                if pass.is_phrase_word(&phrase[0], word, buf, m.start(), &mut here) {
+                    if phrase.len() == 1 {
+                        found_at.get_or_insert(start);
+                    } else {
+                        active.push(Chain {
+                            next: 1,
+                            start,
+                            end,
+                        });
+                    }
                 }
-                if chain.next == phrase.len() {
+                if let Some(at) = found_at {
                     phrase_seen[p] = true;
                     if phrase_starts.len() < SNIPPET_TRIES {
-                        phrase_starts.push(chain.start);
+                        phrase_starts.push(at);
                     }
-                    chain.next = 0;
                 }
             }
             // A common word of a phrase can fill the count before the phrase is found.
@@ -1168,18 +1187,59 @@ struct Groups {
 struct Pass {
     matcher: AhoCorasick,
     word_of: Vec<usize>,
-    /// Each phrase of the query as its words' numbers.
-    phrases: Vec<Vec<usize>>,
+    /// Each phrase of the query as its words: the needle's number and the stem.
+    phrases: Vec<Vec<(usize, String)>>,
     groups: Groups,
     /// Bytes of the longest pattern.
     longest: usize,
+    /// Stems of the text's words met as a phrase's words: a needle is a stem's prefix,
+    /// and "the" at the start of "there" is no word of "position the AOA".
+    stems: RefCell<WordStems>,
+}
+
+/// Words of the texts and their stems, as the index has them.
+struct WordStems {
+    analyzer: TextAnalyzer,
+    memo: rustc_hash::FxHashMap<String, String>,
+}
+
+/// Distinct words a [`WordStems`] remembers before it starts over.
+const STEM_MEMO_WORDS: usize = 4096;
+
+impl WordStems {
+    fn stem(&mut self, word: &str) -> &str {
+        if self.memo.len() >= STEM_MEMO_WORDS && !self.memo.contains_key(word) {
+            self.memo.clear();
+        }
+        if !self.memo.contains_key(word) {
+            let stem = tokens(&mut self.analyzer, word).pop().unwrap_or_default();
+            self.memo.insert(word.to_owned(), stem);
+        }
+        &self.memo[word]
+    }
+}
+
+/// The word of the text that starts at `at` (a CJK character is a word of its own).
+fn word_at(buf: &[u8], at: usize) -> &str {
+    let tail = &buf[at..(at + 4 * PHRASE_GAP).min(buf.len())];
+    let text = std::str::from_utf8(tail)
+        .unwrap_or_else(|e| std::str::from_utf8(&tail[..e.valid_up_to()]).unwrap_or_default());
+    let mut chars = text.char_indices();
+    let end = match chars.next() {
+        Some((_, c)) if tokenizer::is_cjk(c) => c.len_utf8(),
+        Some(_) => chars
+            .find(|&(_, c)| !tokenizer::is_word(c) || tokenizer::is_cjk(c))
+            .map_or(text.len(), |(i, _)| i),
+        None => 0,
+    };
+    &text[..end]
 }
 
 impl Pass {
     fn new(
         builder: &mut AhoCorasickBuilder,
         patterns: &[(&String, usize)],
-        phrases: Vec<Vec<usize>>,
+        phrases: Vec<Vec<(usize, String)>>,
         groups: Groups,
     ) -> Result<Pass> {
         Ok(Pass {
@@ -1190,7 +1250,27 @@ impl Pass {
             phrases,
             groups,
             longest: patterns.iter().map(|(p, _)| p.len()).max().unwrap_or(0),
+            stems: RefCell::new(WordStems {
+                analyzer: tokenizer::analyzer(),
+                memo: Default::default(),
+            }),
         })
+    }
+
+    /// Whether the match of needle `word` at `at` in `buf` is the phrase word `of`.
+    /// `here` keeps the stem of the text's word there for the other phrases.
+    fn is_phrase_word(
+        &self,
+        of: &(usize, String),
+        word: usize,
+        buf: &[u8],
+        at: usize,
+        here: &mut Option<String>,
+    ) -> bool {
+        of.0 == word
+            && *here
+                .get_or_insert_with(|| self.stems.borrow_mut().stem(word_at(buf, at)).to_owned())
+                == of.1
     }
 }
 
@@ -1211,12 +1291,12 @@ impl Needles {
         let mut words: Vec<String> = terms.keys().map(needle).collect();
         words.sort();
         words.dedup();
-        let phrases: Vec<Vec<usize>> = phrases
+        let phrases: Vec<Vec<(usize, String)>> = phrases
             .iter()
             .filter_map(|stems| {
                 stems
                     .iter()
-                    .map(|s| words.binary_search(&needle(s)).ok())
+                    .map(|s| Some((words.binary_search(&needle(s)).ok()?, s.clone())))
                     .collect()
             })
             .collect();
@@ -1377,6 +1457,34 @@ mod tests {
         );
         let page_one = scan_with(&needles, &mut texts, heads[0].id, false);
         assert_eq!(page_one.phrases, 0, "no phrase across a sentence's words");
+    }
+
+    #[test]
+    fn a_phrase_is_whole_words_of_its_stems_and_may_repeat_a_word() {
+        let phrase_needles = |stems: &[&str]| {
+            let phrase: Vec<String> = stems.iter().map(|s| s.to_string()).collect();
+            let terms: BTreeMap<String, f32> = phrase.iter().map(|w| (w.clone(), 1.0)).collect();
+            let groups: Vec<Vec<String>> = phrase.iter().map(|w| vec![w.clone()]).collect();
+            Needles::new(&terms, &[phrase], &groups).unwrap()
+        };
+        let near_miss = "Position there AOA and the vane. Later: positioned the AOA.";
+        let repeated = "Say bye bye bye now.";
+        let (_dir, catalog, heads) = catalog_with(&[near_miss, repeated]);
+        let mut texts = catalog.section_texts();
+
+        let needles = phrase_needles(&["posit", "the", "aoa"]);
+        let found = scan_with(&needles, &mut texts, heads[0].id, false);
+        assert_eq!(found.phrases, 1, "'positioned the AOA' stems alike");
+        assert_eq!(
+            found.starts[0],
+            near_miss.find("positioned").unwrap(),
+            "not 'Position there AOA': 'there' is no form of 'the'"
+        );
+
+        let needles = phrase_needles(&["bye", "bye", "now"]);
+        let found = scan_with(&needles, &mut texts, heads[1].id, false);
+        assert_eq!(found.phrases, 1, "the second and third 'bye' and 'now'");
+        assert_eq!(found.starts[0], repeated.find("bye bye now").unwrap());
     }
 
     #[test]

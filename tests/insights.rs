@@ -600,8 +600,12 @@ fn empty_data_dir_reports_say_so_and_csv_agrees_with_json() {
     let stopped = Quiver::new();
     let own = stopped.data.path().join("sample-library");
     std::fs::create_dir(&own).unwrap();
-    std::fs::write(own.join("half.md"), "# Half
-written before the stop").unwrap();
+    std::fs::write(
+        own.join("half.md"),
+        "# Half
+written before the stop",
+    )
+    .unwrap();
     stopped.add(&own);
     let retried = stopped.json(&["demo", "--seed", "3"]);
     assert_eq!(retried["deals"], 160, "{retried}");
