@@ -74,12 +74,6 @@ const QUERIES: [&str; 14] = [
     "forecast",
 ];
 
-/// Writes the sample library into `data_dir/sample-library`, indexes it, and records a
-/// synthetic history ending yesterday.
-///
-/// # Errors
-/// [`crate::UserError::DataDirInUse`] unless the data dir is new; I/O, catalog and index
-/// errors.
 fn sample_library(dd: &DataDir) -> PathBuf {
     dd.root.join("sample-library")
 }
@@ -100,6 +94,12 @@ pub fn check_fits(dd: &DataDir) -> Result<()> {
     Ok(())
 }
 
+/// Writes the sample library into `data_dir/sample-library`, indexes it, and records a
+/// synthetic history ending yesterday.
+///
+/// # Errors
+/// [`crate::UserError::DataDirInUse`] unless [`check_fits`] lets it in; I/O, catalog and index
+/// errors.
 pub fn populate(
     dd: &mut DataDir,
     worker: &WorkerCommand,
