@@ -1219,8 +1219,9 @@ impl WordStems {
     }
 }
 
-/// The word of the text that starts at `at` (a CJK character is a word of its own).
-fn word_at(buf: &[u8], at: usize) -> &str {
+/// The word of the text that starts at `at` (a CJK character is a word of its own),
+/// or none when it may run on past the end of `buf`.
+fn word_at(buf: &[u8], at: usize) -> Option<&str> {
     let tail = &buf[at..(at + 4 * PHRASE_GAP).min(buf.len())];
     let text = std::str::from_utf8(tail)
         .unwrap_or_else(|e| std::str::from_utf8(&tail[..e.valid_up_to()]).unwrap_or_default());
@@ -1232,7 +1233,7 @@ fn word_at(buf: &[u8], at: usize) -> &str {
             .map_or(text.len(), |(i, _)| i),
         None => 0,
     };
-    &text[..end]
+    (end < text.len() || at + text.len() < buf.len()).then(|| &text[..end])
 }
 
 impl Pass {
@@ -1265,12 +1266,16 @@ impl Pass {
         word: usize,
         buf: &[u8],
         at: usize,
-        here: &mut Option<String>,
+        here: &mut Option<Option<String>>,
     ) -> bool {
+        // A word cut by the end of the piece read so far is taken on trust.
         of.0 == word
-            && *here
-                .get_or_insert_with(|| self.stems.borrow_mut().stem(word_at(buf, at)).to_owned())
-                == of.1
+            && here
+                .get_or_insert_with(|| {
+                    word_at(buf, at).map(|w| self.stems.borrow_mut().stem(w).to_owned())
+                })
+                .as_ref()
+                .is_none_or(|stem| *stem == of.1)
     }
 }
 

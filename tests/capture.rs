@@ -215,6 +215,47 @@ fn crm_exports_import_with_line_numbers_and_idempotently() {
         "{r}"
     );
     assert!(r.get("hint").is_none(), "{r}");
+
+    // Free-text reasons imported for real: their words are kept in one OTHER, a cell
+    // with the buyer's words after a code keeps the code, and a --map column is read
+    // only as the field it is mapped to.
+    let free = dir.path().join("free.csv");
+    fs::write(
+        &free,
+        "deal_id,outcome,close_date,primary_reason,secondary_reasons,notes,remark\n\
+         F-1,lost,2025-09-01,They went cheaper,Too slow to deploy;PRODUCT.SECURITY,call notes,x\n\
+         F-2,lost,2025-09-02,PRICE.TOO_HIGH: over budget,,,y\n",
+    )
+    .unwrap();
+    let r = q.json(&[
+        "deal",
+        "import",
+        "--unknown-as-other",
+        "--map",
+        "notes=competitor",
+        free.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        (r["created"].as_u64(), r["as_other"].as_u64()),
+        (Some(2), Some(2)),
+        "{r}"
+    );
+    let f1 = &q.json(&["deal", "show", "F-1"])["deal"];
+    assert_eq!(f1["competitor"], "call notes");
+    let codes: Vec<&str> = f1["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["OTHER", "PRODUCT.SECURITY"], "{f1}");
+    assert_eq!(
+        f1["reasons"][0]["note"],
+        "They went cheaper; Too slow to deploy"
+    );
+    let f2 = &q.json(&["deal", "show", "F-2"])["deal"];
+    assert_eq!(f2["reasons"][0]["code"], "PRICE.TOO_HIGH");
+    assert_eq!(f2["reasons"][0]["note"], "over budget");
     let lost = q.json(&["deal", "show", "006A1"]);
     assert_eq!(lost["deal"]["amount"], 48500.0);
     assert_eq!(lost["deal"]["close_date"], "2025-09-30");

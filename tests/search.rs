@@ -119,7 +119,11 @@ fn facet_counts_agree_with_filtered_searches() {
 fn a_data_dir_never_set_up_is_refused_and_an_empty_one_says_what_to_do() {
     let q = Quiver::new();
     let typo = q.data.path().join("quivr");
-    for args in [["search", "pricing"], ["report", "unused"]] {
+    for args in [
+        ["search", "pricing"],
+        ["report", "unused"],
+        ["events", "export"],
+    ] {
         let out = std::process::Command::new(crate::util::BIN)
             .arg("--data-dir")
             .arg(&typo)

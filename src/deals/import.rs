@@ -294,16 +294,13 @@ pub fn import(
                 )
             }),
         };
+        // Reasons that are neither a code nor a label: coded OTHER with the flag, else
+        // the row fails with them, and the report says what to do.
+        let mut unknown = 0;
         let deal = owner.and_then(|rep| {
             let mut d = row_deal(&get)?;
             d.rep = rep;
-            if opts.unknown_as_other {
-                for r in &mut d.reasons {
-                    if recode_as_other(&tx, r)? {
-                        report.as_other += 1;
-                    }
-                }
-            }
+            unknown = settle_reasons(&tx, &mut d.reasons, opts.unknown_as_other)?;
             Ok(d)
         });
         let outcome = match deal {
@@ -311,6 +308,12 @@ pub fn import(
                 .and_then(|d| record(&tx, &d, opts.by, true, now)),
             Err(e) => Err(e),
         };
+        if outcome.is_ok() && opts.unknown_as_other {
+            report.as_other += unknown;
+        }
+        if outcome.is_err() && unknown > 0 && !opts.unknown_as_other {
+            report.hint = Some(REASON_HINT.to_owned());
+        }
         match outcome {
             Ok(Change::Created) => report.created += 1,
             Ok(Change::Updated) => report.updated += 1,
@@ -319,12 +322,7 @@ pub fn import(
                 line,
                 deal_id,
                 message: match e {
-                    crate::Error::User(UserError::InvalidValue { field, message }) => {
-                        if field == "reason" {
-                            report.hint = Some(REASON_HINT.to_owned());
-                        }
-                        message
-                    }
+                    crate::Error::User(UserError::InvalidValue { message, .. }) => message,
                     other => other.to_string(),
                 },
             }),
@@ -381,21 +379,58 @@ impl<'a> Lines<'a> {
     }
 }
 
-/// Codes a reason OTHER when it is neither a code nor a label of the taxonomy, keeping
-/// all the words given as its note. Says whether it did.
-fn recode_as_other(tx: &rusqlite::Transaction, r: &mut ReasonEntry) -> Result<bool> {
-    if reasons::lookup(tx, &r.code)?.is_some() {
-        return Ok(false);
+/// Matches each reason cell against the taxonomy: a whole cell that is a code or label
+/// (a label may hold a colon) stays whole, else it is `CODE: the buyer's words`. With
+/// `as_other`, reasons that are neither are coded OTHER, all their words kept as the
+/// note (several of them as one OTHER). Returns how many reasons were not in the
+/// taxonomy.
+fn settle_reasons(
+    tx: &rusqlite::Transaction,
+    reasons: &mut Vec<ReasonEntry>,
+    as_other: bool,
+) -> Result<usize> {
+    let mut unknown = 0;
+    for r in reasons.iter_mut() {
+        if reasons::lookup(tx, &r.code)?.is_some() {
+            continue;
+        }
+        let whole = match &r.note {
+            Some(note) => format!("{}: {note}", r.code),
+            None => r.code.clone(),
+        };
+        if r.note.is_some() && reasons::lookup(tx, &whole)?.is_some() {
+            *r = ReasonEntry {
+                code: whole,
+                note: None,
+            };
+            continue;
+        }
+        unknown += 1;
+        if as_other {
+            *r = ReasonEntry {
+                code: "OTHER".into(),
+                note: Some(whole),
+            };
+        }
     }
-    let words = match r.note.take() {
-        Some(note) => format!("{}: {note}", r.code),
-        None => r.code.clone(),
-    };
-    *r = ReasonEntry {
-        code: "OTHER".into(),
-        note: Some(words),
-    };
-    Ok(true)
+    if as_other && unknown > 0 {
+        let is_other = |r: &ReasonEntry| r.code.eq_ignore_ascii_case("OTHER");
+        let notes: Vec<String> = reasons
+            .iter()
+            .filter(|r| is_other(r))
+            .filter_map(|r| r.note.clone())
+            .collect();
+        let first = reasons.iter().position(is_other);
+        let mut at = 0;
+        reasons.retain(|r| {
+            at += 1;
+            !is_other(r) || Some(at - 1) == first
+        });
+        if let Some(other) = reasons.iter_mut().find(|r| is_other(r)) {
+            other.note = Some(notes.join("; ")).filter(|n| !n.is_empty());
+        }
+    }
+    Ok(unknown)
 }
 
 fn row_deal(get: &dyn Fn(Field) -> Option<String>) -> Result<Deal> {

@@ -215,18 +215,28 @@ fn message(e: &anyhow::Error) -> String {
 
 impl Command {
     /// Whether the command puts something in the data dir that can start one: a
-    /// folder, a name, deals, events, a taxonomy. The others only make sense on a data
-    /// dir that has been set up, and refuse to create one from a mistyped path.
+    /// folder, a name, deals, events, a taxonomy. The others only read, and refuse to
+    /// create a data dir from a mistyped path (an empty `events export` would pass for
+    /// a backup).
     fn sets_up(&self) -> bool {
-        matches!(
-            self,
+        use capture::{EventsCommand, RepCommand};
+        use deals::{DealCommand, ReasonsCommand};
+        match self {
             Command::Library(LibraryCommand::Add { .. })
-                | Command::Rep(_)
-                | Command::Events(_)
-                | Command::Reasons(_)
-                | Command::Deal(_)
-                | Command::Demo { .. }
-        )
+            | Command::Rep(RepCommand::Set { .. })
+            | Command::Events(EventsCommand::Import { .. })
+            | Command::Demo { .. } => true,
+            Command::Reasons(r) => !matches!(
+                r,
+                ReasonsCommand::List { .. } | ReasonsCommand::Export { .. }
+            ),
+            Command::Deal(d) => match d.as_ref() {
+                DealCommand::Record { .. } => true,
+                DealCommand::Import { dry_run, .. } => !dry_run,
+                DealCommand::Edit { .. } | DealCommand::Show { .. } | DealCommand::List => false,
+            },
+            _ => false,
+        }
     }
 }
 
@@ -369,12 +379,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             render::search_results(&results, std::io::stdout().is_terminal());
             if results.hits.is_empty() {
+                let counts = dd.catalog.counts()?;
                 if dd.catalog.roots()?.is_empty() {
                     println!(
                         "the library is empty: add a folder with `quiver library add PATH`, then run `quiver index`"
                     );
+                } else if counts.pending_index > 0 || counts.assets + counts.problems == 0 {
+                    println!("files in the library are not indexed yet: run `quiver index`");
                 } else if dd.index.num_docs()? == 0 {
-                    println!("nothing is indexed yet: run `quiver index`");
+                    println!("nothing in the library could be indexed: see `quiver problems`");
                 }
             }
             if let Some(f) = &facets {
