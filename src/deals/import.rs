@@ -224,15 +224,17 @@ pub fn import(
             columns.entry(*f).or_insert(i);
         }
     }
+    let mut mapped = Vec::with_capacity(opts.map.len());
     for (column, field) in &opts.map {
         let i = headers
             .iter()
             .position(|h| h.eq_ignore_ascii_case(column))
             .ok_or_else(|| invalid("map", format!("no column named {column:?} in the file")))?;
-        // The column is read as the field given, and no longer as the one its name says.
-        columns.retain(|_, &mut c| c != i);
-        columns.insert(*field, i);
+        mapped.push((*field, i));
     }
+    // A mapped column is read as the fields given, no longer as the one its name says.
+    columns.retain(|_, c| !mapped.iter().any(|(_, i)| i == c));
+    columns.extend(mapped);
     if !columns.contains_key(&Field::DealId) {
         return Err(invalid(
             "csv",
@@ -415,16 +417,13 @@ fn settle_reasons(
     }
     if as_other && unknown > 0 {
         let is_other = |r: &ReasonEntry| r.code.eq_ignore_ascii_case("OTHER");
-        let notes: Vec<String> = reasons
-            .iter()
-            .filter(|r| is_other(r))
-            .filter_map(|r| r.note.clone())
-            .collect();
-        let first = reasons.iter().position(is_other);
-        let mut at = 0;
+        let (mut notes, mut kept) = (Vec::new(), false);
         reasons.retain(|r| {
-            at += 1;
-            !is_other(r) || Some(at - 1) == first
+            if !is_other(r) {
+                return true;
+            }
+            notes.extend(r.note.clone());
+            !std::mem::replace(&mut kept, true)
         });
         if let Some(other) = reasons.iter_mut().find(|r| is_other(r)) {
             other.note = Some(notes.join("; ")).filter(|n| !n.is_empty());

@@ -192,14 +192,14 @@ pub(crate) fn get_in(conn: &Connection, code: &str) -> Result<Option<Reason>> {
 
 /// The reason whose code or label (case-insensitive) is `given`, retired or not.
 pub fn lookup(conn: &Connection, given: &str) -> Result<Option<Reason>> {
+    // Cached: an import looks up every reason of every row.
     Ok(conn
-        .query_row(
+        .prepare_cached(
             "SELECT code, label, kind, category, description, keywords, low_quality, status, merged_into
              FROM reasons WHERE code = upper(?1) OR lower(label) = lower(?1)
              ORDER BY code = upper(?1) DESC, status = 'active' DESC LIMIT 1",
-            [given.trim()],
-            row,
-        )
+        )?
+        .query_row([given.trim()], row)
         .optional()?)
 }
 
