@@ -38,3 +38,8 @@ export async function refreshStatus() {
     fail(e);
   }
 }
+
+/** "1 file", "3 files". */
+export function count(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
