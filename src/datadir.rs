@@ -27,19 +27,6 @@ pub struct DataDir {
 }
 
 impl DataDir {
-    /// `--data-dir`, else `QUIVER_DATA_DIR`, else the OS's data dir for Quiver.
-    pub fn resolve(explicit: Option<&Path>) -> Result<PathBuf> {
-        if let Some(p) = explicit {
-            return Ok(p.to_owned());
-        }
-        if let Some(p) = std::env::var_os("QUIVER_DATA_DIR").filter(|p| !p.is_empty()) {
-            return Ok(PathBuf::from(p));
-        }
-        directories::ProjectDirs::from("", "", "Quiver")
-            .map(|d| d.data_dir().to_owned())
-            .ok_or_else(|| Error::Internal("no home directory: pass --data-dir".into()))
-    }
-
     /// Opens (creating, migrating) a data dir. An index written by another schema
     /// version, or one whose files are damaged, is rebuilt from the catalog.
     ///

@@ -146,13 +146,13 @@ pub fn populate(
     };
     let used: Vec<String> = USED.iter().map(|r| asset_at(r)).collect::<Result<_>>()?;
     let roi = asset_at(ROI_DECK)?;
-    let today = now.format("%Y-%m-%d").to_string();
+    let today = now.date_naive();
     let mut result_counts = std::collections::HashMap::new();
     for q in QUERIES {
         let req = Request {
             query: q.to_owned(),
             limit: 1,
-            today: today.clone(),
+            today,
             ..Request::default()
         };
         result_counts.insert(q, search::search(&dd.index, &dd.catalog, &req)?.total);

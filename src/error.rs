@@ -47,12 +47,12 @@ pub enum UserError {
     },
     #[error("no such folder: {0}")]
     NoSuchFolder(PathBuf),
-    #[error("{0} is not in the library (see `quiver library list`)")]
+    #[error("{0} is not in the library")]
     NotInLibrary(PathBuf),
-    #[error(
-        "no asset matches {0:?} (give an asset id from `quiver search --json` or a path in the library)"
-    )]
+    #[error("no asset matches {0:?} (give an asset id or the path of a file in the library)")]
     NoSuchAsset(String),
+    #[error("no deal {0:?} is recorded here")]
+    NoSuchDeal(String),
     #[error("unknown field {0:?} (known: {1})")]
     UnknownField(String, &'static str),
     #[error("invalid value for {field}: {message}")]
@@ -66,13 +66,15 @@ pub enum UserError {
     )]
     CatalogBusy,
     #[error(
-        "the data dir {0} already holds a library, events or deals: the demo fills only a new data dir, so that its made-up history never mixes with real data (start Quiver with `--data-dir` and a new folder to try it)"
+        "the data dir {0} already holds a library, events or deals: the demo fills only a new data dir, so that its made-up history never mixes with real data (start Quiver on a new data dir to try it)"
     )]
     DataDirInUse(PathBuf),
     #[error(
-        "no Quiver data dir at {0}: nothing has been set up there (check --data-dir or QUIVER_DATA_DIR; to start one, add a folder with `quiver library add FOLDER`, or try `quiver demo`)"
+        "no Quiver data dir at {0}: nothing has been set up there (to start one, add a library folder or load the sample library)"
     )]
     NoDataDir(PathBuf),
+    #[error("could not open {path}: {reason}")]
+    ViewerFailed { path: String, reason: String },
 }
 
 impl From<rusqlite::Error> for Error {
@@ -96,6 +98,7 @@ impl Error {
                 UserError::NoSuchFolder(_) => "user.no_such_folder",
                 UserError::NotInLibrary(_) => "user.not_in_library",
                 UserError::NoSuchAsset(_) => "user.no_such_asset",
+                UserError::NoSuchDeal(_) => "user.no_such_deal",
                 UserError::UnknownField(..) => "user.unknown_field",
                 UserError::InvalidValue { .. } => "user.invalid_value",
                 UserError::InvalidQuery(_) => "user.invalid_query",
@@ -103,12 +106,23 @@ impl Error {
                 UserError::CatalogBusy => "user.catalog_busy",
                 UserError::DataDirInUse(_) => "user.data_dir_in_use",
                 UserError::NoDataDir(_) => "user.no_data_dir",
+                UserError::ViewerFailed { .. } => "user.viewer_failed",
             },
             Error::Sqlite(_) => "internal.sqlite",
             Error::Migration(_) => "internal.migration",
             Error::Tantivy(_) => "internal.index",
             Error::Io { .. } => "internal.io",
             Error::Internal(_) => "internal.other",
+        }
+    }
+
+    /// The field a [`UserError::InvalidValue`] or [`UserError::UnknownField`] is about,
+    /// so a form can point at it.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Error::User(UserError::InvalidValue { field, .. }) => Some(field),
+            Error::User(UserError::UnknownField(field, _)) => Some(field),
+            _ => None,
         }
     }
 

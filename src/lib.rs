@@ -4,8 +4,12 @@
 //! reads new or changed files with [`extract`] (in worker processes), records assets,
 //! versions, locations and text in the [`catalog`] (SQLite, the source of truth), and
 //! derives the tantivy [`index`] from it; [`search`] queries the index and fills hits
-//! from the catalog. A [`datadir::DataDir`] holds the three together. The `quiver` CLI
-//! and the desktop app are thin fronts over these functions.
+//! from the catalog. A [`datadir::DataDir`] holds the three together. [`ops`] has one
+//! operation per user action; the `quiver` CLI (`crates/quiver-cli`) and the desktop
+//! app (`src-tauri`) are thin fronts over it and these modules.
+//!
+//! The core reads no clock, no environment variable and starts no viewer: the fronts
+//! pass the time and the login name in, and launch what a rep opens.
 
 pub mod capture;
 pub mod catalog;
@@ -19,6 +23,7 @@ pub mod index;
 pub mod indexer;
 pub mod insights;
 pub mod library;
+pub mod ops;
 pub mod reasons;
 pub mod search;
 pub mod walk;

@@ -1,18 +1,18 @@
-//! The UI's commands: each adapts one core function (or two that always go together)
-//! to `invoke`. Blocking core work runs on Tauri's blocking pool; errors reach the UI as
-//! `{code, message}`, the same codes `quiver --json` prints.
+//! The UI's commands: each adapts one core operation (`quiver::ops`, or a core function
+//! where the action is one call) to `invoke`. Blocking core work runs on Tauri's
+//! blocking pool; errors reach the UI as `{code, message, field}`, the same codes
+//! `quiver --json` prints.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use chrono::{NaiveDate, Utc};
-use quiver::capture::{self, OpenRequest, Rep, Surface};
-use quiver::catalog::AssetField;
+use chrono::Utc;
+use quiver::capture::{self, OpenAck, Rep, Surface};
 use quiver::datadir::DataDir;
 use quiver::deals::{self, Deal};
-use quiver::insights::{self, By, Options, Report};
+use quiver::insights::Report;
+use quiver::ops::{self, Caller, OpenInput, ReportRequest, SearchInput, SearchOutput, Status};
 use quiver::reasons::{self, NewReason, Reason};
-use quiver::search::{self, Location, Request};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tauri::State;
@@ -25,6 +25,9 @@ use crate::background::Job;
 pub struct ApiError {
     code: String,
     message: String,
+    /// The input field a user error is about, for the form to point at.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<String>,
 }
 
 impl From<quiver::Error> for ApiError {
@@ -32,6 +35,7 @@ impl From<quiver::Error> for ApiError {
         ApiError {
             code: e.code().to_owned(),
             message: e.to_string(),
+            field: e.field().map(str::to_owned),
         }
     }
 }
@@ -53,48 +57,23 @@ where
     .map_err(|e| ApiError {
         code: "internal.task".into(),
         message: e.to_string(),
+        field: None,
     })?
 }
 
-fn today() -> String {
-    Utc::now().format("%Y-%m-%d").to_string()
+/// The app's caller: now, the login name, the app surface.
+fn caller() -> Caller {
+    Caller::new(Utc::now(), quiver_os::login_name(), Surface::App)
 }
 
 #[tauri::command]
-pub async fn status(shell: State<'_, Arc<Shell>>) -> Answer<Value> {
-    let indexing = shell.background.busy();
-    with_dd(&shell, move |dd| {
-        Ok(json!({
-            "data_dir": dd.root,
-            "rep": capture::rep(&dd.catalog)?,
-            "current_rep": capture::current_rep(&dd.catalog)?,
-            "counts": dd.catalog.counts()?,
-            "roots": dd.catalog.roots()?,
-            "indexing": indexing,
-        }))
-    })
-    .await
+pub async fn status(shell: State<'_, Arc<Shell>>) -> Answer<Status> {
+    with_dd(&shell, move |dd| ops::status(dd, &caller())).await
 }
 
 #[tauri::command]
-pub async fn search(
-    shell: State<'_, Arc<Shell>>,
-    query: String,
-    filters: Vec<(String, String)>,
-    limit: usize,
-) -> Answer<Value> {
-    with_dd(&shell, move |dd| {
-        let req = Request {
-            query,
-            filters,
-            limit,
-            today: today(),
-        };
-        let results = search::search(&dd.index, &dd.catalog, &req)?;
-        let facets = search::facets(&dd.index, &req)?;
-        Ok(json!({"results": results, "facets": facets}))
-    })
-    .await
+pub async fn search(shell: State<'_, Arc<Shell>>, input: SearchInput) -> Answer<SearchOutput> {
+    with_dd(&shell, move |dd| ops::search(dd, &caller(), input)).await
 }
 
 /// Searches are recorded when the rep settles on one (not on every keystroke).
@@ -106,45 +85,23 @@ pub async fn record_search(
     total: usize,
 ) -> Answer<String> {
     with_dd(&shell, move |dd| {
-        let rep = capture::current_rep(&dd.catalog)?;
-        capture::record_search(
-            &dd.catalog,
-            &query,
-            &filters,
-            total,
-            &rep,
-            Surface::App,
-            Utc::now(),
-        )
+        ops::record_search(dd, &caller(), &query, &filters, total)
     })
     .await
 }
 
 #[tauri::command]
-pub async fn open_asset(
-    shell: State<'_, Arc<Shell>>,
-    target: String,
-    deal_id: Option<String>,
-    query_id: Option<String>,
-    location: Option<Location>,
-    preview: bool,
-) -> Answer<capture::OpenAck> {
+pub async fn open_asset(shell: State<'_, Arc<Shell>>, input: OpenInput) -> Answer<OpenAck> {
     with_dd(&shell, move |dd| {
-        let req = OpenRequest {
-            target,
-            preview,
-            deal_id: deal_id.filter(|d| !d.trim().is_empty()),
-            query_id,
-            location,
-            surface: Surface::App,
-        };
-        let plan = capture::plan_open(&dd.catalog, &req, &today())?;
-        if !preview {
-            // Launch first: an open that did not happen is not recorded.
-            capture::launch(&plan.path)?;
-        }
-        let rep = capture::current_rep(&dd.catalog)?;
-        capture::record_open(&dd.catalog, &req, plan, &rep, Utc::now())
+        ops::open(dd, &caller(), input, |path| {
+            quiver_os::launch(path).map_err(|e| {
+                quiver::UserError::ViewerFailed {
+                    path: e.path,
+                    reason: e.reason,
+                }
+                .into()
+            })
+        })
     })
     .await
 }
@@ -203,16 +160,16 @@ pub async fn asset_set(
     asset_id: String,
     field: String,
     value: String,
-) -> Answer<quiver::catalog::AssetDetail> {
-    let result = with_dd(&shell, move |dd| {
-        dd.catalog
-            .set_field(&asset_id, AssetField::parse(&field)?, &value)?;
-        dd.catalog.asset_detail(&asset_id)
+) -> Answer<ops::AssetSet> {
+    let set = with_dd(&shell, move |dd| {
+        ops::set_asset_fields(dd, &asset_id, &[(field, value)])
     })
-    .await;
-    // The search index carries these fields: bring it up to date.
-    shell.background.request(Job::Index);
-    result
+    .await?;
+    if !set.search_updated {
+        // The background run holds the index: it takes the new fields up.
+        shell.background.request(Job::Index);
+    }
+    Ok(set)
 }
 
 #[tauri::command]
@@ -220,37 +177,13 @@ pub async fn deals(shell: State<'_, Arc<Shell>>) -> Answer<Vec<Deal>> {
     with_dd(&shell, |dd| deals::list(&dd.catalog)).await
 }
 
-#[derive(Serialize)]
-pub struct Saved {
-    change: deals::Change,
-    deal: Deal,
-}
-
 #[tauri::command]
-pub async fn deal_save(shell: State<'_, Arc<Shell>>, deal: Deal, edit: bool) -> Answer<Saved> {
-    with_dd(&shell, move |dd| {
-        let me = capture::current_rep(&dd.catalog)?;
-        let deal = Deal {
-            rep: if deal.rep.trim().is_empty() {
-                me.clone()
-            } else {
-                deal.rep
-            },
-            ..deal
-        };
-        let now = Utc::now();
-        let (change, deal) = deals::save(
-            &dd.catalog,
-            deal,
-            &me,
-            edit,
-            &dd.config.stages,
-            now.date_naive(),
-            now,
-        )?;
-        Ok(Saved { change, deal })
-    })
-    .await
+pub async fn deal_save(
+    shell: State<'_, Arc<Shell>>,
+    deal: Deal,
+    edit: bool,
+) -> Answer<ops::Saved> {
+    with_dd(&shell, move |dd| ops::save_deal(dd, &caller(), deal, edit)).await
 }
 
 #[tauri::command]
@@ -281,7 +214,8 @@ pub struct ReasonInput {
 #[tauri::command]
 pub async fn reason_add(shell: State<'_, Arc<Shell>>, reason: ReasonInput) -> Answer<Reason> {
     with_dd(&shell, move |dd| {
-        let me = capture::current_rep(&dd.catalog)?;
+        let caller = caller();
+        let me = caller.rep(&dd.catalog)?;
         let new = NewReason {
             code: &reason.code,
             label: &reason.label,
@@ -290,7 +224,7 @@ pub async fn reason_add(shell: State<'_, Arc<Shell>>, reason: ReasonInput) -> An
             description: &reason.description,
             keywords: reason.keywords,
         };
-        reasons::add(&dd.catalog, new, &me, Utc::now())
+        reasons::add(&dd.catalog, new, &me, caller.now)
     })
     .await
 }
@@ -302,8 +236,9 @@ pub async fn reason_rename(
     label: String,
 ) -> Answer<Reason> {
     with_dd(&shell, move |dd| {
-        let me = capture::current_rep(&dd.catalog)?;
-        reasons::rename(&dd.catalog, &code, &label, &me, Utc::now())
+        let caller = caller();
+        let me = caller.rep(&dd.catalog)?;
+        reasons::rename(&dd.catalog, &code, &label, &me, caller.now)
     })
     .await
 }
@@ -311,8 +246,9 @@ pub async fn reason_rename(
 #[tauri::command]
 pub async fn reason_retire(shell: State<'_, Arc<Shell>>, code: String) -> Answer<Reason> {
     with_dd(&shell, move |dd| {
-        let me = capture::current_rep(&dd.catalog)?;
-        reasons::retire(&dd.catalog, &code, &me, Utc::now())
+        let caller = caller();
+        let me = caller.rep(&dd.catalog)?;
+        reasons::retire(&dd.catalog, &code, &me, caller.now)
     })
     .await
 }
@@ -324,49 +260,28 @@ pub async fn reason_merge(
     into: String,
 ) -> Answer<Reason> {
     with_dd(&shell, move |dd| {
-        let me = capture::current_rep(&dd.catalog)?;
-        reasons::merge(&dd.catalog, &old, &into, &me, Utc::now())
+        let caller = caller();
+        let me = caller.rep(&dd.catalog)?;
+        reasons::merge(&dd.catalog, &old, &into, &me, caller.now)
     })
     .await
 }
 
-/// The report window and segment the Insights screen asks for.
-#[derive(Deserialize)]
-pub struct ReportInput {
-    name: String,
-    from: Option<NaiveDate>,
-    to: Option<NaiveDate>,
-    by: Option<String>,
-    #[serde(default)]
-    anonymize: bool,
-}
-
-fn run_report(dd: &DataDir, input: &ReportInput) -> quiver::Result<Report> {
-    let today = Utc::now().date_naive();
-    let mut opts = Options::new(today);
-    opts.from = input.from;
-    opts.to = input.to.unwrap_or(today);
-    opts.by = input.by.as_deref().map(By::parse).transpose()?;
-    opts.anonymize = input.anonymize;
-    opts.stages = dd.config.stages.clone();
-    insights::run(&dd.catalog, &dd.index, &input.name, &opts)
-}
-
 #[tauri::command]
-pub async fn report(shell: State<'_, Arc<Shell>>, input: ReportInput) -> Answer<Report> {
-    with_dd(&shell, move |dd| run_report(dd, &input)).await
+pub async fn report(shell: State<'_, Arc<Shell>>, input: ReportRequest) -> Answer<Report> {
+    with_dd(&shell, move |dd| ops::report(dd, &caller(), &input)).await
 }
 
 /// Writes one table of a report as CSV to `path` (chosen in a save dialog).
 #[tauri::command]
 pub async fn report_csv(
     shell: State<'_, Arc<Shell>>,
-    input: ReportInput,
+    input: ReportRequest,
     table: String,
     path: PathBuf,
 ) -> Answer<()> {
     with_dd(&shell, move |dd| {
-        let report = run_report(dd, &input)?;
+        let report = ops::report(dd, &caller(), &input)?;
         let table = report
             .table(&table)
             .ok_or_else(|| quiver::UserError::InvalidValue {

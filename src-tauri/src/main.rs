@@ -33,9 +33,11 @@ fn main() -> ExitCode {
         .skip_while(|a| a != "--data-dir")
         .nth(1)
         .map(PathBuf::from);
-    let opened = DataDir::resolve(explicit.as_deref())
-        .and_then(|root| DataDir::open(&root, chrono::Utc::now()));
-    let dd = match opened {
+    let Some(root) = explicit.or_else(quiver_os::default_data_dir) else {
+        eprintln!("quiver-app: no home directory to keep Quiver's data in: pass --data-dir");
+        return ExitCode::FAILURE;
+    };
+    let dd = match DataDir::open(&root, chrono::Utc::now()) {
         Ok(dd) => dd,
         Err(e) => {
             eprintln!("quiver-app: {e}");

@@ -41,38 +41,6 @@ pub fn set_rep(catalog: &Catalog, rep: &Rep) -> Result<()> {
     catalog.set_meta("rep", &serde_json::to_string(rep).expect("rep serialises"))
 }
 
-/// The rep events are recorded for: the one set with `quiver rep set` (or the app's
-/// settings), else the login
-/// name, so nothing goes unattributed.
-pub fn current_rep(catalog: &Catalog) -> Result<String> {
-    Ok(match rep(catalog)? {
-        Some(r) => r.name,
-        None => login_name().unwrap_or_else(|| "unknown".into()),
-    })
-}
-
-/// The login name: `$USER`, else the password database's entry for our uid.
-fn login_name() -> Option<String> {
-    if let Ok(user) = std::env::var("USER")
-        && !user.is_empty()
-    {
-        return Some(user);
-    }
-    // SAFETY: getpwuid returns a pointer into static storage or null; we copy the name
-    // out at once, on this thread, before any other call could overwrite it.
-    unsafe {
-        let pw = libc::getpwuid(libc::getuid());
-        if pw.is_null() || (*pw).pw_name.is_null() {
-            return None;
-        }
-        Some(
-            std::ffi::CStr::from_ptr((*pw).pw_name)
-                .to_string_lossy()
-                .into_owned(),
-        )
-    }
-}
-
 /// Where an event came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -184,33 +152,6 @@ pub fn plan_open(catalog: &Catalog, req: &OpenRequest, today: &str) -> Result<Op
         version,
         warnings,
     })
-}
-
-/// Launches a viewer for an open: the command in `QUIVER_VIEWER` when set (like
-/// `$BROWSER`: for kiosks, remote sessions and scripted runs), else the OS's default
-/// application for the file.
-///
-/// # Errors
-/// [`UserError::InvalidValue`] when no viewer could be started.
-pub fn launch(path: &str) -> Result<()> {
-    let failed = |e: std::io::Error| UserError::InvalidValue {
-        field: "viewer".into(),
-        message: format!("could not launch a viewer for {path}: {e}"),
-    };
-    match std::env::var("QUIVER_VIEWER") {
-        Ok(viewer) if !viewer.trim().is_empty() => {
-            let mut words = viewer.split_whitespace();
-            let program = words.next().expect("not blank");
-            std::process::Command::new(program)
-                .args(words)
-                .arg(path)
-                .stdin(std::process::Stdio::null())
-                .spawn()
-                .map_err(failed)?;
-            Ok(())
-        }
-        _ => opener::open(path).map_err(|e| failed(std::io::Error::other(e)).into()),
-    }
 }
 
 /// Records an open planned with [`plan_open`], and acknowledges it.

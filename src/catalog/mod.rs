@@ -9,6 +9,7 @@ mod assets;
 mod ingest;
 mod library;
 mod problems;
+mod snapshot;
 
 use std::path::Path;
 use std::time::Duration;
@@ -22,6 +23,7 @@ pub use assets::{
 };
 pub use ingest::{FileStat, Ingest, KnownPath};
 pub use problems::ProblemRow;
+pub use snapshot::Snapshot;
 
 use crate::{Result, UserError};
 

@@ -172,3 +172,22 @@ pub fn facets(groups: &[quiver::search::FacetGroup]) {
         println!("{:>10}: {}", g.field, values.join(", "));
     }
 }
+
+pub fn status(s: &quiver::ops::Status) {
+    println!("data dir      {}", s.data_dir.display());
+    for r in &s.library {
+        println!("library       {}", r.display());
+    }
+    println!(
+        "assets        {} ({} files), {} missing",
+        s.assets, s.files, s.missing_assets
+    );
+    println!("problems      {}", s.problems);
+    println!(
+        "index         {} documents, {} pending{}",
+        s.index_documents,
+        s.pending_index,
+        if s.indexing { ", indexing now" } else { "" }
+    );
+    println!("recording as  {}", s.current_rep);
+}

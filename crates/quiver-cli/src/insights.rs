@@ -1,12 +1,13 @@
 //! `quiver report` and `quiver demo`.
 
 use anyhow::Context;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use clap::Args;
 use serde_json::Value;
 
 use quiver::datadir::DataDir;
-use quiver::insights::{self, By, InfluenceRule, Options, Report};
+use quiver::insights::{self, Report};
+use quiver::ops::{self, Caller, ReportRequest};
 
 use crate::print_json;
 
@@ -51,38 +52,26 @@ pub struct ReportArgs {
 
 pub fn report(
     dd: &DataDir,
+    caller: &Caller,
     args: ReportArgs,
     json: bool,
-    now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    let today = now.date_naive();
-    let mut opts = Options::new(today);
-    opts.from = args.from;
-    opts.to = args.to.unwrap_or(today);
-    opts.by = args.by.as_deref().map(By::parse).transpose()?;
-    opts.anonymize = args.anonymize;
-    opts.limit = args.limit;
-    opts.influence_days = args.days;
-    opts.min_support = args.min_support;
-    opts.grace_days = args.grace_days;
-    opts.stages = dd.config.stages.clone();
-    opts.influence_rule = match args.rule.as_str() {
-        "deal" => InfluenceRule::Deal,
-        "rep" => InfluenceRule::RepWindow,
-        "both" => InfluenceRule::Both,
-        other => anyhow::bail!("--rule {other:?} is not deal, rep or both"),
-    };
-    if opts.from.is_some_and(|f| f > opts.to) {
-        anyhow::bail!(
-            "--from {} is after --to {}",
-            opts.from.expect("checked"),
-            opts.to
-        );
-    }
     if args.table.is_some() && !args.csv {
         anyhow::bail!("--table chooses the table --csv prints; add --csv");
     }
-    let report = insights::run(&dd.catalog, &dd.index, &args.name, &opts)?;
+    let req = ReportRequest {
+        name: args.name,
+        from: args.from,
+        to: args.to,
+        by: args.by,
+        anonymize: args.anonymize,
+        limit: Some(args.limit),
+        rule: Some(args.rule),
+        days: Some(args.days),
+        min_support: Some(args.min_support),
+        grace_days: Some(args.grace_days),
+    };
+    let report = ops::report(dd, caller, &req)?;
     if json {
         return print_json(&report);
     }

@@ -3,14 +3,13 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
 
 use quiver::datadir::DataDir;
-use quiver::deals::{self, Change, Deal, ReasonEntry, import};
+use quiver::deals::{self, Change, import};
+use quiver::ops::{self, Caller, DealPatch};
 use quiver::reasons::{self, NewReason};
 
-use crate::capture::current_rep;
 use crate::print_json;
 
 #[derive(Subcommand)]
@@ -138,11 +137,12 @@ pub enum DealCommand {
 
 pub fn reasons(
     dd: &mut DataDir,
+    caller: &Caller,
     cmd: ReasonsCommand,
     json: bool,
-    now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    let rep = current_rep(dd)?;
+    let rep = caller.rep(&dd.catalog)?;
+    let now = caller.now;
     let changed = match cmd {
         ReasonsCommand::List { all } => {
             let list = reasons::list(&dd.catalog, all)?;
@@ -247,67 +247,40 @@ pub fn reasons(
     Ok(())
 }
 
-/// Applies given fields over a base deal.
-fn merge_fields(mut deal: Deal, f: DealFields) -> Deal {
-    macro_rules! set {
-        ($($field:ident),*) => { $( if f.$field.is_some() { deal.$field = f.$field; } )* };
+impl From<DealFields> for DealPatch {
+    fn from(f: DealFields) -> DealPatch {
+        DealPatch {
+            name: f.name,
+            account: f.account,
+            rep: f.rep,
+            outcome: f.outcome,
+            close_date: f.close_date,
+            amount: f.amount,
+            currency: f.currency,
+            competitor: f.competitor,
+            stage: f.stage,
+            industry: f.industry,
+            size: f.size,
+            region: f.region,
+            primary: f.primary,
+            secondary: f.secondary,
+        }
     }
-    set!(
-        name, account, amount, currency, competitor, stage, industry, size, region
-    );
-    if let Some(v) = f.rep {
-        deal.rep = v;
-    }
-    if let Some(v) = f.outcome {
-        deal.outcome = v;
-    }
-    if let Some(v) = f.close_date {
-        deal.close_date = v;
-    }
-    if f.primary.is_some() || !f.secondary.is_empty() {
-        let primary = f
-            .primary
-            .map(|p| ReasonEntry::parse(&p))
-            .or_else(|| deal.reasons.first().cloned());
-        // A new primary alone keeps the secondary reasons; given secondaries replace them.
-        let secondary: Vec<ReasonEntry> = if f.secondary.is_empty() {
-            deal.reasons.iter().skip(1).cloned().collect()
-        } else {
-            f.secondary.iter().map(|s| ReasonEntry::parse(s)).collect()
-        };
-        deal.reasons = primary.into_iter().chain(secondary).collect();
-    }
-    deal
 }
 
 pub fn deal(
     dd: &mut DataDir,
+    caller: &Caller,
     cmd: DealCommand,
     json: bool,
-    now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    let me = current_rep(dd)?;
-    let today = now.date_naive();
-    let stages = dd.config.stages.clone();
     match cmd {
         DealCommand::Record { id, fields } => {
-            let base = Deal {
-                deal_id: id.unwrap_or_default(),
-                rep: me.clone(),
-                ..Deal::default()
-            };
-            let (change, deal) = deals::save(
-                &dd.catalog,
-                merge_fields(base, fields),
-                &me,
-                false,
-                &stages,
-                today,
-                now,
-            )?;
+            let saved = ops::record_deal(dd, caller, id, fields.into())?;
             if json {
-                return print_json(&serde_json::json!({ "change": change, "deal": deal }));
+                return print_json(&saved);
             }
+            let ops::Saved { change, deal } = saved;
             let n = deal.reasons.len();
             let done = if change == Change::Created {
                 "recorded"
@@ -321,20 +294,11 @@ pub fn deal(
             );
         }
         DealCommand::Edit { deal: id, fields } => {
-            let current = deals::get(&dd.catalog, &id)?
-                .with_context(|| format!("no deal {id:?} (see `quiver deal list`)"))?;
-            let (change, deal) = deals::save(
-                &dd.catalog,
-                merge_fields(current, fields),
-                &me,
-                true,
-                &stages,
-                today,
-                now,
-            )?;
+            let saved = ops::edit_deal(dd, caller, &id, fields.into())?;
             if json {
-                return print_json(&serde_json::json!({ "change": change, "deal": deal }));
+                return print_json(&saved);
             }
+            let ops::Saved { change, deal } = saved;
             println!(
                 "{} deal {}",
                 if change == Change::Updated {
@@ -346,9 +310,7 @@ pub fn deal(
             );
         }
         DealCommand::Show { id } => {
-            let deal = deals::get(&dd.catalog, &id)?
-                .with_context(|| format!("no deal {id:?} (see `quiver deal list`)"))?;
-            let audit = deals::audit_trail(&dd.catalog, &id)?;
+            let (deal, audit) = ops::show_deal(dd, &id)?;
             if json {
                 return print_json(&serde_json::json!({ "deal": deal, "audit": audit }));
             }
@@ -440,15 +402,17 @@ pub fn deal(
                     .with_context(|| format!("--map {m:?} is not COLUMN=FIELD"))?;
                 parsed.push((col.trim().to_owned(), import::Field::parse(field)?));
             }
+            let me = caller.rep(&dd.catalog)?;
+            let stages = dd.config.stages.clone();
             let opts = import::Options {
                 map: parsed,
                 dry_run,
                 stages: &stages,
-                today,
+                today: caller.today(),
                 by: &me,
                 unknown_as_other,
             };
-            let report = import::import(&mut dd.catalog, &text, &opts, now)?;
+            let report = import::import(&mut dd.catalog, &text, &opts, caller.now)?;
             if json {
                 return print_json(&report);
             }

@@ -16,11 +16,11 @@ use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
-use quiver::catalog::AssetField;
+use quiver::capture::Surface;
 use quiver::datadir::DataDir;
 use quiver::extract::pool::{self, WorkerCommand};
 use quiver::indexer::{self, Progress};
-use quiver::search::{self, Request};
+use quiver::ops::{self, Caller, SearchInput};
 
 #[derive(Parser)]
 #[command(
@@ -181,20 +181,39 @@ fn main() -> ExitCode {
                 Some(q) => (q.code(), matches!(q, quiver::Error::User(_))),
                 None => ("user.invalid_input", true),
             };
+            let text = match hint(code) {
+                Some(h) => format!("{}; {h}", message(&e)),
+                None => message(&e),
+            };
             if json {
                 #[derive(Serialize)]
                 struct ErrorBody<'a> {
                     code: &'a str,
                     message: String,
                 }
-                let body = serde_json::json!({ "error": ErrorBody { code, message: message(&e) } });
+                let body = serde_json::json!({ "error": ErrorBody { code, message: text } });
                 eprintln!("{body}");
             } else {
-                eprintln!("quiver: {}", message(&e));
+                eprintln!("quiver: {text}");
             }
             ExitCode::from(if user { 2 } else { 1 })
         }
     }
+}
+
+/// What to run next, for the core's errors whose messages cannot name CLI syntax (the
+/// app shows them too).
+fn hint(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "user.no_data_dir" => {
+            "check --data-dir or QUIVER_DATA_DIR; to start one, `quiver library add FOLDER` or `quiver demo`"
+        }
+        "user.data_dir_in_use" => "give `--data-dir` a new folder to try the demo",
+        "user.no_such_asset" => "`quiver search --json` gives asset ids",
+        "user.no_such_deal" => "see `quiver deal list`",
+        "user.not_in_library" => "see `quiver library list`",
+        _ => return None,
+    })
 }
 
 /// The error and its causes, each once: a cause that its parent's text already quotes
@@ -241,7 +260,11 @@ impl Command {
 }
 
 fn open(cli: &Cli, now: chrono::DateTime<Utc>) -> anyhow::Result<DataDir> {
-    let dir = DataDir::resolve(cli.data_dir.as_deref())?;
+    let dir = match &cli.data_dir {
+        Some(dir) => dir.clone(),
+        None => quiver_os::default_data_dir()
+            .context("no home directory to keep Quiver's data in: pass --data-dir")?,
+    };
     Ok(if cli.command.sets_up() {
         DataDir::open(&dir, now)?
     } else {
@@ -257,6 +280,7 @@ fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
 fn run(cli: Cli) -> anyhow::Result<()> {
     let json = cli.json;
     let now = Utc::now();
+    let caller = Caller::new(now, quiver_os::login_name(), Surface::Cli);
     let mut dd = open(&cli, now)?;
     match cli.command {
         Command::Library(LibraryCommand::Add { paths }) => {
@@ -335,49 +359,21 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 let (k, v) = f
                     .split_once('=')
                     .with_context(|| format!("--filter {f:?} is not FIELD=VALUE"))?;
-                let field = k.trim().to_lowercase();
-                let value = if field == "folder" {
-                    quiver::library::folder_filter(&dd.catalog, v)?
-                } else {
-                    v.to_owned()
-                };
-                filters.push((field, value));
+                filters.push((k.to_owned(), v.to_owned()));
             }
-            let request = Request {
+            let input = SearchInput {
                 query: args.query,
                 filters,
                 limit: args.limit.into(),
-                today: now.format("%Y-%m-%d").to_string(),
+                facets: args.facets,
+                record: !args.no_record,
             };
-            let results = search::search(&dd.index, &dd.catalog, &request)?;
-            let facets = if args.facets {
-                Some(search::facets(&dd.index, &request)?)
-            } else {
-                None
-            };
-            let query_id = if args.no_record {
-                None
-            } else {
-                let rep = capture::current_rep(&dd)?;
-                Some(quiver::capture::record_search(
-                    &dd.catalog,
-                    &request.query,
-                    &request.filters,
-                    results.total,
-                    &rep,
-                    quiver::capture::Surface::Cli,
-                    now,
-                )?)
-            };
+            let out = ops::search(&dd, &caller, input)?;
             if json {
-                let mut value = serde_json::to_value(&results)?;
-                value["query_id"] = serde_json::json!(query_id);
-                if let Some(f) = &facets {
-                    value["facets"] = serde_json::to_value(f)?;
-                }
-                return print_json(&value);
+                return print_json(&out);
             }
-            render::search_results(&results, std::io::stdout().is_terminal());
+            let (results, facets) = (&out.results, &out.facets);
+            render::search_results(results, std::io::stdout().is_terminal());
             if results.hits.is_empty() {
                 let counts = dd.catalog.counts()?;
                 if dd.catalog.roots()?.is_empty() {
@@ -390,7 +386,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     println!("nothing in the library could be indexed: see `quiver problems`");
                 }
             }
-            if let Some(f) = &facets {
+            if let Some(f) = facets {
                 render::facets(f);
             }
         }
@@ -403,67 +399,40 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             render::asset(&detail);
         }
         Command::Asset(AssetCommand::Set { id, assignments }) => {
-            let id = dd.catalog.resolve_asset(&id)?;
-            let mut parsed = Vec::new();
+            let mut fields = Vec::new();
             for a in &assignments {
                 let (k, v) = a
                     .split_once('=')
                     .with_context(|| format!("{a:?} is not FIELD=VALUE"))?;
-                parsed.push((AssetField::parse(k.trim())?, v.to_owned()));
+                fields.push((k.to_owned(), v.to_owned()));
             }
-            for (field, value) in parsed {
-                dd.catalog.set_field(&id, field, &value)?;
-            }
-            let note = match indexer::refresh(&mut dd) {
-                Ok(_) => "saved".to_owned(),
-                Err(quiver::Error::User(quiver::UserError::IndexingRunning(_))) => {
-                    "saved; the running index job will update search".to_owned()
-                }
-                Err(e) => return Err(e.into()),
-            };
-            let detail = dd.catalog.asset_detail(&id)?;
+            let set = ops::set_asset_fields(&mut dd, &id, &fields)?;
             if json {
-                return print_json(&detail);
+                return print_json(&set);
             }
-            println!("{note}");
-            render::asset(&detail);
+            println!(
+                "{}",
+                if set.search_updated {
+                    "saved"
+                } else {
+                    "saved; the running index job will update search"
+                }
+            );
+            render::asset(&set.detail);
         }
         Command::Status => {
-            let counts = dd.catalog.counts()?;
-            let status = serde_json::json!({
-                "data_dir": dd.root,
-                "schema_version": quiver::catalog::Catalog::schema_version(),
-                "library": dd.catalog.roots()?,
-                "assets": counts.assets,
-                "missing_assets": counts.missing_assets,
-                "files": counts.files,
-                "problems": counts.problems,
-                "index_documents": dd.index.num_docs()?,
-                "pending_index": counts.pending_index,
-            });
+            let status = ops::status(&dd, &caller)?;
             if json {
                 return print_json(&status);
             }
-            println!("data dir      {}", dd.root.display());
-            for r in dd.catalog.roots()? {
-                println!("library       {}", r.display());
-            }
-            println!(
-                "assets        {} ({} files), {} missing",
-                counts.assets, counts.files, counts.missing_assets
-            );
-            println!("problems      {}", counts.problems);
-            println!(
-                "index         {} documents, {} pending",
-                status["index_documents"], counts.pending_index
-            );
+            render::status(&status);
         }
         Command::Rep(cmd) => capture::rep(&dd, cmd, json)?,
-        Command::Open(args) => capture::open(&dd, args, json, now)?,
-        Command::Events(cmd) => capture::events(&mut dd, cmd, json, now)?,
-        Command::Reasons(cmd) => deals::reasons(&mut dd, cmd, json, now)?,
-        Command::Deal(cmd) => deals::deal(&mut dd, *cmd, json, now)?,
-        Command::Report(args) => insights::report(&dd, args, json, now)?,
+        Command::Open(args) => capture::open(&dd, &caller, args, json)?,
+        Command::Events(cmd) => capture::events(&mut dd, &caller, cmd, json)?,
+        Command::Reasons(cmd) => deals::reasons(&mut dd, &caller, cmd, json)?,
+        Command::Deal(cmd) => deals::deal(&mut dd, &caller, *cmd, json)?,
+        Command::Report(args) => insights::report(&dd, &caller, args, json)?,
         Command::Demo { seed, size } => {
             let size = match size.as_str() {
                 "small" => quiver::demo::Size::Small,

@@ -4,11 +4,11 @@ use std::io::BufReader;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
 
-use quiver::capture::{self, OpenRequest, Rep, Surface, exchange};
+use quiver::capture::{self, Rep, exchange};
 use quiver::datadir::DataDir;
+use quiver::ops::{self, Caller, OpenInput};
 use quiver::search::Location;
 
 use crate::print_json;
@@ -66,11 +66,6 @@ pub enum EventsCommand {
     Import { file: PathBuf },
 }
 
-/// The rep events are recorded for (see [`capture::current_rep`]).
-pub fn current_rep(dd: &DataDir) -> anyhow::Result<String> {
-    Ok(capture::current_rep(&dd.catalog)?)
-}
-
 pub fn rep(dd: &DataDir, cmd: RepCommand, json: bool) -> anyhow::Result<()> {
     match cmd {
         RepCommand::Set { name, email, team } => {
@@ -102,7 +97,7 @@ pub fn rep(dd: &DataDir, cmd: RepCommand, json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn open(dd: &DataDir, args: OpenArgs, json: bool, now: DateTime<Utc>) -> anyhow::Result<()> {
+pub fn open(dd: &DataDir, caller: &Caller, args: OpenArgs, json: bool) -> anyhow::Result<()> {
     let location = args
         .at
         .as_deref()
@@ -119,21 +114,15 @@ pub fn open(dd: &DataDir, args: OpenArgs, json: bool, now: DateTime<Utc>) -> any
             })
         })
         .transpose()?;
-    let req = OpenRequest {
+    let input = OpenInput {
         target: args.target,
-        preview: args.preview,
         deal_id: args.deal,
         query_id: args.query_id,
         location,
-        surface: Surface::Cli,
+        preview: args.preview,
+        no_launch: args.no_launch,
     };
-    let today = now.format("%Y-%m-%d").to_string();
-    let plan = capture::plan_open(&dd.catalog, &req, &today)?;
-    if !args.no_launch && !args.preview {
-        // Launch first: an open that did not happen is not recorded.
-        capture::launch(&plan.path)?;
-    }
-    let ack = capture::record_open(&dd.catalog, &req, plan, &current_rep(dd)?, now)?;
+    let ack = ops::open(dd, caller, input, launch)?;
     if json {
         return print_json(&ack);
     }
@@ -148,11 +137,22 @@ pub fn open(dd: &DataDir, args: OpenArgs, json: bool, now: DateTime<Utc>) -> any
     Ok(())
 }
 
+/// Starts the OS's viewer (or `QUIVER_VIEWER`) for an open.
+pub fn launch(path: &str) -> quiver::Result<()> {
+    quiver_os::launch(path).map_err(|e| {
+        quiver::UserError::ViewerFailed {
+            path: e.path,
+            reason: e.reason,
+        }
+        .into()
+    })
+}
+
 pub fn events(
     dd: &mut DataDir,
+    caller: &Caller,
     cmd: EventsCommand,
     json: bool,
-    now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     match cmd {
         EventsCommand::Export {
@@ -160,50 +160,27 @@ pub fn events(
             out,
             anonymize,
         } => {
-            if let Some(s) = &since
-                && chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_err()
-                && DateTime::parse_from_rfc3339(s).is_err()
-            {
-                anyhow::bail!("--since {s:?} is not a date (2026-10-01) or an RFC 3339 time");
-            }
-            if anonymize {
-                let mut buf = Vec::new();
-                let n = exchange::export(&dd.catalog, since.as_deref(), &mut buf)?;
-                let mut text = String::new();
-                for line in String::from_utf8_lossy(&buf).lines() {
-                    let mut e: serde_json::Value = serde_json::from_str(line)?;
-                    if let Some(rep) = e["rep"].as_str() {
-                        e["rep"] = serde_json::json!(quiver::insights::pseudonym(rep));
-                    }
-                    text.push_str(&e.to_string());
-                    text.push('\n');
-                }
-                match out {
-                    Some(path) => std::fs::write(&path, text)
-                        .with_context(|| format!("writing {}", path.display()))?,
-                    None => print!("{text}"),
-                }
-                eprintln!("{n} events");
-                return Ok(());
-            }
             let n = match out {
                 Some(path) => {
                     let mut f = std::io::BufWriter::new(
                         std::fs::File::create(&path)
                             .with_context(|| format!("creating {}", path.display()))?,
                     );
-                    exchange::export(&dd.catalog, since.as_deref(), &mut f)?
+                    ops::export_events(dd, since.as_deref(), anonymize, &mut f)?
                 }
-                None => {
-                    exchange::export(&dd.catalog, since.as_deref(), &mut std::io::stdout().lock())?
-                }
+                None => ops::export_events(
+                    dd,
+                    since.as_deref(),
+                    anonymize,
+                    &mut std::io::stdout().lock(),
+                )?,
             };
             eprintln!("{n} events");
         }
         EventsCommand::Import { file } => {
             let f = std::fs::File::open(&file)
                 .with_context(|| format!("opening {}", file.display()))?;
-            let report = exchange::import(&mut dd.catalog, &mut BufReader::new(f), now)?;
+            let report = exchange::import(&mut dd.catalog, &mut BufReader::new(f), caller.now)?;
             if json {
                 return print_json(&report);
             }

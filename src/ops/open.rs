@@ -1,0 +1,58 @@
+//! Opening an asset: plan, launch, record, in that order for every front.
+
+use serde::Deserialize;
+
+use super::Caller;
+use crate::Result;
+use crate::capture::{self, OpenAck, OpenRequest};
+use crate::datadir::DataDir;
+use crate::search::Location;
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct OpenInput {
+    /// Asset id (or unique prefix) or a path of one of its files.
+    pub target: String,
+    /// The deal being prepared for; blank is none.
+    #[serde(default)]
+    pub deal_id: Option<String>,
+    /// The search this open follows.
+    #[serde(default)]
+    pub query_id: Option<String>,
+    /// The page or slide opened.
+    #[serde(default)]
+    pub location: Option<Location>,
+    /// Seen inside Quiver (the preview pane), not opened in a viewer.
+    #[serde(default)]
+    pub preview: bool,
+    /// Record without launching a viewer (for scripts and tests).
+    #[serde(default)]
+    pub no_launch: bool,
+}
+
+/// Opens an asset: works out the file, launches it with `launch` (unless a preview or
+/// `no_launch`), then records the open. An open whose viewer did not start is not
+/// recorded.
+///
+/// # Errors
+/// As [`capture::plan_open`]; whatever `launch` returns; catalog errors.
+pub fn open(
+    dd: &DataDir,
+    caller: &Caller,
+    input: OpenInput,
+    launch: impl FnOnce(&str) -> Result<()>,
+) -> Result<OpenAck> {
+    let req = OpenRequest {
+        target: input.target,
+        preview: input.preview,
+        deal_id: input.deal_id.filter(|d| !d.trim().is_empty()),
+        query_id: input.query_id,
+        location: input.location,
+        surface: caller.surface,
+    };
+    let plan = capture::plan_open(&dd.catalog, &req, &caller.today().to_string())?;
+    if !input.preview && !input.no_launch {
+        launch(&plan.path)?;
+    }
+    let rep = caller.rep(&dd.catalog)?;
+    capture::record_open(&dd.catalog, &req, plan, &rep, caller.now)
+}

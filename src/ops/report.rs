@@ -1,0 +1,112 @@
+//! Running a report: every check on its options, for every front.
+
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+use super::Caller;
+use crate::datadir::DataDir;
+use crate::insights::{self, By, InfluenceRule, Options, Report};
+use crate::{Result, UserError};
+
+/// A report and its options as a front gives them; `None` is the default.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ReportRequest {
+    pub name: String,
+    /// Start of the window (inclusive); default: the beginning.
+    #[serde(default)]
+    pub from: Option<NaiveDate>,
+    /// End of the window (inclusive); default: today.
+    #[serde(default)]
+    pub to: Option<NaiveDate>,
+    /// Segment to split deal reports by.
+    #[serde(default)]
+    pub by: Option<String>,
+    #[serde(default)]
+    pub anonymize: bool,
+    /// Rows per ranked table.
+    #[serde(default)]
+    pub limit: Option<usize>,
+    /// influence: `deal`, `rep` or `both`.
+    #[serde(default)]
+    pub rule: Option<String>,
+    /// influence: days before the close that count.
+    #[serde(default)]
+    pub days: Option<i64>,
+    /// influence: deals needed on each side before a win rate is claimed.
+    #[serde(default)]
+    pub min_support: Option<usize>,
+    /// unused: days an asset must have existed in the window to be judged.
+    #[serde(default)]
+    pub grace_days: Option<i64>,
+}
+
+fn invalid(field: &str, message: String) -> crate::Error {
+    UserError::InvalidValue {
+        field: field.into(),
+        message,
+    }
+    .into()
+}
+
+impl ReportRequest {
+    /// The report's options, checked.
+    ///
+    /// # Errors
+    /// [`UserError::InvalidValue`] naming the option that is wrong.
+    pub fn options(&self, dd: &DataDir, caller: &Caller) -> Result<Options> {
+        let today = caller.today();
+        let mut opts = Options::new(today);
+        opts.from = self.from;
+        opts.to = self.to.unwrap_or(today);
+        if let Some(from) = opts.from.filter(|f| *f > opts.to) {
+            return Err(invalid(
+                "from",
+                format!("the window starts on {from}, after it ends on {}", opts.to),
+            ));
+        }
+        opts.by = self.by.as_deref().map(By::parse).transpose()?;
+        opts.anonymize = self.anonymize;
+        if let Some(limit) = self.limit {
+            opts.limit = limit;
+        }
+        if let Some(rule) = &self.rule {
+            opts.influence_rule = match rule.as_str() {
+                "deal" => InfluenceRule::Deal,
+                "rep" => InfluenceRule::RepWindow,
+                "both" => InfluenceRule::Both,
+                other => {
+                    return Err(invalid(
+                        "rule",
+                        format!("{other:?} is not deal, rep or both"),
+                    ));
+                }
+            };
+        }
+        if let Some(days) = self.days {
+            if days < 0 {
+                return Err(invalid("days", format!("{days} is below 0")));
+            }
+            opts.influence_days = days;
+        }
+        if let Some(n) = self.min_support {
+            opts.min_support = n;
+        }
+        if let Some(days) = self.grace_days {
+            if days < 0 {
+                return Err(invalid("grace_days", format!("{days} is below 0")));
+            }
+            opts.grace_days = days;
+        }
+        opts.stages = dd.config.stages.clone();
+        Ok(opts)
+    }
+}
+
+/// Runs a report.
+///
+/// # Errors
+/// As [`ReportRequest::options`] and [`insights::run`].
+pub fn report(dd: &DataDir, caller: &Caller, req: &ReportRequest) -> Result<Report> {
+    let opts = req.options(dd, caller)?;
+    insights::run(&dd.catalog, &dd.index, &req.name, &opts)
+}

@@ -1,0 +1,52 @@
+//! What a data dir holds, in one shape for every front.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use super::Caller;
+use crate::Result;
+use crate::capture::{self, Rep};
+use crate::catalog::Catalog;
+use crate::datadir::DataDir;
+use crate::index::SearchIndex;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Status {
+    pub data_dir: PathBuf,
+    pub schema_version: usize,
+    pub library: Vec<PathBuf>,
+    /// Assets with at least one file present.
+    pub assets: i64,
+    pub missing_assets: i64,
+    /// Present files (an asset may have several).
+    pub files: i64,
+    pub problems: i64,
+    pub index_documents: u64,
+    /// Assets whose search document is out of date (the next index run fixes them).
+    pub pending_index: i64,
+    /// The rep set on this data dir, if any.
+    pub rep: Option<Rep>,
+    /// Who events are recorded for: the rep set, else the login name.
+    pub current_rep: String,
+    /// Whether an index run (of any process) holds the index writer.
+    pub indexing: bool,
+}
+
+pub fn status(dd: &DataDir, caller: &Caller) -> Result<Status> {
+    let counts = dd.catalog.counts()?;
+    Ok(Status {
+        data_dir: dd.root.clone(),
+        schema_version: Catalog::schema_version(),
+        library: dd.catalog.roots()?,
+        assets: counts.assets,
+        missing_assets: counts.missing_assets,
+        files: counts.files,
+        problems: counts.problems,
+        index_documents: dd.index.num_docs()?,
+        pending_index: counts.pending_index,
+        rep: capture::rep(&dd.catalog)?,
+        current_rep: caller.rep(&dd.catalog)?,
+        indexing: SearchIndex::writer_busy(&dd.index_dir()),
+    })
+}
