@@ -197,8 +197,25 @@ fn search_as_you_type_typos_phrases_and_snippets() {
         hit["path"].as_str().unwrap().ends_with("security-faq.html"),
         "{hit}"
     );
-    // The snippet marks the matched words.
-    assert!(hit["snippet"].as_str().unwrap().contains("<mark>"), "{hit}");
+    // The snippet's highlights are the matched words (typos corrected): byte ranges of
+    // the fragment, for each front to mark its own way.
+    let fragment = hit["fragment"].as_str().unwrap();
+    let marked: Vec<String> = hit["highlights"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let (a, b) = (r["start"].as_u64().unwrap(), r["end"].as_u64().unwrap());
+            fragment[a as usize..b as usize].to_lowercase()
+        })
+        .collect();
+    assert!(!marked.is_empty(), "{hit}");
+    assert!(
+        marked.iter().all(|w| w.starts_with("tenant")
+            || w.starts_with("isolation")
+            || w.starts_with("boundar")),
+        "{marked:?} in {hit}"
+    );
     // A quoted phrase must match in order.
     let r = q.json(&["search", "\"seat ramp schedule\""]);
     let hits = r["hits"].as_array().unwrap();

@@ -8,13 +8,18 @@ use tempfile::TempDir;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_quiver");
 
+/// The repository (the tests belong to `crates/quiver-cli`, two levels down).
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
 /// The shared test corpus, beside the repository.
 pub fn corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus")
+    repo().join("../shared/corpus")
 }
 
 pub fn samples() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/library")
+    repo().join("samples/library")
 }
 
 pub struct Quiver {

@@ -178,11 +178,7 @@ pub async fn deals(shell: State<'_, Arc<Shell>>) -> Answer<Vec<Deal>> {
 }
 
 #[tauri::command]
-pub async fn deal_save(
-    shell: State<'_, Arc<Shell>>,
-    deal: Deal,
-    edit: bool,
-) -> Answer<ops::Saved> {
+pub async fn deal_save(shell: State<'_, Arc<Shell>>, deal: Deal, edit: bool) -> Answer<ops::Saved> {
     with_dd(&shell, move |dd| ops::save_deal(dd, &caller(), deal, edit)).await
 }
 

@@ -8,6 +8,7 @@ use crate::{Error, Result, UserError, indexer};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct AssetSet {
+    #[serde(flatten)]
     pub detail: AssetDetail,
     /// Whether search shows the new fields already; `false` while another index run
     /// holds the index (it takes them up).

@@ -56,7 +56,10 @@ impl DealPatch {
             let secondary: Vec<ReasonEntry> = if self.secondary.is_empty() {
                 deal.reasons.iter().skip(1).cloned().collect()
             } else {
-                self.secondary.iter().map(|s| ReasonEntry::parse(s)).collect()
+                self.secondary
+                    .iter()
+                    .map(|s| ReasonEntry::parse(s))
+                    .collect()
             };
             deal.reasons = primary.into_iter().chain(secondary).collect();
         }
@@ -78,7 +81,10 @@ pub struct Saved {
 pub fn save_deal(dd: &DataDir, caller: &Caller, deal: Deal, edit: bool) -> Result<Saved> {
     let me = caller.rep(&dd.catalog)?;
     let deal = if deal.rep.trim().is_empty() {
-        Deal { rep: me.clone(), ..deal }
+        Deal {
+            rep: me.clone(),
+            ..deal
+        }
     } else {
         deal
     };

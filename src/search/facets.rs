@@ -1,6 +1,5 @@
 //! Facets: counts of every matching asset by format, folder, product, ..., freshness.
 
-
 use serde::Serialize;
 
 use tantivy::aggregation::agg_req::Aggregations;
@@ -8,11 +7,11 @@ use tantivy::aggregation::{AggContextParams, AggregationCollector};
 use tantivy::collector::FacetCollector;
 use tantivy::schema::Facet;
 
-use crate::index::SearchIndex;
 use crate::Result;
+use crate::index::SearchIndex;
 
-use super::*;
 use super::filter::freshness_bounds;
+use super::*;
 
 /// One value of a facet and how many matching assets carry it.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]

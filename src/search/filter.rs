@@ -4,10 +4,7 @@ use std::collections::HashSet;
 
 use std::ops::Bound;
 
-use tantivy::query::{
-    BooleanQuery, EmptyQuery, Occur, PhraseQuery, Query,
-    RangeQuery, TermQuery,
-};
+use tantivy::query::{BooleanQuery, EmptyQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery};
 use tantivy::schema::{Facet, IndexRecordOption};
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{Searcher, Term};
@@ -132,4 +129,3 @@ pub(super) fn freshness_bounds(today: NaiveDate) -> (i64, i64) {
     let today = i64::from(today.num_days_from_ce());
     (today, today + EXPIRING_DAYS)
 }
-

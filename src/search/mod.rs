@@ -18,20 +18,19 @@ mod filter;
 mod plan;
 mod snippet;
 
+use crate::Result;
 use crate::catalog::Catalog;
 use crate::index::{SearchIndex, tokenizer};
-use crate::{Result};
+use serde::Serialize;
 use snippet::{Needles, SNIPPET_CHARS, best_section};
 use std::ops::Range;
 use std::time::Instant;
-use serde::Serialize;
+use tantivy::TantivyDocument;
 use tantivy::collector::{Count, TopDocs};
 use tantivy::schema::Value;
 use tantivy::snippet::SnippetGenerator;
-use tantivy::TantivyDocument;
 
 pub use facets::{FacetCount, FacetGroup, facets};
-
 
 /// A search request.
 #[derive(Debug, Clone, Default)]
@@ -176,4 +175,3 @@ pub fn matching_assets(index: &SearchIndex, query: &str, limit: usize) -> Result
     }
     Ok(out)
 }
-

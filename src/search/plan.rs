@@ -3,19 +3,19 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, EmptyQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, EmptyQuery, FuzzyTermQuery, Occur, PhraseQuery, Query,
+    TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{Searcher, Term};
 
-use crate::index::{SearchIndex, tokenizer};
 use crate::Result;
+use crate::index::{SearchIndex, tokenizer};
 
-use super::*;
 use super::filter::filter_query;
+use super::*;
 
 const TITLE_BOOST: f32 = 3.0;
 const TAGS_BOOST: f32 = 1.5;
@@ -341,7 +341,6 @@ fn expand(
     });
     Ok(ranked)
 }
-
 
 #[cfg(test)]
 mod tests;

@@ -11,13 +11,12 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::tokenizer::TextAnalyzer;
 
+use crate::Result;
 use crate::catalog::{SectionHead, SectionTexts};
 use crate::index::tokenizer;
-use crate::Result;
 
-use super::*;
 use super::plan::tokens;
-
+use super::*;
 
 /// Characters in a snippet.
 pub(super) const SNIPPET_CHARS: usize = 180;

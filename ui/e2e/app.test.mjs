@@ -246,3 +246,48 @@ test("insights: every report renders", async () => {
   await visible('#report[data-report="unused"] canvas');
   await shot("insights-unused");
 });
+
+/** Calls a command of the app the way the UI does, through Tauri's IPC in the window. */
+async function invoke(cmd, args) {
+  return driver.executeAsyncScript(
+    `const done = arguments[arguments.length - 1];
+     window.__TAURI_INTERNALS__.invoke(arguments[0], arguments[1])
+       .then((ok) => done({ ok }), (err) => done({ err }));`,
+    cmd,
+    args,
+  );
+}
+
+/** The CLI's answer for the same operation: its JSON, or its JSON error. */
+function cli(args) {
+  try {
+    return { ok: JSON.parse(execFileSync(CLI, ["--data-dir", dataDir, "--json", ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] })) };
+  } catch (e) {
+    return { err: JSON.parse(e.stderr.toString()).error };
+  }
+}
+
+test("the app and the CLI answer the same operation with the same JSON", async () => {
+  await waitIdle();
+  assert.deepEqual(await invoke("status", {}), cli(["status"]), "status");
+
+  const withoutTime = (r) => {
+    delete r.ok.took_ms;
+    return r;
+  };
+  assert.deepEqual(
+    withoutTime(await invoke("search", { input: { query: "pricing", filters: [["format", "pdf"]], limit: 5, facets: true, record: false } })),
+    withoutTime(cli(["search", "pricing", "--filter", "format=pdf", "--limit", "5", "--facets", "--no-record"])),
+    "search",
+  );
+  const reasons = await invoke("report", { input: { name: "reasons", by: "size" } });
+  assert.ok(reasons.ok.tables.length > 0, "the reasons report has tables");
+  assert.deepEqual(reasons, cli(["report", "reasons", "--by", "size"]), "report");
+
+  // The app refuses what the CLI refuses, with the same code and message.
+  const app = await invoke("report", { input: { name: "reasons", from: "2026-12-01", to: "2026-01-01" } });
+  const shell = cli(["report", "reasons", "--from", "2026-12-01", "--to", "2026-01-01"]);
+  assert.equal(app.err?.code, "user.invalid_value");
+  assert.equal(app.err.field, "from");
+  assert.deepEqual({ code: app.err.code, message: app.err.message }, shell.err, "an invalid window");
+});

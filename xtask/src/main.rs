@@ -366,7 +366,7 @@ fn e2e() -> std::result::Result<(u64, u64, bool), String> {
         "--bin",
         "quiver-app",
         "-p",
-        "quiver",
+        "quiver-cli",
         "-p",
         "quiver-app",
     ]))?;

@@ -268,12 +268,7 @@ impl From<DealFields> for DealPatch {
     }
 }
 
-pub fn deal(
-    dd: &mut DataDir,
-    caller: &Caller,
-    cmd: DealCommand,
-    json: bool,
-) -> anyhow::Result<()> {
+pub fn deal(dd: &mut DataDir, caller: &Caller, cmd: DealCommand, json: bool) -> anyhow::Result<()> {
     match cmd {
         DealCommand::Record { id, fields } => {
             let saved = ops::record_deal(dd, caller, id, fields.into())?;

@@ -50,12 +50,7 @@ pub struct ReportArgs {
     grace_days: i64,
 }
 
-pub fn report(
-    dd: &DataDir,
-    caller: &Caller,
-    args: ReportArgs,
-    json: bool,
-) -> anyhow::Result<()> {
+pub fn report(dd: &DataDir, caller: &Caller, args: ReportArgs, json: bool) -> anyhow::Result<()> {
     if args.table.is_some() && !args.csv {
         anyhow::bail!("--table chooses the table --csv prints; add --csv");
     }

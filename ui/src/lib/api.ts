@@ -7,6 +7,8 @@ import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 export interface ApiError {
   code: string;
   message: string;
+  /** The input field a user error is about. */
+  field?: string;
 }
 
 /** Whatever `invoke` rejected with, as a message a person can read. */
@@ -21,20 +23,18 @@ export interface Rep {
   team?: string | null;
 }
 
-export interface Counts {
+export interface Status {
+  data_dir: string;
+  schema_version: number;
+  library: string[];
   assets: number;
   missing_assets: number;
   files: number;
   problems: number;
+  index_documents: number;
   pending_index: number;
-}
-
-export interface Status {
-  data_dir: string;
   rep: Rep | null;
   current_rep: string;
-  counts: Counts;
-  roots: string[];
   indexing: boolean;
 }
 
@@ -51,7 +51,9 @@ export interface Hit {
   also_at?: string[];
   format: string;
   score: number;
-  snippet: string;
+  /** The best passage as plain text; `highlights` are UTF-8 byte ranges in it. */
+  fragment: string;
+  highlights: { start: number; end: number }[];
   location: Location | null;
   expired: boolean;
   expires_on: string | null;
@@ -69,9 +71,25 @@ export interface FacetGroup {
   values: { value: string; count: number }[];
 }
 
-export interface SearchAnswer {
-  results: Results;
-  facets: FacetGroup[];
+export interface SearchAnswer extends Results {
+  query_id: string | null;
+  facets?: FacetGroup[];
+}
+
+/** A passage cut into plain and marked parts, from its byte ranges. */
+export function snippetParts(h: Hit): { text: string; mark: boolean }[] {
+  const bytes = new TextEncoder().encode(h.fragment);
+  const dec = new TextDecoder();
+  const parts: { text: string; mark: boolean }[] = [];
+  let at = 0;
+  for (const r of h.highlights) {
+    if (r.start < at || r.end > bytes.length) continue;
+    if (r.start > at) parts.push({ text: dec.decode(bytes.slice(at, r.start)), mark: false });
+    parts.push({ text: dec.decode(bytes.slice(r.start, r.end)), mark: true });
+    at = r.end;
+  }
+  if (at < bytes.length) parts.push({ text: dec.decode(bytes.slice(at)), mark: false });
+  return parts;
 }
 
 export type Filter = [string, string];
@@ -173,6 +191,7 @@ export interface ReportInput {
   to?: string | null;
   by?: string | null;
   anonymize?: boolean;
+  limit?: number | null;
 }
 
 export interface Problem {
@@ -225,7 +244,7 @@ export const REPORTS = [
 export const api = {
   status: () => invoke<Status>("status"),
   search: (query: string, filters: Filter[], limit = 30) =>
-    invoke<SearchAnswer>("search", { query, filters, limit }),
+    invoke<SearchAnswer>("search", { input: { query, filters, limit, facets: true, record: false } }),
   recordSearch: (query: string, filters: Filter[], total: number) =>
     invoke<string>("record_search", { query, filters, total }),
   open: (
@@ -233,17 +252,19 @@ export const api = {
     opts: { dealId?: string | null; queryId?: string | null; location?: Location | null; preview?: boolean },
   ) =>
     invoke<OpenAck>("open_asset", {
-      target,
-      dealId: opts.dealId ?? null,
-      queryId: opts.queryId ?? null,
-      location: opts.location ?? null,
-      preview: opts.preview ?? false,
+      input: {
+        target,
+        deal_id: opts.dealId ?? null,
+        query_id: opts.queryId ?? null,
+        location: opts.location ?? null,
+        preview: opts.preview ?? false,
+      },
     }),
   preview: (assetId: string) => invoke<PreviewText>("preview", { assetId }),
   assetFile: (assetId: string) => invoke<ArrayBuffer>("asset_file", { assetId }),
   assetDetail: (target: string) => invoke<AssetDetail>("asset_detail", { target }),
   assetSet: (assetId: string, field: string, value: string) =>
-    invoke<AssetDetail>("asset_set", { assetId, field, value }),
+    invoke<AssetDetail & { search_updated: boolean }>("asset_set", { assetId, field, value }),
   deals: () => invoke<Deal[]>("deals"),
   saveDeal: (deal: Deal, edit: boolean) =>
     invoke<{ change: string; deal: Deal }>("deal_save", { deal, edit }),
