@@ -234,3 +234,78 @@ impl Tables<'_> {
             .unwrap_or_default())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn search(id: &str, at: &str) -> EventRow {
+        EventRow {
+            id: id.into(),
+            kind: "search".into(),
+            at: at.into(),
+            rep: "ana".into(),
+            surface: "cli".into(),
+            query: Some("roi".into()),
+            filters: Some("{}".into()),
+            result_count: Some(3),
+            ..EventRow::default()
+        }
+    }
+
+    #[test]
+    fn events_round_trip_and_an_import_is_one_unit_of_work() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut catalog = Catalog::open(&dir.path().join("catalog.sqlite3")).unwrap();
+        catalog
+            .insert_event(&search("e1", "2026-03-01T10:00:00+00:00"))
+            .unwrap();
+        assert!(
+            catalog
+                .insert_event(&search("e1", "2026-03-01T10:00:00+00:00"))
+                .is_err(),
+            "a recorded id is not recorded twice"
+        );
+        {
+            let tx = catalog.transaction().unwrap();
+            let db = tx.tables();
+            assert!(
+                db.insert_event_if_new(&search("e2", "2026-03-02T10:00:00+00:00"))
+                    .unwrap()
+            );
+            assert!(
+                !db.insert_event_if_new(&search("e1", "2026-03-01T10:00:00+00:00"))
+                    .unwrap(),
+                "an import skips ids it has"
+            );
+            // Dropped uncommitted: as if the import was killed.
+        }
+        let mut seen = Vec::new();
+        catalog
+            .each_event_since("", &mut |e| {
+                seen.push(e);
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(
+            seen,
+            vec![search("e1", "2026-03-01T10:00:00+00:00")],
+            "an uncommitted unit of work leaves nothing behind"
+        );
+        assert!(catalog.search_recorded("e1").unwrap());
+        assert!(!catalog.search_recorded("e2").unwrap());
+        let tx = catalog.transaction().unwrap();
+        tx.tables()
+            .insert_event_if_new(&search("e2", "2026-03-02T10:00:00+00:00"))
+            .unwrap();
+        tx.commit().unwrap();
+        let mut ids = Vec::new();
+        catalog
+            .each_event_since("2026-03-02", &mut |e| {
+                ids.push(e.id);
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(ids, ["e2"], "events at or after the day given");
+    }
+}
