@@ -6,11 +6,10 @@
 use std::io::{BufRead, Write};
 
 use chrono::DateTime;
-use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
 use crate::Result;
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, EventRow, Tables};
 use crate::search::Location;
 
 /// One line of the exchange format.
@@ -50,42 +49,36 @@ fn import_surface() -> String {
 
 /// Writes every event at or after `since` (RFC 3339 or a date), oldest first.
 pub fn export(catalog: &Catalog, since: Option<&str>, out: &mut dyn Write) -> Result<usize> {
-    let mut stmt = catalog.conn().prepare(
-        "SELECT id, kind, at, rep, surface, asset_id, asset_hash, path, location_kind, location_number,
-           query_id, deal_id, query, filters, result_count
-         FROM events WHERE at >= ?1 ORDER BY at, id",
-    )?;
-    let rows = stmt.query_map([since.unwrap_or("")], |r| {
-        let kind: Option<String> = r.get(8)?;
-        let number: Option<u32> = r.get(9)?;
-        let filters: Option<String> = r.get(13)?;
-        Ok(Event {
-            id: r.get(0)?,
-            kind: r.get(1)?,
-            at: r.get(2)?,
-            rep: r.get(3)?,
-            surface: r.get(4)?,
-            asset_id: r.get(5)?,
-            asset_hash: r.get(6)?,
-            path: r.get(7)?,
-            location: kind.zip(number).map(|(kind, number)| Location {
-                kind,
-                number,
-                name: None,
-            }),
-            query_id: r.get(10)?,
-            deal_id: r.get(11)?,
-            query: r.get(12)?,
-            filters: filters.and_then(|f| serde_json::from_str(&f).ok()),
-            result_count: r.get(14)?,
-        })
-    })?;
     let mut n = 0;
-    for event in rows {
-        let line = serde_json::to_string(&event?).expect("events serialise");
+    catalog.each_event_since(since.unwrap_or(""), &mut |row| {
+        let event = Event {
+            location: row
+                .location_kind
+                .zip(row.location_number)
+                .map(|(kind, number)| Location {
+                    kind,
+                    number,
+                    name: None,
+                }),
+            filters: row.filters.and_then(|f| serde_json::from_str(&f).ok()),
+            id: row.id,
+            kind: row.kind,
+            at: row.at,
+            rep: row.rep,
+            surface: row.surface,
+            asset_id: row.asset_id,
+            asset_hash: row.asset_hash,
+            path: row.path,
+            query_id: row.query_id,
+            deal_id: row.deal_id,
+            query: row.query,
+            result_count: row.result_count,
+        };
+        let line = serde_json::to_string(&event).expect("events serialise");
         writeln!(out, "{line}").map_err(|e| crate::Error::io("writing events", e))?;
         n += 1;
-    }
+        Ok(())
+    })?;
     Ok(n)
 }
 
@@ -111,7 +104,8 @@ pub fn import(
     now: DateTime<chrono::Utc>,
 ) -> Result<ImportReport> {
     let mut report = ImportReport::default();
-    let tx = catalog.conn_mut().transaction()?;
+    let tx = catalog.transaction()?;
+    let db = tx.tables();
     for (i, line) in input.lines().enumerate() {
         let line_no = i + 1;
         let line = line.map_err(|e| crate::Error::io("reading events", e))?;
@@ -142,7 +136,7 @@ pub fn import(
         let asset_id = if event.kind == "search" {
             None
         } else {
-            match resolve_asset(&tx, &event)? {
+            match resolve_asset(db, &event)? {
                 Some(id) => Some(id),
                 None => {
                     fail("names no asset of this library (by asset_id, asset_hash or path)".into());
@@ -152,32 +146,30 @@ pub fn import(
         };
         // Opens carry their file's hash and path, so they can move to another machine.
         let (hash, path) = match (&asset_id, &event.asset_hash) {
-            (Some(id), None) => current_file(&tx, id)?,
+            (Some(id), None) => {
+                let file = db.current_file(id)?;
+                (file.hash, file.path)
+            }
             _ => (event.asset_hash.clone(), event.path.clone()),
         };
-        let inserted = tx.prepare_cached(
-            "INSERT OR IGNORE INTO events (id, kind, at, rep, surface, asset_id, asset_hash, path,
-               location_kind, location_number, query_id, deal_id, query, filters, result_count)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-        )?
-        .execute(params![
-                event.id,
-                event.kind,
-                at,
-                event.rep,
-                event.surface,
-                asset_id,
-                hash,
-                path.or(event.path.clone()),
-                event.location.as_ref().map(|l| l.kind.clone()),
-                event.location.as_ref().map(|l| l.number),
-                event.query_id,
-                event.deal_id,
-                event.query,
-                event.filters.as_ref().map(|f| f.to_string()),
-                event.result_count
-            ])?;
-        if inserted == 1 {
+        let inserted = db.insert_event_if_new(&EventRow {
+            id: event.id,
+            kind: event.kind,
+            at,
+            rep: event.rep,
+            surface: event.surface,
+            asset_id,
+            asset_hash: hash,
+            path: path.or(event.path),
+            location_kind: event.location.as_ref().map(|l| l.kind.clone()),
+            location_number: event.location.as_ref().map(|l| l.number),
+            query_id: event.query_id,
+            deal_id: event.deal_id,
+            query: event.query,
+            filters: event.filters.as_ref().map(|f| f.to_string()),
+            result_count: event.result_count,
+        })?;
+        if inserted {
             report.imported += 1;
         } else {
             report.duplicates += 1;
@@ -210,43 +202,19 @@ fn check(e: &Event, now: DateTime<chrono::Utc>) -> std::result::Result<(), Strin
     Ok(())
 }
 
-/// The hash and main path of an asset's current version.
-fn current_file(
-    conn: &rusqlite::Connection,
-    asset_id: &str,
-) -> Result<(Option<String>, Option<String>)> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT v.hash, (SELECT path FROM locations l WHERE l.asset_id = a.id AND l.status = 'present'
-               ORDER BY l.version_id = a.current_version DESC, l.path LIMIT 1)
-             FROM assets a JOIN versions v ON v.id = a.current_version WHERE a.id = ?1",
-        )?
-        .query_row([asset_id], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?
-        .unwrap_or((None, None)))
-}
-
-fn resolve_asset(conn: &rusqlite::Connection, e: &Event) -> Result<Option<String>> {
-    let lookups = [
-        (e.asset_id.as_deref(), "SELECT id FROM assets WHERE id = ?1"),
-        (
-            e.asset_hash.as_deref(),
-            "SELECT asset_id FROM versions WHERE hash = ?1 LIMIT 1",
-        ),
-        (
-            e.path.as_deref(),
-            "SELECT asset_id FROM locations WHERE path = ?1",
-        ),
-    ];
-    for (key, sql) in lookups {
-        let Some(key) = key else { continue };
-        let found: Option<String> = conn
-            .prepare_cached(sql)?
-            .query_row([key], |r| r.get(0))
-            .optional()?;
-        if found.is_some() {
-            return Ok(found);
-        }
+fn resolve_asset(db: Tables<'_>, e: &Event) -> Result<Option<String>> {
+    if let Some(id) = e.asset_id.as_deref()
+        && let Some(found) = db.asset_by_id(id)?
+    {
+        return Ok(Some(found));
     }
-    Ok(None)
+    if let Some(hash) = e.asset_hash.as_deref()
+        && let Some(found) = db.asset_by_hash(hash)?
+    {
+        return Ok(Some(found));
+    }
+    match e.path.as_deref() {
+        Some(path) => db.asset_by_path(path),
+        None => Ok(None),
+    }
 }

@@ -5,10 +5,9 @@
 pub mod exchange;
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, EventRow};
 use crate::search::Location;
 use crate::{Result, UserError};
 
@@ -93,20 +92,10 @@ pub struct OpenAck {
 pub fn plan_open(catalog: &Catalog, req: &OpenRequest, today: &str) -> Result<OpenAck> {
     let target = req.target.as_str();
     let asset_id = catalog.resolve_asset(target)?;
-    let conn = catalog.conn();
     let by_path = std::fs::canonicalize(target)
         .ok()
         .map(|p| p.to_string_lossy().into_owned())
-        .and_then(|p| {
-            conn.query_row(
-                "SELECT path FROM locations WHERE path = ?1 AND asset_id = ?2",
-                [&p, &asset_id],
-                |r| r.get::<_, String>(0),
-            )
-            .optional()
-            .ok()
-            .flatten()
-        });
+        .and_then(|p| catalog.file_of_asset(&p, &asset_id).ok().flatten());
     let record = catalog
         .search_record(&asset_id)?
         .ok_or_else(|| UserError::NoSuchAsset(target.to_owned()))?;
@@ -120,13 +109,8 @@ pub fn plan_open(catalog: &Catalog, req: &OpenRequest, today: &str) -> Result<Op
         }
         .into());
     }
-    let (version, current): (String, bool) = conn.query_row(
-        "SELECT v.hash, l.version_id = a.current_version FROM locations l
-         JOIN versions v ON v.id = l.version_id JOIN assets a ON a.id = l.asset_id
-         WHERE l.path = ?1",
-        [&path],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?;
+    let file = catalog.stored_file(&path)?;
+    let (version, current) = (file.hash, file.current);
     check_links(catalog, req, &path)?;
     let mut warnings = Vec::new();
     if let Some(date) = record.expires_on.as_deref().filter(|d| *d < today) {
@@ -162,26 +146,22 @@ pub fn record_open(
     rep: &str,
     now: DateTime<Utc>,
 ) -> Result<OpenAck> {
-    ack.event_id = uuid::Uuid::now_v7().to_string();
-    catalog.conn().execute(
-        "INSERT INTO events (id, kind, at, rep, surface, asset_id, asset_hash, path, location_kind,
-           location_number, query_id, deal_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-        params![
-            ack.event_id,
-            if req.preview { "preview" } else { "open" },
-            now.to_rfc3339(),
-            rep,
-            req.surface.as_str(),
-            ack.asset_id,
-            ack.version,
-            ack.path,
-            req.location.as_ref().map(|l| l.kind.clone()),
-            req.location.as_ref().map(|l| l.number),
-            req.query_id,
-            req.deal_id
-        ],
-    )?;
+    ack.event_id = event_id(now);
+    catalog.insert_event(&EventRow {
+        id: ack.event_id.clone(),
+        kind: if req.preview { "preview" } else { "open" }.to_owned(),
+        at: now.to_rfc3339(),
+        rep: rep.to_owned(),
+        surface: req.surface.as_str().to_owned(),
+        asset_id: Some(ack.asset_id.clone()),
+        asset_hash: Some(ack.version.clone()),
+        path: Some(ack.path.clone()),
+        location_kind: req.location.as_ref().map(|l| l.kind.clone()),
+        location_number: req.location.as_ref().map(|l| l.number),
+        query_id: req.query_id.clone(),
+        deal_id: req.deal_id.clone(),
+        ..EventRow::default()
+    })?;
     Ok(ack)
 }
 
@@ -193,13 +173,7 @@ fn check_links(catalog: &Catalog, req: &OpenRequest, path: &str) -> Result<()> {
         message,
     };
     if let Some(loc) = &req.location {
-        let (first, last): (Option<u32>, Option<u32>) = catalog.conn().query_row(
-            "SELECT min(s.number), max(s.number) FROM sections s
-             JOIN locations l ON l.version_id = s.version_id
-             WHERE l.path = ?1 AND s.kind = ?2",
-            [path, loc.kind.as_str()],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
+        let (first, last) = catalog.section_range(path, &loc.kind)?;
         match (first, last) {
             (Some(a), Some(b)) if (a..=b).contains(&loc.number) => {}
             (Some(a), Some(b)) => {
@@ -219,11 +193,7 @@ fn check_links(catalog: &Catalog, req: &OpenRequest, path: &str) -> Result<()> {
         }
     }
     if let Some(id) = &req.query_id {
-        let known: bool = catalog.conn().query_row(
-            "SELECT EXISTS (SELECT 1 FROM events WHERE id = ?1 AND kind = 'search')",
-            [id],
-            |r| r.get(0),
-        )?;
+        let known = catalog.search_recorded(id)?;
         if !known {
             return Err(invalid(
                 "query-id",
@@ -245,23 +215,53 @@ pub fn record_search(
     surface: Surface,
     now: DateTime<Utc>,
 ) -> Result<String> {
-    let id = uuid::Uuid::now_v7().to_string();
+    let id = event_id(now);
     let filters: serde_json::Map<String, serde_json::Value> = filters
         .iter()
         .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
         .collect();
-    catalog.conn().execute(
-        "INSERT INTO events (id, kind, at, rep, surface, query, filters, result_count)
-         VALUES (?1, 'search', ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![
-            id,
-            now.to_rfc3339(),
-            rep,
-            surface.as_str(),
-            query,
-            serde_json::Value::Object(filters).to_string(),
-            result_count as i64
-        ],
-    )?;
+    catalog.insert_event(&EventRow {
+        id: id.clone(),
+        kind: "search".to_owned(),
+        at: now.to_rfc3339(),
+        rep: rep.to_owned(),
+        surface: surface.as_str().to_owned(),
+        query: Some(query.to_owned()),
+        filters: Some(serde_json::Value::Object(filters).to_string()),
+        result_count: Some(result_count as i64),
+        ..EventRow::default()
+    })?;
     Ok(id)
+}
+
+/// A time-ordered (v7) event id for an event at `now`: the time the caller passes, not
+/// the clock, so ids and `at` agree. The rest of the id is random.
+fn event_id(now: DateTime<Utc>) -> String {
+    let ts = uuid::Timestamp::from_unix(
+        uuid::NoContext,
+        u64::try_from(now.timestamp()).unwrap_or(0),
+        now.timestamp_subsec_nanos(),
+    );
+    uuid::Uuid::new_v7(ts).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_ids_carry_the_time_passed_in() {
+        let now = DateTime::parse_from_rfc3339("2026-03-31T12:34:56.789Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let id = uuid::Uuid::parse_str(&event_id(now)).unwrap();
+        assert_eq!(id.get_version_num(), 7);
+        let (secs, nanos) = id.get_timestamp().expect("v7 has a time").to_unix();
+        assert_eq!(
+            (secs, nanos / 1_000_000),
+            (now.timestamp() as u64, 789),
+            "the id's millisecond time is the one passed, not the clock's"
+        );
+        assert_ne!(event_id(now), event_id(now), "the rest is random");
+    }
 }

@@ -6,9 +6,13 @@
 //! so neither a kill nor a power cut loses it; readers never block the writer.
 
 mod assets;
+mod deals;
+mod events;
 mod ingest;
 mod library;
 mod problems;
+mod reasons;
+mod reports;
 mod snapshot;
 
 use std::path::Path;
@@ -21,6 +25,8 @@ pub use assets::{
     AssetDetail, AssetField, HistoryEntry, IndexDoc, LocationInfo, SearchRecord, SectionHead,
     SectionText, SectionTexts,
 };
+pub(crate) use deals::FieldChange;
+pub use events::{CurrentFile, EventRow, StoredFile};
 pub use ingest::{FileStat, Ingest, KnownPath};
 pub use problems::ProblemRow;
 pub use snapshot::Snapshot;
@@ -74,6 +80,27 @@ impl Drop for Catalog {
 }
 
 impl Catalog {
+    /// For unit tests elsewhere in the crate: asset `a` with one version, numbered
+    /// `version`, whose pages hold `pages`.
+    #[cfg(test)]
+    pub(crate) fn add_test_version(&self, version: i64, pages: &[&str]) {
+        self.conn
+            .execute_batch(&format!(
+                "INSERT INTO assets (id, created_at, status) VALUES ('a', 'now', 'present');
+                 INSERT INTO versions (id, asset_id, hash, byte_size, first_seen)
+                 VALUES ({version}, 'a', 'h', 0, 'now');"
+            ))
+            .unwrap();
+        for (n, text) in pages.iter().enumerate() {
+            self.conn
+                .execute(
+                    "INSERT INTO sections (version_id, number, kind, text) VALUES (?1, ?2, 'page', ?3)",
+                    rusqlite::params![version, n as i64 + 1, text],
+                )
+                .unwrap();
+        }
+    }
+
     /// Opens (creating and migrating as needed) the catalog at `path`.
     ///
     /// # Errors
@@ -121,13 +148,28 @@ impl Catalog {
         MIGRATIONS.len()
     }
 
-    pub(crate) fn conn(&self) -> &Connection {
+    /// SQL stays in this module: the rest of the crate calls typed functions.
+    fn conn(&self) -> &Connection {
         &self.conn
+    }
+
+    /// The tables through this catalog's connection, each statement its own
+    /// transaction.
+    pub(crate) fn tables(&self) -> Tables<'_> {
+        Tables { conn: &self.conn }
+    }
+
+    /// Starts a unit of work: the store functions called through [`Tx::tables`] commit
+    /// together, or not at all when the `Tx` is dropped uncommitted.
+    pub(crate) fn transaction(&mut self) -> Result<Tx<'_>> {
+        Ok(Tx {
+            tx: self.conn.transaction()?,
+        })
     }
 
     /// A second, read-only connection to the same file, for a read that runs on
     /// another thread (WAL lets it read while this connection works).
-    pub(crate) fn reader(&self) -> Result<Connection> {
+    fn reader(&self) -> Result<Connection> {
         let path = self
             .conn
             .path()
@@ -163,7 +205,7 @@ impl Catalog {
         })
     }
 
-    pub(crate) fn conn_mut(&mut self) -> &mut Connection {
+    fn conn_mut(&mut self) -> &mut Connection {
         &mut self.conn
     }
 
@@ -213,6 +255,43 @@ impl Catalog {
              ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             [key, value],
         )?;
+        Ok(())
+    }
+}
+
+/// The catalog's tables through one connection: the catalog's own, or a transaction's.
+/// Domain rules (capture, deals, reasons) call the same typed store functions either
+/// way, so a unit of work is atomic without the rules seeing SQL.
+#[derive(Clone, Copy)]
+pub(crate) struct Tables<'c> {
+    conn: &'c Connection,
+}
+
+/// A unit of work on the catalog (see [`Catalog::transaction`]).
+pub(crate) struct Tx<'c> {
+    tx: rusqlite::Transaction<'c>,
+}
+
+impl Tx<'_> {
+    pub(crate) fn tables(&self) -> Tables<'_> {
+        Tables { conn: &self.tx }
+    }
+
+    /// Foreign keys are checked at commit, not per statement: for a batch whose rows
+    /// refer to rows further down.
+    pub(crate) fn defer_foreign_keys(&self) -> Result<()> {
+        self.tx.pragma_update(None, "defer_foreign_keys", "ON")?;
+        Ok(())
+    }
+
+    pub(crate) fn commit(self) -> Result<()> {
+        self.tx.commit()?;
+        Ok(())
+    }
+
+    /// Undoes the unit of work (what dropping it does too), reporting any error.
+    pub(crate) fn rollback(self) -> Result<()> {
+        self.tx.rollback()?;
         Ok(())
     }
 }

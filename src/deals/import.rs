@@ -9,7 +9,7 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde::Serialize;
 
 use super::{Change, Deal, ReasonEntry, record, validate};
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, Tables};
 use crate::{Result, UserError, reasons};
 
 /// The fields a column can feed.
@@ -250,7 +250,8 @@ pub fn import(
         dry_run: opts.dry_run,
         ..ImportReport::default()
     };
-    let tx = catalog.conn_mut().transaction()?;
+    let tx = catalog.transaction()?;
+    let db = tx.tables();
     let mut lines = Lines::new(csv_text);
     for rec in reader.records() {
         let (line, rec) = match rec {
@@ -302,12 +303,12 @@ pub fn import(
         let deal = owner.and_then(|rep| {
             let mut d = row_deal(&get)?;
             d.rep = rep;
-            unknown = settle_reasons(&tx, &mut d.reasons, opts.unknown_as_other)?;
+            unknown = settle_reasons(db, &mut d.reasons, opts.unknown_as_other)?;
             Ok(d)
         });
         let outcome = match deal {
-            Ok(deal) => validate(&tx, deal, opts.stages, opts.today)
-                .and_then(|d| record(&tx, &d, opts.by, true, now)),
+            Ok(deal) => validate(db, deal, opts.stages, opts.today)
+                .and_then(|d| record(db, &d, opts.by, true, now)),
             Err(e) => Err(e),
         };
         if outcome.is_ok() && opts.unknown_as_other {
@@ -386,21 +387,17 @@ impl<'a> Lines<'a> {
 /// `as_other`, reasons that are neither are coded OTHER, all their words kept as the
 /// note (several of them as one OTHER). Returns how many reasons were not in the
 /// taxonomy.
-fn settle_reasons(
-    tx: &rusqlite::Transaction,
-    reasons: &mut Vec<ReasonEntry>,
-    as_other: bool,
-) -> Result<usize> {
+fn settle_reasons(db: Tables<'_>, reasons: &mut Vec<ReasonEntry>, as_other: bool) -> Result<usize> {
     let mut unknown = 0;
     for r in reasons.iter_mut() {
-        if reasons::lookup(tx, &r.code)?.is_some() {
+        if reasons::lookup(db, &r.code)?.is_some() {
             continue;
         }
         let whole = match &r.note {
             Some(note) => format!("{}: {note}", r.code),
             None => r.code.clone(),
         };
-        if r.note.is_some() && reasons::lookup(tx, &whole)?.is_some() {
+        if r.note.is_some() && reasons::lookup(db, &whole)?.is_some() {
             *r = ReasonEntry {
                 code: whole,
                 note: None,

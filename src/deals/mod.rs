@@ -5,10 +5,9 @@
 pub mod import;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, FieldChange, Tables};
 use crate::reasons::{self, Kind};
 use crate::{Result, UserError};
 
@@ -80,14 +79,15 @@ fn invalid(field: &str, message: impl Into<String>) -> crate::Error {
 /// # Errors
 /// [`UserError::InvalidValue`], with a message a rep can act on.
 pub(crate) fn validate(
-    conn: &Connection,
+    db: Tables<'_>,
     mut deal: Deal,
     stages: &[String],
     today: NaiveDate,
 ) -> Result<Deal> {
     // Codes a recorded deal already has stay valid when it is edited, even if retired
     // since: history is kept, not rewritten.
-    let kept: Vec<String> = load(conn, deal.deal_id.trim())?
+    let kept: Vec<String> = db
+        .deal(deal.deal_id.trim())?
         .map(|d| d.reasons.into_iter().map(|r| r.code).collect())
         .unwrap_or_default();
     deal.deal_id = deal.deal_id.trim().to_owned();
@@ -158,9 +158,10 @@ pub(crate) fn validate(
             .iter()
             .find(|k| k.eq_ignore_ascii_case(entry.code.trim()))
         {
-            Some(code) => reasons::get_in(conn, code)?
+            Some(code) => db
+                .reason(code)?
                 .ok_or_else(|| invalid("reason", format!("unknown reason code {code:?}")))?,
-            None => reasons::resolve_for_new_deal(conn, &entry.code)?,
+            None => reasons::resolve_for_new_deal(db, &entry.code)?,
         };
         if rank == 0 {
             let wrong = match (deal.outcome.as_str(), reason.kind) {
@@ -232,35 +233,17 @@ pub enum Change {
 /// With `allow_update`, different data updates the deal and its audit trail;
 /// otherwise it is refused as a duplicate id.
 pub(crate) fn record(
-    conn: &Connection,
+    db: Tables<'_>,
     deal: &Deal,
     by: &str,
     allow_update: bool,
     now: DateTime<Utc>,
 ) -> Result<Change> {
-    let old = load(conn, &deal.deal_id)?;
+    let old = db.deal(&deal.deal_id)?;
     let now_s = now.to_rfc3339();
     match old {
         None => {
-            conn.execute(
-                "INSERT INTO deals (id, name, account, rep, outcome, close_date, amount, currency, competitor,
-                   stage, industry, size, region, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14)",
-                params![
-                    deal.deal_id, deal.name, deal.account, deal.rep, deal.outcome, deal.close_date, deal.amount,
-                    deal.currency, deal.competitor, deal.stage, deal.industry, deal.size, deal.region, now_s
-                ],
-            )?;
-            write_reasons(conn, deal)?;
-            audit(
-                conn,
-                &deal.deal_id,
-                by,
-                "created",
-                None,
-                Some(&deal.outcome),
-                &now_s,
-            )?;
+            db.create_deal(deal, by, &now_s)?;
             Ok(Change::Created)
         }
         Some(old) if old == *deal => Ok(Change::Unchanged),
@@ -281,63 +264,11 @@ pub(crate) fn record(
                     ),
                 ));
             }
-            conn.execute(
-                "UPDATE deals SET name = ?2, account = ?3, rep = ?4, outcome = ?5, close_date = ?6, amount = ?7,
-                   currency = ?8, competitor = ?9, stage = ?10, industry = ?11, size = ?12, region = ?13,
-                   updated_at = ?14 WHERE id = ?1",
-                params![
-                    deal.deal_id, deal.name, deal.account, deal.rep, deal.outcome, deal.close_date, deal.amount,
-                    deal.currency, deal.competitor, deal.stage, deal.industry, deal.size, deal.region, now_s
-                ],
-            )?;
-            conn.execute(
-                "DELETE FROM deal_reasons WHERE deal_id = ?1",
-                [&deal.deal_id],
-            )?;
-            write_reasons(conn, deal)?;
-            for (field, before, after) in changes {
-                audit(
-                    conn,
-                    &deal.deal_id,
-                    by,
-                    field,
-                    before.as_deref(),
-                    after.as_deref(),
-                    &now_s,
-                )?;
-            }
+            db.update_deal(deal, by, changes, &now_s)?;
             Ok(Change::Updated)
         }
     }
 }
-
-fn write_reasons(conn: &Connection, deal: &Deal) -> Result<()> {
-    for (rank, r) in deal.reasons.iter().enumerate() {
-        conn.execute(
-            "INSERT INTO deal_reasons (deal_id, rank, code, note) VALUES (?1, ?2, ?3, ?4)",
-            params![deal.deal_id, rank as i64, r.code, r.note],
-        )?;
-    }
-    Ok(())
-}
-
-fn audit(
-    conn: &Connection,
-    id: &str,
-    by: &str,
-    field: &str,
-    old: Option<&str>,
-    new: Option<&str>,
-    at: &str,
-) -> Result<()> {
-    conn.execute(
-        "INSERT INTO deal_audit (deal_id, at, rep, field, old, new) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![id, at, by, field, old, new],
-    )?;
-    Ok(())
-}
-
-type FieldChange = (&'static str, Option<String>, Option<String>);
 
 fn diff(a: &Deal, b: &Deal) -> Vec<FieldChange> {
     let s = |v: &Option<String>| v.clone();
@@ -391,56 +322,14 @@ pub fn save(
     today: NaiveDate,
     now: DateTime<Utc>,
 ) -> Result<(Change, Deal)> {
-    let deal = validate(catalog.conn(), deal, stages, today)?;
-    let change = record(catalog.conn(), &deal, by, edit, now)?;
+    let deal = validate(catalog.tables(), deal, stages, today)?;
+    let change = record(catalog.tables(), &deal, by, edit, now)?;
     Ok((change, deal))
 }
 
 /// A recorded deal, or `None`.
 pub fn get(catalog: &Catalog, id: &str) -> Result<Option<Deal>> {
-    load(catalog.conn(), id)
-}
-
-fn load(conn: &Connection, id: &str) -> Result<Option<Deal>> {
-    let deal = conn
-        .query_row(
-            "SELECT id, name, account, rep, outcome, close_date, amount, currency, competitor, stage, industry,
-               size, region FROM deals WHERE id = ?1",
-            [id],
-            |r| {
-                Ok(Deal {
-                    deal_id: r.get(0)?,
-                    name: r.get(1)?,
-                    account: r.get(2)?,
-                    rep: r.get(3)?,
-                    outcome: r.get(4)?,
-                    close_date: r.get(5)?,
-                    amount: r.get(6)?,
-                    currency: r.get(7)?,
-                    competitor: r.get(8)?,
-                    stage: r.get(9)?,
-                    industry: r.get(10)?,
-                    size: r.get(11)?,
-                    region: r.get(12)?,
-                    reasons: Vec::new(),
-                })
-            },
-        )
-        .optional()?;
-    let Some(mut deal) = deal else {
-        return Ok(None);
-    };
-    let mut stmt = conn
-        .prepare_cached("SELECT code, note FROM deal_reasons WHERE deal_id = ?1 ORDER BY rank")?;
-    deal.reasons = stmt
-        .query_map([id], |r| {
-            Ok(ReasonEntry {
-                code: r.get(0)?,
-                note: r.get(1)?,
-            })
-        })?
-        .collect::<Result<_, _>>()?;
-    Ok(Some(deal))
+    catalog.tables().deal(id)
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -453,30 +342,12 @@ pub struct AuditEntry {
 }
 
 pub fn audit_trail(catalog: &Catalog, id: &str) -> Result<Vec<AuditEntry>> {
-    let mut stmt = catalog.conn().prepare(
-        "SELECT at, rep, field, old, new FROM deal_audit WHERE deal_id = ?1 ORDER BY id",
-    )?;
-    let rows = stmt.query_map([id], |r| {
-        Ok(AuditEntry {
-            at: r.get(0)?,
-            rep: r.get(1)?,
-            field: r.get(2)?,
-            old: r.get(3)?,
-            new: r.get(4)?,
-        })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    catalog.tables().deal_audit(id)
 }
 
 /// Recorded deals, newest close first.
 pub fn list(catalog: &Catalog) -> Result<Vec<Deal>> {
-    let ids: Vec<String> = {
-        let mut stmt = catalog
-            .conn()
-            .prepare("SELECT id FROM deals ORDER BY close_date DESC, id")?;
-        stmt.query_map([], |r| r.get(0))?
-            .collect::<Result<_, _>>()?
-    };
+    let ids = catalog.tables().deal_ids()?;
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
         out.extend(get(catalog, &id)?);

@@ -7,44 +7,28 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde_json::json;
 
-use super::{Options, Report, Table, canonical_codes, round};
+use super::{Options, Report, ReportData, Table, canonical_codes, round};
 use crate::Result;
-use crate::catalog::Catalog;
 use crate::index::SearchIndex;
-use crate::reasons::{self, Kind};
+use crate::reasons::Kind;
 use crate::search::matching_assets;
 
-pub fn coverage(catalog: &Catalog, index: &SearchIndex, opts: &Options) -> Result<Report> {
+pub fn coverage(data: &dyn ReportData, index: &SearchIndex, opts: &Options) -> Result<Report> {
     let mut report = Report::new("coverage", opts);
-    let canon = canonical_codes(catalog)?;
+    let canon = canonical_codes(data)?;
     // Deals raising each (canonical) code, any rank.
     let mut raised: HashMap<String, HashSet<String>> = HashMap::new();
     let mut all_deals = HashSet::new();
-    let mut stmt = catalog.conn().prepare(
-        "SELECT d.id, d.outcome, r.code FROM deals d JOIN deal_reasons r ON r.deal_id = d.id
-         WHERE d.close_date BETWEEN ?1 AND ?2",
-    )?;
-    for row in stmt.query_map([opts.window_start(), opts.window_end()], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-        ))
-    })? {
-        let (deal, _outcome, code) = row?;
-        all_deals.insert(deal.clone());
-        let code = canon.get(&code).cloned().unwrap_or(code);
-        raised.entry(code).or_default().insert(deal);
+    for r in data.deal_reasons(&opts.window_start(), &opts.window_end())? {
+        all_deals.insert(r.deal_id.clone());
+        let code = canon.get(&r.code).cloned().unwrap_or(r.code);
+        raised.entry(code).or_default().insert(r.deal_id);
     }
     // Assets tagged as addressing each code (tags on merged codes count for the new one).
     let mut tagged: BTreeMap<String, HashSet<String>> = BTreeMap::new();
-    let mut stmt = catalog.conn().prepare(
-        "SELECT a.id, j.value FROM assets a, json_each(a.addresses) j WHERE a.status = 'present'",
-    )?;
-    for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))? {
-        let (asset, code) = row?;
-        let code = canon.get(&code).cloned().unwrap_or(code);
-        tagged.entry(code).or_default().insert(asset);
+    for tag in data.address_tags()? {
+        let code = canon.get(&tag.code).cloned().unwrap_or(tag.code);
+        tagged.entry(code).or_default().insert(tag.asset_id);
     }
     let mut t = Table::new(
         "objections",
@@ -61,9 +45,10 @@ pub fn coverage(catalog: &Catalog, index: &SearchIndex, opts: &Options) -> Resul
         ],
     );
     let mut rows = Vec::new();
-    for r in reasons::list(catalog, false)?
+    for r in data
+        .reasons()?
         .into_iter()
-        .filter(|r| r.kind == Kind::Objection)
+        .filter(|r| r.status == "active" && r.kind == Kind::Objection)
     {
         let n = raised.get(&r.code).map_or(0, HashSet::len);
         let tags = tagged.get(&r.code).cloned().unwrap_or_default();
@@ -83,8 +68,8 @@ pub fn coverage(catalog: &Catalog, index: &SearchIndex, opts: &Options) -> Resul
         // Expired material addresses nothing: reps must not send it.
         let today = opts.today.to_string();
         let live = |id: &String| -> Result<bool> {
-            Ok(catalog
-                .search_record(id)?
+            Ok(data
+                .asset_card(id)?
                 .is_some_and(|r| r.expires_on.as_deref().is_none_or(|d| d >= today.as_str())))
         };
         let mut ranked: Vec<(String, (usize, usize))> = Vec::new();
@@ -118,8 +103,8 @@ pub fn coverage(catalog: &Catalog, index: &SearchIndex, opts: &Options) -> Resul
             {
                 continue;
             }
-            let (path, title) = catalog
-                .search_record(&id)?
+            let (path, title) = data
+                .asset_card(&id)?
                 .map(|r| (r.path, r.title))
                 .unwrap_or_default();
             top.push(json!({"asset_id": id, "path": path, "title": title}));

@@ -5,9 +5,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::json;
 
-use super::{By, Options, Report, Table, canonical_codes, round, share};
+use super::{Options, Report, ReportData, Table, canonical_codes, round, segment_of, share};
 use crate::Result;
-use crate::catalog::Catalog;
 
 /// One coded reason of a deal in the window.
 struct Coded {
@@ -22,31 +21,24 @@ struct Coded {
     rep: String,
 }
 
-fn coded(catalog: &Catalog, opts: &Options) -> Result<Vec<Coded>> {
-    let canon = canonical_codes(catalog)?;
-    let segment = opts.by.map_or("'all'", By::sql);
-    let sql = format!(
-        "SELECT d.id, d.outcome, {segment}, coalesce(d.stage, '(none)'), coalesce(d.competitor, '(none)'),
-           r.rank, r.code, r.note IS NOT NULL AND r.note != '', d.rep
-         FROM deals d JOIN deal_reasons r ON r.deal_id = d.id
-         WHERE d.close_date BETWEEN ?1 AND ?2"
-    );
-    let mut stmt = catalog.conn().prepare(&sql)?;
-    let rows = stmt.query_map([opts.window_start(), opts.window_end()], |r| {
-        let code: String = r.get(6)?;
-        Ok(Coded {
-            deal: r.get(0)?,
-            outcome: r.get(1)?,
-            segment: r.get(2)?,
-            stage: r.get(3)?,
-            competitor: r.get(4)?,
-            rank: r.get(5)?,
-            code: canon.get(&code).cloned().unwrap_or(code),
-            note: r.get(7)?,
-            rep: r.get(8)?,
+fn coded(data: &dyn ReportData, opts: &Options) -> Result<Vec<Coded>> {
+    let canon = canonical_codes(data)?;
+    let none = |v: &Option<String>| v.clone().unwrap_or_else(|| "(none)".to_owned());
+    Ok(data
+        .deal_reasons(&opts.window_start(), &opts.window_end())?
+        .into_iter()
+        .map(|r| Coded {
+            segment: segment_of(opts.by, &r),
+            stage: none(&r.stage),
+            competitor: none(&r.competitor),
+            code: canon.get(&r.code).cloned().unwrap_or(r.code),
+            deal: r.deal_id,
+            outcome: r.outcome,
+            rank: r.rank,
+            note: r.noted,
+            rep: r.rep,
         })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+        .collect())
 }
 
 struct Info {
@@ -56,22 +48,22 @@ struct Info {
     low_quality: bool,
 }
 
-fn reason_info(catalog: &Catalog) -> Result<HashMap<String, Info>> {
-    let mut stmt = catalog
-        .conn()
-        .prepare("SELECT code, label, kind, category, low_quality FROM reasons")?;
-    let rows = stmt.query_map([], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            Info {
-                label: r.get(1)?,
-                kind: r.get(2)?,
-                category: r.get(3)?,
-                low_quality: r.get(4)?,
-            },
-        ))
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+fn reason_info(data: &dyn ReportData) -> Result<HashMap<String, Info>> {
+    Ok(data
+        .reasons()?
+        .into_iter()
+        .map(|r| {
+            (
+                r.code,
+                Info {
+                    label: r.label,
+                    kind: r.kind.as_str().to_owned(),
+                    category: r.category,
+                    low_quality: r.low_quality,
+                },
+            )
+        })
+        .collect())
 }
 
 fn no_deals(report: &mut Report) {
@@ -80,10 +72,10 @@ fn no_deals(report: &mut Report) {
         .push("No closed deals in this window yet: record some with `quiver deal record` or `quiver deal import`.".into());
 }
 
-pub fn reasons(catalog: &Catalog, opts: &Options) -> Result<Report> {
+pub fn reasons(data: &dyn ReportData, opts: &Options) -> Result<Report> {
     let mut report = Report::new("reasons", opts);
-    let info = reason_info(catalog)?;
-    let rows = coded(catalog, opts)?;
+    let info = reason_info(data)?;
+    let rows = coded(data, opts)?;
     // Deals per (outcome, segment): the denominators.
     let mut groups: BTreeMap<(String, String), std::collections::HashSet<&str>> = BTreeMap::new();
     let mut primary: BTreeMap<(String, String, String), usize> = BTreeMap::new();
@@ -197,9 +189,9 @@ pub fn reasons(catalog: &Catalog, opts: &Options) -> Result<Report> {
     Ok(report)
 }
 
-pub fn stages(catalog: &Catalog, opts: &Options) -> Result<Report> {
+pub fn stages(data: &dyn ReportData, opts: &Options) -> Result<Report> {
     let mut report = Report::new("stages", opts);
-    let rows: Vec<Coded> = coded(catalog, opts)?
+    let rows: Vec<Coded> = coded(data, opts)?
         .into_iter()
         .filter(|r| r.outcome != "won" && r.rank == 0)
         .collect();
@@ -290,10 +282,10 @@ fn funnel_order(opts: &Options, stage: &str) -> (usize, String) {
     (pos, stage.to_owned())
 }
 
-pub fn completeness(catalog: &Catalog, opts: &Options) -> Result<Report> {
+pub fn completeness(data: &dyn ReportData, opts: &Options) -> Result<Report> {
     let mut report = Report::new("completeness", opts);
-    let info = reason_info(catalog)?;
-    let rows = coded(catalog, opts)?;
+    let info = reason_info(data)?;
+    let rows = coded(data, opts)?;
     /// What one deal's coding looks like.
     #[derive(Default)]
     struct DealCoding {

@@ -5,9 +5,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde_json::json;
 
-use super::{By, Options, Report, Table, canonical_codes, round};
+use super::{Options, Report, ReportData, Table, canonical_codes, round, segment_of};
 use crate::Result;
-use crate::catalog::Catalog;
 use crate::index::SearchIndex;
 use crate::reasons::Kind;
 
@@ -31,43 +30,37 @@ fn words(text: &str) -> impl Iterator<Item = String> + '_ {
         .filter(|w| !STOP.contains(&w.as_str()))
 }
 
-pub fn messaging(catalog: &Catalog, _index: &SearchIndex, opts: &Options) -> Result<Report> {
+pub fn messaging(data: &dyn ReportData, _index: &SearchIndex, opts: &Options) -> Result<Report> {
     let mut report = Report::new("messaging", opts);
-    let canon = canonical_codes(catalog)?;
+    let canon = canonical_codes(data)?;
     // Top buy reasons and objections, overall and per segment.
-    let segment = opts.by.map_or("'all'", By::sql);
-    let sql = format!(
-        "SELECT {segment}, r.code, x.kind, x.label, count(*) FROM deals d
-         JOIN deal_reasons r ON r.deal_id = d.id AND r.rank = 0 JOIN reasons x ON x.code = r.code
-         WHERE d.close_date BETWEEN ?1 AND ?2 GROUP BY 1, 2"
-    );
-    let mut stmt = catalog.conn().prepare(&sql)?;
+    let reasons = data.reasons()?;
+    let labels: HashMap<&str, &str> = reasons
+        .iter()
+        .map(|r| (r.code.as_str(), r.label.as_str()))
+        .collect();
+    let kinds: HashMap<&str, &str> = reasons
+        .iter()
+        .map(|r| (r.code.as_str(), r.kind.as_str()))
+        .collect();
     let mut counts: BTreeMap<(String, String), BTreeMap<String, (String, usize)>> = BTreeMap::new();
-    let mut labels: HashMap<String, String> = HashMap::new();
-    {
-        let mut lstmt = catalog.conn().prepare("SELECT code, label FROM reasons")?;
-        for row in lstmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))? {
-            let (c, l) = row?;
-            labels.insert(c, l);
+    // Primary reasons only, of the kind their code was recorded as.
+    for r in data.deal_reasons(&opts.window_start(), &opts.window_end())? {
+        if r.rank != 0 {
+            continue;
         }
-    }
-    for row in stmt.query_map([opts.window_start(), opts.window_end()], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, i64>(4)? as usize,
-        ))
-    })? {
-        let (seg, code, kind, n) = row?;
-        let code = canon.get(&code).cloned().unwrap_or(code);
-        let label = labels.get(&code).cloned().unwrap_or_default();
+        let Some(kind) = kinds.get(r.code.as_str()) else {
+            continue;
+        };
+        let seg = segment_of(opts.by, &r);
+        let code = canon.get(&r.code).cloned().unwrap_or(r.code);
+        let label = labels.get(code.as_str()).copied().unwrap_or_default();
         let e = counts
-            .entry((seg, kind))
+            .entry((seg, (*kind).to_owned()))
             .or_default()
             .entry(code)
-            .or_insert((label, 0));
-        e.1 += n;
+            .or_insert((label.to_owned(), 0));
+        e.1 += 1;
     }
     let mut t = Table::new(
         "top_reasons",
@@ -108,28 +101,19 @@ pub fn messaging(catalog: &Catalog, _index: &SearchIndex, opts: &Options) -> Res
 
     // Terms of used versus unused collateral: log-odds with an informative Dirichlet
     // prior (Monroe, Colaresi and Quinn 2008), z-scored.
-    let opened: HashSet<String> = {
-        // One index probe per asset ever opened, not a read of every open in the window.
-        let mut stmt = catalog.conn().prepare(
-            "SELECT asset_id FROM asset_usage a WHERE last_day >= ?1 AND EXISTS
-               (SELECT 1 FROM usage_daily u WHERE u.asset_id = a.asset_id AND u.day BETWEEN ?1 AND ?2)",
-        )?;
-        stmt.query_map([opts.window_start(), opts.window_end()], |r| r.get(0))?
-            .collect::<Result<_, _>>()?
-    };
-    let all = catalog.present_assets()?;
+    let opened: HashSet<String> = data
+        .assets_opened_between(&opts.window_start(), &opts.window_end())?
+        .into_iter()
+        .collect();
+    let all = data.present_asset_ids()?;
     let (used, unused): (Vec<String>, Vec<String>) =
         all.into_iter().partition(|id| opened.contains(id));
     let count_terms = |ids: &[String]| -> Result<(HashMap<String, f64>, f64)> {
         let mut c: HashMap<String, f64> = HashMap::new();
         let mut total = 0.0;
-        let mut stmt = catalog.conn().prepare_cached(
-            "SELECT s.text FROM sections s JOIN assets a ON a.current_version = s.version_id WHERE a.id = ?1 ORDER BY s.number",
-        )?;
         for id in ids.iter().take(SAMPLE_ASSETS) {
             let mut budget = SAMPLE_BYTES;
-            for text in stmt.query_map([id], |r| r.get::<_, String>(0))? {
-                let text = text?;
+            data.each_asset_text(id, &mut |text| {
                 let cut = text
                     .char_indices()
                     .map(|(i, _)| i)
@@ -141,10 +125,8 @@ pub fn messaging(catalog: &Catalog, _index: &SearchIndex, opts: &Options) -> Res
                     *c.entry(w).or_default() += 1.0;
                     total += 1.0;
                 }
-                if budget == 0 {
-                    break;
-                }
-            }
+                budget != 0
+            })?;
         }
         Ok((c, total))
     };
@@ -211,21 +193,17 @@ pub fn messaging(catalog: &Catalog, _index: &SearchIndex, opts: &Options) -> Res
 
     // Words reps search for.
     // Summed per query here rather than by GROUP BY, which would sort the window.
-    let mut stmt = catalog
-        .conn()
-        .prepare("SELECT query, searches FROM search_daily WHERE day BETWEEN ?1 AND ?2")?;
     let mut per_query: HashMap<String, i64> = HashMap::new();
-    let mut rows = stmt.query([opts.window_start(), opts.window_end()])?;
-    while let Some(r) = rows.next()? {
-        let q = r.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
-        let n: i64 = r.get(1)?;
-        match per_query.get_mut(q) {
+    data.each_query_day(
+        &opts.window_start(),
+        &opts.window_end(),
+        &mut |q, n| match per_query.get_mut(q) {
             Some(total) => *total += n,
             None => {
                 per_query.insert(q.to_owned(), n);
             }
-        }
-    }
+        },
+    )?;
     let mut freq: HashMap<String, i64> = HashMap::new();
     for (q, n) in per_query {
         for w in words(&q) {

@@ -1,5 +1,6 @@
-//! Insights: the reports marketing acts on. Every report is computed here, from the
-//! catalog (and the index for text), so the CLI and the app show the same numbers.
+//! Insights: the reports marketing acts on. Every report is computed here, from a
+//! [`ReportData`] (the catalog implements it) and the index for text, so the CLI and
+//! the app show the same numbers.
 //! A report is a summary plus named tables of rows; every share carries its count and
 //! denominator, every row names assets by `asset_id` and `path`, reasons by `code`,
 //! reps by `rep` and deals by `deal_id`.
@@ -8,6 +9,7 @@
 //! current with every event, so they never scan raw events.
 
 mod coverage;
+pub mod data;
 mod deals;
 mod messaging;
 mod searches;
@@ -17,7 +19,8 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use crate::catalog::Catalog;
+pub use data::ReportData;
+
 use crate::index::SearchIndex;
 use crate::{Result, UserError};
 
@@ -81,18 +84,24 @@ impl By {
         }
     }
 
-    /// The SQL expression over `deals d` that gives the segment.
-    fn sql(self) -> &'static str {
+    /// The segment of a deal.
+    fn segment(self, d: &data::DealReason) -> String {
+        let or_none = |v: &Option<String>| v.clone().unwrap_or_else(|| "(none)".to_owned());
         match self {
-            By::Industry => "coalesce(d.industry, '(none)')",
-            By::Size => "coalesce(d.size, '(none)')",
-            By::Region => "coalesce(d.region, '(none)')",
-            By::Competitor => "coalesce(d.competitor, '(none)')",
-            By::Stage => "coalesce(d.stage, '(none)')",
-            By::Rep => "d.rep",
-            By::Month => "substr(d.close_date, 1, 7)",
+            By::Industry => or_none(&d.industry),
+            By::Size => or_none(&d.size),
+            By::Region => or_none(&d.region),
+            By::Competitor => or_none(&d.competitor),
+            By::Stage => or_none(&d.stage),
+            By::Rep => d.rep.clone(),
+            By::Month => d.close_date.chars().take(7).collect(),
         }
     }
+}
+
+/// The segment of a deal when a report is split `by` one, else `all`.
+fn segment_of(by: Option<By>, d: &data::DealReason) -> String {
+    by.map_or_else(|| "all".to_owned(), |b| b.segment(d))
 }
 
 /// How influence ties an asset to a deal.
@@ -272,7 +281,12 @@ impl Report {
 ///
 /// # Errors
 /// [`UserError::InvalidValue`] for an unknown report name; catalog errors.
-pub fn run(catalog: &Catalog, index: &SearchIndex, name: &str, opts: &Options) -> Result<Report> {
+pub fn run(
+    data: &dyn ReportData,
+    index: &SearchIndex,
+    name: &str,
+    opts: &Options,
+) -> Result<Report> {
     if opts.by.is_some() && !SPLITS.contains(&name) && NAMES.contains(&name) {
         return Err(UserError::InvalidValue {
             field: "by".into(),
@@ -284,15 +298,15 @@ pub fn run(catalog: &Catalog, index: &SearchIndex, name: &str, opts: &Options) -
         .into());
     }
     let mut report = match name {
-        "unused" => usage::unused(catalog, opts)?,
-        "assets" => usage::assets(catalog, opts)?,
-        "influence" => usage::influence(catalog, opts)?,
-        "searches" => searches::searches(catalog, opts)?,
-        "reasons" => deals::reasons(catalog, opts)?,
-        "stages" => deals::stages(catalog, opts)?,
-        "completeness" => deals::completeness(catalog, opts)?,
-        "coverage" => coverage::coverage(catalog, index, opts)?,
-        "messaging" => messaging::messaging(catalog, index, opts)?,
+        "unused" => usage::unused(data, opts)?,
+        "assets" => usage::assets(data, opts)?,
+        "influence" => usage::influence(data, opts)?,
+        "searches" => searches::searches(data, opts)?,
+        "reasons" => deals::reasons(data, opts)?,
+        "stages" => deals::stages(data, opts)?,
+        "completeness" => deals::completeness(data, opts)?,
+        "coverage" => coverage::coverage(data, index, opts)?,
+        "messaging" => messaging::messaging(data, index, opts)?,
         other => {
             return Err(UserError::InvalidValue {
                 field: "report".into(),
@@ -366,13 +380,12 @@ fn round(x: f64) -> f64 {
 }
 
 /// Merged codes count under the code they were merged into.
-fn canonical_codes(catalog: &Catalog) -> Result<std::collections::HashMap<String, String>> {
-    let mut stmt = catalog
-        .conn()
-        .prepare("SELECT code, merged_into FROM reasons")?;
-    let direct: std::collections::HashMap<String, Option<String>> = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<Result<_, _>>()?;
+fn canonical_codes(data: &dyn ReportData) -> Result<std::collections::HashMap<String, String>> {
+    let direct: std::collections::HashMap<String, Option<String>> = data
+        .reasons()?
+        .into_iter()
+        .map(|r| (r.code, r.merged_into))
+        .collect();
     let mut out = std::collections::HashMap::new();
     for code in direct.keys() {
         let mut current = code.clone();

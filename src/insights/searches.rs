@@ -3,28 +3,25 @@
 
 use serde_json::json;
 
-use super::{Options, Report, Table, round};
+use super::{Options, Report, ReportData, Table, round};
 use crate::Result;
-use crate::catalog::Catalog;
 
-pub fn searches(catalog: &Catalog, opts: &Options) -> Result<Report> {
+pub fn searches(data: &dyn ReportData, opts: &Options) -> Result<Report> {
     let mut report = Report::new("searches", opts);
-    let mut stmt = catalog.conn().prepare(
-        "SELECT query, sum(searches), count(DISTINCT rep), sum(zero_results), sum(opened), max(day)
-         FROM search_daily WHERE day BETWEEN ?1 AND ?2 GROUP BY query",
-    )?;
-    let rows: Vec<(String, i64, i64, i64, i64, String)> = stmt
-        .query_map([opts.window_start(), opts.window_end()], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-            ))
-        })?
-        .collect::<Result<_, _>>()?;
+    let rows: Vec<(String, i64, i64, i64, i64, String)> = data
+        .query_rollups(&opts.window_start(), &opts.window_end())?
+        .into_iter()
+        .map(|q| {
+            (
+                q.query,
+                q.searches,
+                q.reps,
+                q.zero_results,
+                q.opened,
+                q.last_day,
+            )
+        })
+        .collect();
     let total: i64 = rows.iter().map(|r| r.1).sum();
     let zero: i64 = rows.iter().map(|r| r.3).sum();
     let opened: i64 = rows.iter().map(|r| r.4).sum();

@@ -9,9 +9,9 @@ use chrono::{Datelike, Duration, NaiveDate};
 use rustc_hash::FxHashMap;
 use serde_json::{Value, json};
 
-use super::{InfluenceRule, Options, Report, Table, round, share};
+use super::data::{OpenDays, UsageDay};
+use super::{InfluenceRule, Options, Report, ReportData, Table, round, share};
 use crate::Result;
-use crate::catalog::Catalog;
 
 struct AssetRow {
     id: String,
@@ -47,38 +47,23 @@ fn day(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(&s[..s.len().min(10)], "%Y-%m-%d").unwrap_or(NaiveDate::MIN)
 }
 
-/// Present assets with their main file and top folder. One ordered join; the first row
-/// of each asset is its main file (newest content, then path order).
-fn present_assets(catalog: &Catalog) -> Result<Vec<AssetRow>> {
-    let mut stmt = catalog.conn().prepare(
-        "SELECT a.id, coalesce(a.title, ''), coalesce(a.format, ''), a.product, a.owner, a.created_at, a.expires_on,
-           l.path, l.root
-         FROM assets a JOIN locations l ON l.asset_id = a.id AND l.status = 'present'
-         WHERE a.status = 'present'
-         ORDER BY a.id, l.version_id = a.current_version DESC, l.path",
-    )?;
-    let mut out: Vec<AssetRow> = Vec::new();
-    let mut rows = stmt.query([])?;
-    while let Some(r) = rows.next()? {
-        let id = r.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
-        if out.last().is_some_and(|a| a.id == id) {
-            continue;
-        }
-        let path: String = r.get(7)?;
-        let root: String = r.get(8)?;
-        out.push(AssetRow {
-            id: id.to_owned(),
-            title: r.get(1)?,
-            format: r.get(2)?,
-            product: r.get(3)?,
-            owner: r.get(4)?,
-            created: day(&r.get::<_, String>(5)?),
-            expires_on: r.get(6)?,
-            folder: top_folder(&path, &root),
-            path,
-        });
-    }
-    Ok(out)
+/// Present assets with their main file and top folder.
+fn present_assets(data: &dyn ReportData) -> Result<Vec<AssetRow>> {
+    Ok(data
+        .present_assets()?
+        .into_iter()
+        .map(|a| AssetRow {
+            created: day(&a.created_at),
+            folder: top_folder(&a.path, &a.root),
+            id: a.id,
+            title: a.title,
+            format: a.format,
+            product: a.product,
+            owner: a.owner,
+            expires_on: a.expires_on,
+            path: a.path,
+        })
+        .collect())
 }
 
 /// The first folder below the library folder, or `(top)` for files directly in it.
@@ -97,43 +82,29 @@ fn top_folder(path: &str, root: &str) -> String {
 }
 
 /// Title and main path of one asset (also for missing ones).
-fn describe(catalog: &Catalog, id: &str) -> Result<(String, String)> {
-    Ok(catalog
-        .search_record(id)?
+fn describe(data: &dyn ReportData, id: &str) -> Result<(String, String)> {
+    Ok(data
+        .asset_card(id)?
         .map(|r| (r.path, r.title))
         .unwrap_or_default())
 }
 
-pub fn unused(catalog: &Catalog, opts: &Options) -> Result<Report> {
+pub fn unused(data: &dyn ReportData, opts: &Options) -> Result<Report> {
     let mut report = Report::new("unused", opts);
     let (from, to) = (opts.window_start(), opts.window_end());
     // (all-time opens, last day, opens in the window) per asset.
     let mut usage: HashMap<String, (i64, String, i64)> = HashMap::new();
-    {
-        let mut stmt = catalog
-            .conn()
-            .prepare("SELECT asset_id, opens, last_day FROM asset_usage")?;
-        for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?)))? {
-            let (id, opens, last) = row?;
-            usage.insert(id, (opens, last, 0));
-        }
-        // Only whether it was opened in the window matters here: an index-only probe.
-        let mut in_window = catalog.conn().prepare(
-            "SELECT EXISTS (SELECT 1 FROM usage_daily WHERE asset_id = ?1 AND day BETWEEN ?2 AND ?3)",
-        )?;
-        for (id, u) in usage.iter_mut() {
-            u.2 = in_window.query_row([id.as_str(), &from, &to], |r| r.get(0))?;
-        }
+    for u in data.asset_usage()? {
+        usage.insert(u.asset_id, (u.opens, u.last_day, 0));
     }
-    let missing: i64 = catalog.conn().query_row(
-        "SELECT count(*) FROM assets WHERE status = 'missing'",
-        [],
-        |r| r.get(0),
-    )?;
+    for (id, u) in usage.iter_mut() {
+        u.2 = i64::from(data.opened_between(id, &from, &to)?);
+    }
+    let missing = data.missing_assets()?;
     let today = opts.today.to_string();
     let (mut expired, mut too_new) = (0, 0);
     let mut eligible = Vec::new();
-    for a in present_assets(catalog)? {
+    for a in present_assets(data)? {
         if a.expires_on.as_deref().is_some_and(|d| d < today.as_str()) {
             expired += 1;
             continue;
@@ -276,24 +247,20 @@ struct WindowUsage {
 
 /// Usage per asset between two days, in one pass over the rollup's day range (the
 /// table is clustered by day, so this reads only the window's rows).
-fn window_usage(catalog: &Catalog, from: &str, to: &str) -> Result<HashMap<String, WindowUsage>> {
+fn window_usage(
+    data: &dyn ReportData,
+    from: &str,
+    to: &str,
+) -> Result<HashMap<String, WindowUsage>> {
     let mut out: HashMap<String, WindowUsage> = HashMap::new();
     let mut rep_ids: HashMap<String, u32> = HashMap::new();
-    let mut stmt = catalog.conn().prepare_cached(
-        "SELECT day, asset_id, rep, opens FROM usage_daily WHERE day BETWEEN ?1 AND ?2",
-    )?;
-    let mut rows = stmt.query([from, to])?;
-    while let Some(r) = rows.next()? {
-        let text = |i: usize| {
-            r.get_ref(i)
-                .and_then(|v| v.as_str().map_err(rusqlite::Error::from))
-        };
-        let (day, asset, rep) = (text(0)?, text(1)?, text(2)?);
+    data.each_usage_day(from, to, &mut |u: UsageDay<'_>| {
+        let (day, asset, rep) = (u.day, u.asset_id, u.rep);
         let w = match out.get_mut(asset) {
             Some(w) => w,
             None => out.entry(asset.to_owned()).or_default(),
         };
-        w.opens += r.get::<_, i64>(3)?;
+        w.opens += u.opens;
         let next = rep_ids.len() as u32;
         let rep_id = match rep_ids.get(rep) {
             Some(id) => *id,
@@ -306,7 +273,7 @@ fn window_usage(catalog: &Catalog, from: &str, to: &str) -> Result<HashMap<Strin
         if day > w.last.as_str() {
             w.last = day.to_owned();
         }
-    }
+    })?;
     Ok(out)
 }
 
@@ -315,10 +282,10 @@ fn week(d: NaiveDate) -> NaiveDate {
     d - Duration::days(i64::from(d.weekday().num_days_from_monday()))
 }
 
-pub fn assets(catalog: &Catalog, opts: &Options) -> Result<Report> {
+pub fn assets(data: &dyn ReportData, opts: &Options) -> Result<Report> {
     let mut report = Report::new("assets", opts);
     let (from, to) = (opts.window_start(), opts.window_end());
-    let usage = window_usage(catalog, &from, &to)?;
+    let usage = window_usage(data, &from, &to)?;
     let rows: Vec<(String, i64, i64, String, String)> = usage
         .iter()
         .filter(|(_, w)| w.opens > 0)
@@ -367,7 +334,7 @@ pub fn assets(catalog: &Catalog, opts: &Options) -> Result<Report> {
     for (name, list) in [("top_by_opens", &by_opens), ("top_by_reps", &by_reps)] {
         let mut t = Table::new(name, &columns);
         for (id, opens, reps, last, _) in list.iter().take(opts.limit) {
-            let (path, title) = describe(catalog, id)?;
+            let (path, title) = describe(data, id)?;
             t.push(vec![
                 json!(id),
                 json!(path),
@@ -402,7 +369,7 @@ pub fn assets(catalog: &Catalog, opts: &Options) -> Result<Report> {
         ],
     );
     for (id, recent, prev) in trend.into_iter().take(opts.limit) {
-        let (path, title) = describe(catalog, &id)?;
+        let (path, title) = describe(data, &id)?;
         t.push(vec![
             json!(id),
             json!(path),
@@ -415,17 +382,11 @@ pub fn assets(catalog: &Catalog, opts: &Options) -> Result<Report> {
     report.tables.push(t);
     // Opens per week of the top assets.
     let mut t = Table::new("weekly", &["asset_id", "path", "week", "opens"]);
-    let mut stmt = catalog.conn().prepare_cached(
-        "SELECT day, opens FROM usage_daily WHERE asset_id = ?1 AND day BETWEEN ?2 AND ?3",
-    )?;
     for id in top_ids.iter().take(10) {
-        let path = describe(catalog, id)?.0;
+        let path = describe(data, id)?.0;
         let mut weekly: BTreeMap<NaiveDate, i64> = BTreeMap::new();
-        for row in stmt.query_map([id, &from, &to], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
-        })? {
-            let (d, n) = row?;
-            *weekly.entry(week(day(&d))).or_default() += n;
+        for d in data.asset_days(id, &from, &to)? {
+            *weekly.entry(week(day(&d.day))).or_default() += d.opens;
         }
         for (w, n) in weekly {
             t.push(vec![json!(id), json!(path), json!(w.to_string()), json!(n)]);
@@ -437,28 +398,16 @@ pub fn assets(catalog: &Catalog, opts: &Options) -> Result<Report> {
         "pages",
         &["asset_id", "path", "location_kind", "number", "opens"],
     );
-    let mut stmt = catalog.conn().prepare_cached(
-        "SELECT location_kind, location_number, count(*) FROM events
-         WHERE asset_id = ?1 AND at >= ?2 AND at < ?3 AND location_kind IS NOT NULL
-         GROUP BY location_kind, location_number ORDER BY count(*) DESC, location_number LIMIT 20",
-    )?;
     let end = (opts.to + Duration::days(1)).to_string();
     for id in top_ids.iter().take(10) {
-        let path = describe(catalog, id)?.0;
-        for row in stmt.query_map([id, &from, &end], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, i64>(2)?,
-            ))
-        })? {
-            let (kind, number, n) = row?;
+        let path = describe(data, id)?.0;
+        for l in data.location_opens(id, &from, &end)? {
             t.push(vec![
                 json!(id),
                 json!(path),
-                json!(kind),
-                json!(number),
-                json!(n),
+                json!(l.kind),
+                json!(l.number),
+                json!(l.opens),
             ]);
         }
     }
@@ -492,25 +441,12 @@ struct UseWindows {
 /// its primary key) and merges each rep's days with each asset into use windows.
 /// Rows come in day order, so each (rep, asset)'s days arrive sorted and fold as they
 /// stream past.
-fn use_windows(conn: &rusqlite::Connection, from: i64, to: i64, n: i64) -> Result<UseWindows> {
-    let mut reps: Vec<Option<String>> = Vec::new();
-    let mut stmt = conn.prepare("SELECT no, rep FROM rep_numbers")?;
-    let mut rows = stmt.query([])?;
-    while let Some(r) = rows.next()? {
-        let no = usize::try_from(r.get::<_, i64>(0)?).unwrap_or(0);
-        if reps.len() <= no {
-            reps.resize(no + 1, None);
-        }
-        reps[no] = Some(r.get(1)?);
-    }
+fn use_windows(days: &dyn OpenDays, from: i64, to: i64, n: i64) -> Result<UseWindows> {
+    let reps = days.rep_names()?;
     let mut open: FxHashMap<u64, (i64, i64)> = FxHashMap::default();
     let mut windows = Vec::new();
-    let mut stmt = conn.prepare(
-        "SELECT rep, asset, day FROM open_days WHERE day BETWEEN ?1 AND ?2 ORDER BY day",
-    )?;
-    let mut rows = stmt.query([from, to])?;
-    while let Some(r) = rows.next()? {
-        let (rep, asset, day): (i64, i64, i64) = (r.get(0)?, r.get(1)?, r.get(2)?);
+    days.each_open_day(from, to, &mut |d| {
+        let (rep, asset, day) = (d.rep, d.asset, d.day);
         let key = ((rep as u64) << 32) | asset as u64;
         match open.entry(key) {
             std::collections::hash_map::Entry::Occupied(mut e) => {
@@ -531,7 +467,7 @@ fn use_windows(conn: &rusqlite::Connection, from: i64, to: i64, n: i64) -> Resul
                 e.insert((day, day + n));
             }
         }
-    }
+    })?;
     windows.extend(open.into_iter().map(|(key, (start, end))| UseWindow {
         rep: (key >> 32) as u32,
         asset: key as u32,
@@ -541,24 +477,20 @@ fn use_windows(conn: &rusqlite::Connection, from: i64, to: i64, n: i64) -> Resul
     Ok(UseWindows { reps, windows })
 }
 
-pub fn influence(catalog: &Catalog, opts: &Options) -> Result<Report> {
+pub fn influence(data: &dyn ReportData, opts: &Options) -> Result<Report> {
     let mut report = Report::new("influence", opts);
     let (from, to) = (opts.window_start(), opts.window_end());
     let n_days = opts.influence_days;
-    let deals: Vec<DealRow> = {
-        let mut stmt = catalog.conn().prepare(
-            "SELECT id, rep, outcome, close_date FROM deals WHERE close_date BETWEEN ?1 AND ?2",
-        )?;
-        stmt.query_map([&from, &to], |r| {
-            Ok(DealRow {
-                id: r.get(0)?,
-                rep: r.get(1)?,
-                outcome: r.get(2)?,
-                close: day_number(&r.get::<_, String>(3)?),
-            })
-        })?
-        .collect::<Result<_, _>>()?
-    };
+    let deals: Vec<DealRow> = data
+        .deals(&from, &to)?
+        .into_iter()
+        .map(|d| DealRow {
+            close: day_number(&d.close_date),
+            id: d.id,
+            rep: d.rep,
+            outcome: d.outcome,
+        })
+        .collect();
     let total = deals.len();
     let total_won = deals.iter().filter(|d| d.outcome == "won").count();
     report.summary.insert("deals".into(), json!(total));
@@ -601,33 +533,22 @@ pub fn influence(catalog: &Catalog, opts: &Options) -> Result<Report> {
     // this one joins the window's deals to their linked opens: the two reads are most
     // of the report's time, and neither needs the other.
     let reader = (opts.influence_rule != InfluenceRule::Deal && total > 0)
-        .then(|| catalog.reader())
+        .then(|| data.open_days())
         .transpose()?;
     let windows = std::thread::scope(|scope| -> Result<Option<UseWindows>> {
         let (to_day, n) = (day_number(&to), n_days);
-        let windows = reader.map(|r| scope.spawn(move || use_windows(&r, earliest, to_day, n)));
+        let windows = reader.map(|r| scope.spawn(move || use_windows(&*r, earliest, to_day, n)));
         if opts.influence_rule != InfluenceRule::RepWindow && total > 0 {
             let index: FxHashMap<&str, usize> = deals
                 .iter()
                 .enumerate()
                 .map(|(i, d)| (d.id.as_str(), i))
                 .collect();
-            // A deal's opens come ordered by asset (the index), so repeats are neighbours.
-            let mut stmt = catalog.conn().prepare(
-                "SELECT e.deal_id, e.asset_id FROM deals d
-                 JOIN events e ON e.deal_id = d.id AND e.deal_id IS NOT NULL AND e.asset_id IS NOT NULL
-                 WHERE d.close_date BETWEEN ?1 AND ?2",
-            )?;
-            let mut rows = stmt.query([&from, &to])?;
+            // A deal's opens come ordered by asset, so repeats are neighbours.
             let mut last: (String, String) = Default::default();
-            while let Some(r) = rows.next()? {
-                let text = |i: usize| {
-                    r.get_ref(i)
-                        .and_then(|v| v.as_str().map_err(rusqlite::Error::from))
-                };
-                let (deal, asset) = (text(0)?, text(1)?);
+            data.each_deal_open(&from, &to, &mut |deal, asset| {
                 if last.0 == deal && last.1 == asset {
-                    continue;
+                    return;
                 }
                 last = (deal.to_owned(), asset.to_owned());
                 if let Some(&i) = index.get(deal) {
@@ -638,7 +559,7 @@ pub fn influence(catalog: &Catalog, opts: &Options) -> Result<Report> {
                     }
                     linked_deals.insert(i);
                 }
-            }
+            })?;
         }
         windows
             .map(|h| h.join().expect("the use-window reader does not panic"))
@@ -701,12 +622,9 @@ pub fn influence(catalog: &Catalog, opts: &Options) -> Result<Report> {
                 *slot += u - b;
             }
         }
-        let mut stmt = catalog
-            .conn()
-            .prepare_cached("SELECT asset_id FROM asset_numbers WHERE no = ?1")?;
         for (asset, c) in by_asset {
             if c != [0; 3] {
-                let id: String = stmt.query_row([asset], |r| r.get(0))?;
+                let id = data.asset_of_number(i64::from(asset))?;
                 let e = counts.entry(id).or_default();
                 for (slot, n) in e.iter_mut().zip(c) {
                     *slot += n;
@@ -782,7 +700,7 @@ pub fn influence(catalog: &Catalog, opts: &Options) -> Result<Report> {
     for (claimed, lift, asset, won, lost, nd, used_n, unused_n, rate_used, rate_unused) in
         ranked.into_iter().take(opts.limit)
     {
-        let (path, title) = describe(catalog, &asset)?;
+        let (path, title) = describe(data, &asset)?;
         let claim = |x: f64| {
             if claimed {
                 json!(round(x))

@@ -4,10 +4,9 @@
 //! taxonomy changes. Every change is numbered in `taxonomy_changes`.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, Tables};
 use crate::{Result, UserError};
 
 const DEFAULT: &str = include_str!("default.toml");
@@ -85,11 +84,12 @@ pub fn seed(catalog: &Catalog, now: DateTime<Utc>) -> Result<()> {
         return Ok(());
     }
     let file: File = toml::from_str(DEFAULT).expect("the default taxonomy parses");
+    let db = catalog.tables();
     for r in &file.reason {
-        upsert(catalog.conn(), r)?;
+        db.upsert_reason(r)?;
     }
     change(
-        catalog.conn(),
+        db,
         now,
         "quiver",
         "seed",
@@ -99,108 +99,34 @@ pub fn seed(catalog: &Catalog, now: DateTime<Utc>) -> Result<()> {
     catalog.set_meta("taxonomy_seeded", "1")
 }
 
-/// Writes a code, replacing whatever the code had.
-fn upsert(conn: &Connection, r: &Reason) -> Result<()> {
-    conn.execute(
-        "INSERT INTO reasons (code, label, kind, category, description, keywords, low_quality, status, merged_into)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-         ON CONFLICT (code) DO UPDATE SET label = excluded.label, kind = excluded.kind,
-           category = excluded.category, description = excluded.description, keywords = excluded.keywords,
-           low_quality = excluded.low_quality, status = excluded.status, merged_into = excluded.merged_into",
-        params![
-            r.code,
-            r.label,
-            r.kind.as_str(),
-            r.category,
-            r.description,
-            serde_json::to_string(&r.keywords).expect("strings serialise"),
-            r.low_quality,
-            r.status,
-            r.merged_into
-        ],
-    )?;
-    Ok(())
-}
-
 fn change(
-    conn: &Connection,
+    db: Tables<'_>,
     now: DateTime<Utc>,
     rep: &str,
     action: &str,
     code: &str,
     detail: &str,
 ) -> Result<()> {
-    conn.execute(
-        "INSERT INTO taxonomy_changes (at, rep, action, code, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![now.to_rfc3339(), rep, action, code, detail],
-    )?;
-    Ok(())
+    db.log_taxonomy_change(&now.to_rfc3339(), rep, action, code, detail)
 }
 
 /// The taxonomy's version: the number of its latest change.
 pub fn version(catalog: &Catalog) -> Result<i64> {
-    Ok(catalog.conn().query_row(
-        "SELECT coalesce(max(version), 0) FROM taxonomy_changes",
-        [],
-        |r| r.get(0),
-    )?)
+    catalog.tables().taxonomy_version()
 }
 
 /// Every code, active first, by category.
 pub fn list(catalog: &Catalog, include_retired: bool) -> Result<Vec<Reason>> {
-    let mut stmt = catalog.conn().prepare(
-        "SELECT code, label, kind, category, description, keywords, low_quality, status, merged_into
-         FROM reasons WHERE status = 'active' OR ?1
-         ORDER BY status, low_quality, category, kind, code",
-    )?;
-    let rows = stmt.query_map([include_retired], row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
-}
-
-fn row(r: &rusqlite::Row) -> rusqlite::Result<Reason> {
-    Ok(Reason {
-        code: r.get(0)?,
-        label: r.get(1)?,
-        kind: match r.get::<_, String>(2)?.as_str() {
-            "buy" => Kind::Buy,
-            "objection" => Kind::Objection,
-            _ => Kind::Any,
-        },
-        category: r.get(3)?,
-        description: r.get(4)?,
-        keywords: serde_json::from_str(&r.get::<_, String>(5)?).unwrap_or_default(),
-        low_quality: r.get(6)?,
-        status: r.get(7)?,
-        merged_into: r.get(8)?,
-    })
+    catalog.tables().reasons(include_retired)
 }
 
 pub fn get(catalog: &Catalog, code: &str) -> Result<Option<Reason>> {
-    get_in(catalog.conn(), code)
-}
-
-pub(crate) fn get_in(conn: &Connection, code: &str) -> Result<Option<Reason>> {
-    Ok(conn
-        .query_row(
-            "SELECT code, label, kind, category, description, keywords, low_quality, status, merged_into
-             FROM reasons WHERE code = ?1",
-            [code],
-            row,
-        )
-        .optional()?)
+    catalog.tables().reason(code)
 }
 
 /// The reason whose code or label (case-insensitive) is `given`, retired or not.
-pub fn lookup(conn: &Connection, given: &str) -> Result<Option<Reason>> {
-    // Cached: an import looks up every reason of every row.
-    Ok(conn
-        .prepare_cached(
-            "SELECT code, label, kind, category, description, keywords, low_quality, status, merged_into
-             FROM reasons WHERE code = upper(?1) OR lower(label) = lower(?1)
-             ORDER BY code = upper(?1) DESC, status = 'active' DESC LIMIT 1",
-        )?
-        .query_row([given.trim()], row)
-        .optional()?)
+pub(crate) fn lookup(db: Tables<'_>, given: &str) -> Result<Option<Reason>> {
+    db.reason_by_code_or_label(given.trim())
 }
 
 /// Finds a reason by code or by label (case-insensitive), for deals: retired codes are
@@ -208,9 +134,9 @@ pub fn lookup(conn: &Connection, given: &str) -> Result<Option<Reason>> {
 ///
 /// # Errors
 /// [`UserError::InvalidValue`] naming the unknown or retired code.
-pub fn resolve_for_new_deal(conn: &Connection, given: &str) -> Result<Reason> {
+pub(crate) fn resolve_for_new_deal(db: Tables<'_>, given: &str) -> Result<Reason> {
     let given = given.trim();
-    let Some(reason) = lookup(conn, given)? else {
+    let Some(reason) = lookup(db, given)? else {
         return Err(invalid(
             "reason",
             format!("unknown reason code {given:?} (see `quiver reasons list`)"),
@@ -281,8 +207,8 @@ pub fn add(catalog: &Catalog, new: NewReason, rep: &str, now: DateTime<Utc>) -> 
         status: active(),
         merged_into: None,
     };
-    upsert(catalog.conn(), &reason)?;
-    change(catalog.conn(), now, rep, "add", &code, &reason.label)?;
+    catalog.tables().upsert_reason(&reason)?;
+    change(catalog.tables(), now, rep, "add", &code, &reason.label)?;
     Ok(reason)
 }
 
@@ -307,12 +233,9 @@ pub fn rename(
     if label.trim().is_empty() {
         return Err(invalid("label", "a label cannot be empty"));
     }
-    catalog.conn().execute(
-        "UPDATE reasons SET label = ?2 WHERE code = ?1",
-        params![r.code, label.trim()],
-    )?;
+    catalog.tables().relabel_reason(&r.code, label.trim())?;
     change(
-        catalog.conn(),
+        catalog.tables(),
         now,
         rep,
         "rename",
@@ -325,11 +248,8 @@ pub fn rename(
 /// Retires a code: it keeps its history but can't be chosen for new deals.
 pub fn retire(catalog: &Catalog, code: &str, rep: &str, now: DateTime<Utc>) -> Result<Reason> {
     let r = existing(catalog, code)?;
-    catalog.conn().execute(
-        "UPDATE reasons SET status = 'retired' WHERE code = ?1",
-        [&r.code],
-    )?;
-    change(catalog.conn(), now, rep, "retire", &r.code, "")?;
+    catalog.tables().retire_reason(&r.code)?;
+    change(catalog.tables(), now, rep, "retire", &r.code, "")?;
     existing(catalog, &r.code)
 }
 
@@ -367,12 +287,9 @@ pub fn merge(
             ),
         ));
     }
-    catalog.conn().execute(
-        "UPDATE reasons SET status = 'retired', merged_into = ?2 WHERE code = ?1",
-        params![o.code, n.code],
-    )?;
+    catalog.tables().merge_reason(&o.code, &n.code)?;
     change(
-        catalog.conn(),
+        catalog.tables(),
         now,
         rep,
         "merge",
@@ -522,9 +439,10 @@ pub fn import(
         }
         other => return Err(invalid("format", format!("{other:?} is not toml or csv"))),
     };
-    let tx = catalog.conn_mut().transaction()?;
+    let tx = catalog.transaction()?;
     // A file may merge an old code into one defined further down.
-    tx.pragma_update(None, "defer_foreign_keys", "ON")?;
+    tx.defer_foreign_keys()?;
+    let db = tx.tables();
     let mut report = ImportReport::default();
     {
         for mut r in reasons {
@@ -535,16 +453,16 @@ pub fn import(
                     format!("{}: {:?} is not active or retired", r.code, r.status),
                 ));
             }
-            match get_in(&tx, &r.code)? {
+            match db.reason(&r.code)? {
                 None => {
-                    upsert(&tx, &r)?;
-                    change(&tx, now, rep, "import-add", &r.code, &r.label)?;
+                    db.upsert_reason(&r)?;
+                    change(db, now, rep, "import-add", &r.code, &r.label)?;
                     report.added += 1;
                 }
                 Some(old) if old == r => report.unchanged += 1,
                 Some(_) => {
-                    upsert(&tx, &r)?;
-                    change(&tx, now, rep, "import-update", &r.code, &r.label)?;
+                    db.upsert_reason(&r)?;
+                    change(db, now, rep, "import-update", &r.code, &r.label)?;
                     report.updated += 1;
                 }
             }

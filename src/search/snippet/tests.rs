@@ -1,25 +1,10 @@
 use super::*;
+
 /// A catalog holding one version with these sections, and their heads.
 fn catalog_with(sections: &[&str]) -> (tempfile::TempDir, Catalog, Vec<SectionHead>) {
     let dir = tempfile::tempdir().unwrap();
     let catalog = Catalog::open(&dir.path().join("catalog.sqlite3")).unwrap();
-    catalog
-        .conn()
-        .execute_batch(
-            "INSERT INTO assets (id, created_at, status) VALUES ('a', 'now', 'present');
-                 INSERT INTO versions (id, asset_id, hash, byte_size, first_seen)
-                 VALUES (1, 'a', 'h', 0, 'now');",
-        )
-        .unwrap();
-    for (n, text) in sections.iter().enumerate() {
-        catalog
-            .conn()
-            .execute(
-                "INSERT INTO sections (version_id, number, kind, text) VALUES (1, ?1, 'page', ?2)",
-                rusqlite::params![n as i64 + 1, text],
-            )
-            .unwrap();
-    }
+    catalog.add_test_version(1, sections);
     let heads = catalog.section_heads(1).unwrap();
     (dir, catalog, heads)
 }
