@@ -36,7 +36,8 @@ pub enum Size {
     Large,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct Summary {
     pub library: PathBuf,
     pub assets: usize,

@@ -8,12 +8,14 @@ use serde::Serialize;
 use crate::catalog::Catalog;
 use crate::{Result, UserError};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct Added {
     pub path: String,
     /// `added`, `already` (in the library), or `covered` (inside a library folder).
     pub status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub covered_by: Option<String>,
 }
 

@@ -9,12 +9,11 @@ use std::sync::Arc;
 use chrono::Utc;
 use quiver::capture::{self, OpenAck, Rep, Surface};
 use quiver::datadir::DataDir;
-use quiver::deals::{self, Deal};
+use quiver::deals::{self, Deal, DealInput};
 use quiver::insights::Report;
 use quiver::ops::{self, Caller, OpenInput, ReportRequest, SearchInput, SearchOutput, Status};
 use quiver::reasons::{self, NewReason, Reason};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 use tauri::State;
 use tauri::ipc::Response;
 
@@ -108,36 +107,15 @@ pub async fn open_asset(shell: State<'_, Arc<Shell>>, input: OpenInput) -> Answe
 
 /// The stored text of an asset's pages, slides or sheets, for the preview pane.
 #[tauri::command]
-pub async fn preview(shell: State<'_, Arc<Shell>>, asset_id: String) -> Answer<Value> {
-    with_dd(&shell, move |dd| {
-        let record = dd
-            .catalog
-            .search_record(&asset_id)?
-            .ok_or_else(|| quiver::UserError::NoSuchAsset(asset_id.clone()))?;
-        let sections = dd.catalog.sections(record.version_id)?;
-        Ok(json!({
-            "asset_id": asset_id,
-            "title": record.title,
-            "path": record.path,
-            "format": record.format,
-            "sections": sections,
-        }))
-    })
-    .await
+pub async fn preview(shell: State<'_, Arc<Shell>>, asset_id: String) -> Answer<ops::Preview> {
+    with_dd(&shell, move |dd| ops::preview(dd, &asset_id)).await
 }
 
-/// The bytes of an asset's current file (PDFs render in the preview pane). Only files
-/// in the catalog can be read this way.
+/// The bytes of an asset's current file (PDFs render in the preview pane).
 #[tauri::command]
 pub async fn asset_file(shell: State<'_, Arc<Shell>>, asset_id: String) -> Answer<Response> {
     with_dd(&shell, move |dd| {
-        let record = dd
-            .catalog
-            .search_record(&asset_id)?
-            .ok_or_else(|| quiver::UserError::NoSuchAsset(asset_id.clone()))?;
-        let bytes = std::fs::read(&record.path)
-            .map_err(|e| quiver::Error::io(format!("reading {}", record.path), e))?;
-        Ok(Response::new(bytes))
+        ops::asset_bytes(dd, &asset_id).map(Response::new)
     })
     .await
 }
@@ -178,7 +156,11 @@ pub async fn deals(shell: State<'_, Arc<Shell>>) -> Answer<Vec<Deal>> {
 }
 
 #[tauri::command]
-pub async fn deal_save(shell: State<'_, Arc<Shell>>, deal: Deal, edit: bool) -> Answer<ops::Saved> {
+pub async fn deal_save(
+    shell: State<'_, Arc<Shell>>,
+    deal: DealInput,
+    edit: bool,
+) -> Answer<ops::Saved> {
     with_dd(&shell, move |dd| ops::save_deal(dd, &caller(), deal, edit)).await
 }
 

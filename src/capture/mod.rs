@@ -12,12 +12,15 @@ use crate::search::Location;
 use crate::{Result, UserError};
 
 /// Who is using Quiver on this machine.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 pub struct Rep {
     pub name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub email: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub team: Option<String>,
 }
 
@@ -41,8 +44,9 @@ pub fn set_rep(catalog: &Catalog, rep: &Rep) -> Result<()> {
 }
 
 /// Where an event came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "lowercase")]
+#[ts(export)]
 pub enum Surface {
     Cli,
     App,
@@ -72,7 +76,8 @@ pub struct OpenRequest {
 }
 
 /// What an open was, as acknowledged to the rep.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct OpenAck {
     pub event_id: String,
     pub asset_id: String,
@@ -104,7 +109,7 @@ pub fn plan_open(catalog: &Catalog, req: &OpenRequest, today: &str) -> Result<Op
         return Err(UserError::InvalidValue {
             field: "asset".into(),
             message: format!(
-                "no file of asset {asset_id} is present (see `quiver asset show {asset_id}`)"
+                "no file of asset {asset_id} is present (its files were moved or deleted)"
             ),
         }
         .into());
@@ -195,11 +200,7 @@ fn check_links(catalog: &Catalog, req: &OpenRequest, path: &str) -> Result<()> {
     if let Some(id) = &req.query_id {
         let known = catalog.search_recorded(id)?;
         if !known {
-            return Err(invalid(
-                "query-id",
-                format!("no search {id:?} is recorded here (`quiver search --json` gives a search's query_id)"),
-            )
-            .into());
+            return Err(invalid("query-id", format!("no search {id:?} is recorded here")).into());
         }
     }
     Ok(())

@@ -70,7 +70,8 @@ pub struct SearchRecord {
 
 /// Stored text of one page, slide or sheet (`kind` is `page`, `slide`, `sheet` or
 /// `body`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct SectionText {
     pub kind: String,
     pub number: u32,
@@ -146,7 +147,8 @@ pub struct IndexDoc {
     pub sections: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct LocationInfo {
     pub path: String,
     pub status: String,
@@ -155,7 +157,8 @@ pub struct LocationInfo {
     pub hash: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct HistoryEntry {
     pub at: String,
     pub event: String,
@@ -163,7 +166,8 @@ pub struct HistoryEntry {
 }
 
 /// `quiver asset show`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct AssetDetail {
     pub asset_id: String,
     pub status: String,
@@ -172,7 +176,9 @@ pub struct AssetDetail {
     pub format: Option<String>,
     pub created: Option<String>,
     pub modified: Option<String>,
+    #[ts(type = "number | null")]
     pub page_count: Option<i64>,
+    #[ts(type = "number | null")]
     pub byte_size: Option<i64>,
     pub product: Option<String>,
     pub persona: Option<String>,
@@ -183,6 +189,7 @@ pub struct AssetDetail {
     pub tags: Vec<String>,
     pub folder_tags: Vec<String>,
     pub addresses: Vec<String>,
+    #[ts(type = "number")]
     pub versions: i64,
     pub locations: Vec<LocationInfo>,
     pub history: Vec<HistoryEntry>,

@@ -5,7 +5,7 @@ use rusqlite::{OptionalExtension, params};
 
 use super::Tables;
 use crate::Result;
-use crate::deals::{AuditEntry, Deal, ReasonEntry};
+use crate::deals::{AuditEntry, Deal, Outcome, ReasonEntry};
 
 /// One changed field of a deal, for the audit trail: name, before, after.
 pub(crate) type FieldChange = (&'static str, Option<String>, Option<String>);
@@ -68,7 +68,14 @@ impl Tables<'_> {
             ],
         )?;
         self.write_reasons(deal)?;
-        self.audit(&deal.deal_id, by, "created", None, Some(&deal.outcome), now)
+        self.audit(
+            &deal.deal_id,
+            by,
+            "created",
+            None,
+            Some(deal.outcome.as_str()),
+            now,
+        )
     }
 
     /// Overwrites a recorded deal and its reasons, with an audit entry per change.
@@ -156,5 +163,21 @@ impl Tables<'_> {
             .prepare("SELECT id FROM deals ORDER BY close_date DESC, id")?;
         let rows = stmt.query_map([], |r| r.get(0))?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+impl rusqlite::types::ToSql for Outcome {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        Ok(self.as_str().into())
+    }
+}
+
+/// A stored outcome is one [`Outcome::as_str`] wrote; anything else is damage, said so.
+impl rusqlite::types::FromSql for Outcome {
+    fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+        let text = value.as_str()?;
+        Outcome::parse(text).ok_or_else(|| {
+            rusqlite::types::FromSqlError::Other(format!("{text:?} is not a deal outcome").into())
+        })
     }
 }

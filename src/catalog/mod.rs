@@ -161,6 +161,15 @@ impl Catalog {
 
     /// Starts a unit of work: the store functions called through [`Tx::tables`] commit
     /// together, or not at all when the `Tx` is dropped uncommitted.
+    /// A write transaction on a shared catalog: `BEGIN IMMEDIATE`, so it takes the
+    /// write lock (waiting out the busy timeout) before its first read, and never fails
+    /// halfway when another writer got there first.
+    pub(crate) fn write(&self) -> Result<Tx<'_>> {
+        Ok(Tx {
+            tx: rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?,
+        })
+    }
+
     pub(crate) fn transaction(&mut self) -> Result<Tx<'_>> {
         Ok(Tx {
             tx: self.conn.transaction()?,

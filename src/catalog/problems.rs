@@ -6,7 +6,8 @@ use super::Catalog;
 use crate::Result;
 
 /// One row of `quiver problems`.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, ts_rs::TS)]
+#[ts(export)]
 pub struct ProblemRow {
     pub path: String,
     /// A stable reason code (`encrypted`, `corrupt`, `too_large`, ...).

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde::Serialize;
 
-use super::{Change, Deal, ReasonEntry, record, validate};
+use super::{Change, DealInput, ReasonEntry, record, validate};
 use crate::catalog::{Catalog, Tables};
 use crate::{Result, UserError, reasons};
 
@@ -166,7 +166,7 @@ pub struct ImportReport {
 }
 
 /// Said once per import in which a reason was not a code or label of the taxonomy.
-const REASON_HINT: &str = "a reason must be a code or label of `quiver reasons list`, optionally with the buyer's words (`PRICE.TOO_HIGH: over budget`); to import a column of free text, --unknown-as-other codes each such reason OTHER and keeps its words as the note, to recode later with `quiver deal edit`";
+const REASON_HINT: &str = "a reason must be a code or label of the taxonomy, optionally with the buyer's words (`PRICE.TOO_HIGH: over budget`); a column of free text can be imported with unknown reasons coded OTHER, their words kept as the note, to recode later by editing the deals";
 
 #[derive(Debug, Serialize)]
 pub struct RowError {
@@ -239,7 +239,7 @@ pub fn import(
         return Err(invalid(
             "csv",
             format!(
-                "no deal id column found (columns: {}); map one with --map COLUMN=deal_id",
+                "no deal id column found (columns: {}); map one of them to deal_id",
                 headers.join(", ")
             ),
         ));
@@ -429,7 +429,7 @@ fn settle_reasons(db: Tables<'_>, reasons: &mut Vec<ReasonEntry>, as_other: bool
     Ok(unknown)
 }
 
-fn row_deal(get: &dyn Fn(Field) -> Option<String>) -> Result<Deal> {
+fn row_deal(get: &dyn Fn(Field) -> Option<String>) -> Result<DealInput> {
     let outcome = get(Field::Outcome)
         .map(|o| outcome(&o))
         .transpose()?
@@ -453,7 +453,7 @@ fn row_deal(get: &dyn Fn(Field) -> Option<String>) -> Result<Deal> {
             reasons.push(ReasonEntry::parse(cell));
         }
     }
-    Ok(Deal {
+    Ok(DealInput {
         deal_id: get(Field::DealId).unwrap_or_default(),
         name: get(Field::Name),
         account: get(Field::Account),

@@ -21,10 +21,12 @@ pub const DEFAULT_STAGES: [&str; 6] = [
     "closing",
 ];
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 pub struct ReasonEntry {
     pub code: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub note: Option<String>,
 }
 
@@ -44,14 +46,62 @@ impl ReasonEntry {
     }
 }
 
-/// A deal as given by a rep or an import, before validation.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Deal {
+/// How a deal closed.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ts_rs::TS,
+)]
+#[serde(rename_all = "kebab-case")]
+#[ts(export)]
+pub enum Outcome {
+    // In the order of their names, which is the order report rows have always had.
+    Lost,
+    NoDecision,
+    Won,
+}
+
+impl Outcome {
+    /// An outcome as people and CRMs write it: `won`, `Closed Won`, `no_decision`...
+    pub fn parse(text: &str) -> Option<Outcome> {
+        match text
+            .trim()
+            .to_ascii_lowercase()
+            .replace(['_', ' '], "-")
+            .as_str()
+        {
+            "won" | "win" | "closed-won" => Some(Outcome::Won),
+            "lost" | "loss" | "closed-lost" => Some(Outcome::Lost),
+            "no-decision" | "nodecision" | "no-deal" => Some(Outcome::NoDecision),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Won => "won",
+            Outcome::Lost => "lost",
+            Outcome::NoDecision => "no-decision",
+        }
+    }
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A deal as a rep, a form or an import gives it, before validation: every field as
+/// typed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export, optional_fields = nullable)]
+pub struct DealInput {
     pub deal_id: String,
     pub name: Option<String>,
     pub account: Option<String>,
+    /// Blank: the rep who records it.
+    #[serde(default)]
     pub rep: String,
-    /// `won`, `lost` or `no-decision`.
+    /// `won`, `lost` or `no-decision` (and the CRMs' spellings of them).
     pub outcome: String,
     /// YYYY-MM-DD.
     pub close_date: String,
@@ -63,7 +113,51 @@ pub struct Deal {
     pub size: Option<String>,
     pub region: Option<String>,
     /// The primary reason first, then the secondary reasons in rank order.
+    #[serde(default)]
     pub reasons: Vec<ReasonEntry>,
+}
+
+/// A recorded deal: validated, in canonical form.
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct Deal {
+    pub deal_id: String,
+    pub name: Option<String>,
+    pub account: Option<String>,
+    pub rep: String,
+    pub outcome: Outcome,
+    pub close_date: NaiveDate,
+    pub amount: Option<f64>,
+    pub currency: Option<String>,
+    pub competitor: Option<String>,
+    pub stage: Option<String>,
+    pub industry: Option<String>,
+    pub size: Option<String>,
+    pub region: Option<String>,
+    /// The primary reason first, then the secondary reasons in rank order.
+    pub reasons: Vec<ReasonEntry>,
+}
+
+impl Deal {
+    /// The deal as a form would give it again, to apply an edit over.
+    pub fn to_input(&self) -> DealInput {
+        DealInput {
+            deal_id: self.deal_id.clone(),
+            name: self.name.clone(),
+            account: self.account.clone(),
+            rep: self.rep.clone(),
+            outcome: self.outcome.as_str().to_owned(),
+            close_date: self.close_date.to_string(),
+            amount: self.amount,
+            currency: self.currency.clone(),
+            competitor: self.competitor.clone(),
+            stage: self.stage.clone(),
+            industry: self.industry.clone(),
+            size: self.size.clone(),
+            region: self.region.clone(),
+            reasons: self.reasons.clone(),
+        }
+    }
 }
 
 fn invalid(field: &str, message: impl Into<String>) -> crate::Error {
@@ -80,7 +174,7 @@ fn invalid(field: &str, message: impl Into<String>) -> crate::Error {
 /// [`UserError::InvalidValue`], with a message a rep can act on.
 pub(crate) fn validate(
     db: Tables<'_>,
-    mut deal: Deal,
+    mut deal: DealInput,
     stages: &[String],
     today: NaiveDate,
 ) -> Result<Deal> {
@@ -100,39 +194,31 @@ pub(crate) fn validate(
     if deal.rep.trim().is_empty() {
         return Err(invalid(
             "rep",
-            "a deal needs a rep (set yours with `quiver rep set --name NAME`)",
+            "a deal needs a rep (name yourself in the settings, or give the deal's rep)",
         ));
     }
-    deal.outcome = match deal
-        .outcome
-        .trim()
-        .to_ascii_lowercase()
-        .replace(['_', ' '], "-")
-        .as_str()
-    {
-        "won" | "win" | "closed-won" => "won".into(),
-        "lost" | "loss" | "closed-lost" => "lost".into(),
-        "no-decision" | "nodecision" | "no-deal" => "no-decision".into(),
-        other => {
-            return Err(invalid(
-                "outcome",
-                format!("{other:?} is not won, lost or no-decision"),
-            ));
-        }
-    };
-    let date = NaiveDate::parse_from_str(deal.close_date.trim(), "%Y-%m-%d").map_err(|_| {
+    let outcome = Outcome::parse(&deal.outcome).ok_or_else(|| {
         invalid(
-            "close_date",
-            format!("{:?} is not a date like 2026-03-31", deal.close_date),
+            "outcome",
+            format!(
+                "{:?} is not won, lost or no-decision",
+                deal.outcome.trim().to_ascii_lowercase()
+            ),
         )
     })?;
-    if date > today {
+    let close_date =
+        NaiveDate::parse_from_str(deal.close_date.trim(), "%Y-%m-%d").map_err(|_| {
+            invalid(
+                "close_date",
+                format!("{:?} is not a date like 2026-03-31", deal.close_date),
+            )
+        })?;
+    if close_date > today {
         return Err(invalid(
             "close_date",
-            format!("close date {date} is in the future; record deals once they have closed"),
+            format!("close date {close_date} is in the future; record deals once they have closed"),
         ));
     }
-    deal.close_date = date.to_string();
     if let Some(stage) = &deal.stage {
         let s = stage.trim().to_ascii_lowercase();
         if !stages.contains(&s) {
@@ -164,11 +250,11 @@ pub(crate) fn validate(
             None => reasons::resolve_for_new_deal(db, &entry.code)?,
         };
         if rank == 0 {
-            let wrong = match (deal.outcome.as_str(), reason.kind) {
-                ("won", Kind::Objection) => {
+            let wrong = match (outcome, reason.kind) {
+                (Outcome::Won, Kind::Objection) => {
                     Some("a won deal's primary reason must be a buy reason")
                 }
-                ("lost" | "no-decision", Kind::Buy) => {
+                (Outcome::Lost | Outcome::NoDecision, Kind::Buy) => {
                     Some("the primary reason of a lost or no-decision deal must be an objection")
                 }
                 _ => None,
@@ -216,13 +302,28 @@ pub(crate) fn validate(
             .map(|v| v.trim().to_owned())
             .filter(|v| !v.is_empty());
     }
-    deal.rep = deal.rep.trim().to_owned();
-    Ok(deal)
+    Ok(Deal {
+        deal_id: deal.deal_id,
+        name: deal.name,
+        account: deal.account,
+        rep: deal.rep.trim().to_owned(),
+        outcome,
+        close_date,
+        amount: deal.amount,
+        currency: deal.currency,
+        competitor: deal.competitor,
+        stage: deal.stage,
+        industry: deal.industry,
+        size: deal.size,
+        region: deal.region,
+        reasons: deal.reasons,
+    })
 }
 
 /// What recording a deal did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "lowercase")]
+#[ts(export)]
 pub enum Change {
     Created,
     Updated,
@@ -253,7 +354,7 @@ pub(crate) fn record(
                 return Err(invalid(
                     "deal_id",
                     format!(
-                        "deal {} already exists with different data ({}); use `quiver deal edit {}` to change it",
+                        "deal {} already exists with different data ({}); edit deal {} to change it",
                         deal.deal_id,
                         changes
                             .iter()
@@ -289,11 +390,15 @@ fn diff(a: &Deal, b: &Deal) -> Vec<FieldChange> {
         ("name", s(&a.name), s(&b.name)),
         ("account", s(&a.account), s(&b.account)),
         ("rep", Some(a.rep.clone()), Some(b.rep.clone())),
-        ("outcome", Some(a.outcome.clone()), Some(b.outcome.clone())),
+        (
+            "outcome",
+            Some(a.outcome.to_string()),
+            Some(b.outcome.to_string()),
+        ),
         (
             "close_date",
-            Some(a.close_date.clone()),
-            Some(b.close_date.clone()),
+            Some(a.close_date.to_string()),
+            Some(b.close_date.to_string()),
         ),
         ("amount", amount(a.amount), amount(b.amount)),
         ("currency", s(&a.currency), s(&b.currency)),
@@ -315,15 +420,19 @@ fn diff(a: &Deal, b: &Deal) -> Vec<FieldChange> {
 /// [`UserError::InvalidValue`] for each validation rule, with the message for the rep.
 pub fn save(
     catalog: &Catalog,
-    deal: Deal,
+    deal: DealInput,
     by: &str,
     edit: bool,
     stages: &[String],
     today: NaiveDate,
     now: DateTime<Utc>,
 ) -> Result<(Change, Deal)> {
-    let deal = validate(catalog.tables(), deal, stages, today)?;
-    let change = record(catalog.tables(), &deal, by, edit, now)?;
+    // One transaction: the deal, its reasons and its audit entries land together or
+    // not at all, and no other writer slips in between the check and the write.
+    let tx = catalog.write()?;
+    let deal = validate(tx.tables(), deal, stages, today)?;
+    let change = record(tx.tables(), &deal, by, edit, now)?;
+    tx.commit()?;
     Ok((change, deal))
 }
 
@@ -332,7 +441,8 @@ pub fn get(catalog: &Catalog, id: &str) -> Result<Option<Deal>> {
     catalog.tables().deal(id)
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct AuditEntry {
     pub at: String,
     pub rep: String,

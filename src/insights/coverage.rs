@@ -7,14 +7,14 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde_json::json;
 
-use super::{Options, Report, ReportData, Table, canonical_codes, round};
+use super::{Options, Report, ReportData, ReportName, Table, canonical_codes, round};
 use crate::Result;
 use crate::index::SearchIndex;
 use crate::reasons::Kind;
 use crate::search::matching_assets;
 
 pub fn coverage(data: &dyn ReportData, index: &SearchIndex, opts: &Options) -> Result<Report> {
-    let mut report = Report::new("coverage", opts);
+    let mut report = Report::new(ReportName::Coverage, opts);
     let canon = canonical_codes(data)?;
     // Deals raising each (canonical) code, any rank.
     let mut raised: HashMap<String, HashSet<String>> = HashMap::new();
@@ -139,7 +139,7 @@ pub fn coverage(data: &dyn ReportData, index: &SearchIndex, opts: &Options) -> R
         .summary
         .insert("objections".into(), json!(t.rows.len()));
     report.summary.insert("gaps".into(), json!(gaps));
-    report.notes.push("raised = closed deals (any outcome) that name the objection, primary or secondary, out of all closed deals in the window. An unexpired asset addresses it when tagged with its code, or when its text contains one of the code's keywords (`quiver reasons export` lists them). gap = raised, with no asset either way.".into());
+    report.notes.push("raised = closed deals (any outcome) that name the objection, primary or secondary, out of all closed deals in the window. An unexpired asset addresses it when tagged with its code, or when its text contains one of the code's keywords (the taxonomy lists them). gap = raised, with no asset either way.".into());
     if all_deals.is_empty() {
         report
             .notes

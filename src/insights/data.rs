@@ -7,7 +7,10 @@
 //! otherwise. Methods that may see millions of rows stream them to a callback instead
 //! of returning them.
 
+use chrono::NaiveDate;
+
 use crate::Result;
+use crate::deals::Outcome;
 use crate::reasons::Reason;
 
 /// A closed deal, as influence reads it.
@@ -15,18 +18,17 @@ use crate::reasons::Reason;
 pub struct DealRow {
     pub id: String,
     pub rep: String,
-    /// `won`, `lost` or `no-decision`.
-    pub outcome: String,
-    pub close_date: String,
+    pub outcome: Outcome,
+    pub close_date: NaiveDate,
 }
 
 /// One coded reason of a closed deal, with the deal's segments.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DealReason {
     pub deal_id: String,
-    pub outcome: String,
+    pub outcome: Outcome,
     pub rep: String,
-    pub close_date: String,
+    pub close_date: NaiveDate,
     pub industry: Option<String>,
     pub size: Option<String>,
     pub region: Option<String>,

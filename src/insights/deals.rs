@@ -5,13 +5,16 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::json;
 
-use super::{Options, Report, ReportData, Table, canonical_codes, round, segment_of, share};
+use super::{
+    Options, Report, ReportData, ReportName, Table, canonical_codes, round, segment_of, share,
+};
 use crate::Result;
+use crate::deals::Outcome;
 
 /// One coded reason of a deal in the window.
 struct Coded {
     deal: String,
-    outcome: String,
+    outcome: Outcome,
     segment: String,
     stage: String,
     competitor: String,
@@ -67,26 +70,26 @@ fn reason_info(data: &dyn ReportData) -> Result<HashMap<String, Info>> {
 }
 
 fn no_deals(report: &mut Report) {
-    report
-        .notes
-        .push("No closed deals in this window yet: record some with `quiver deal record` or `quiver deal import`.".into());
+    report.notes.push(
+        "No closed deals in this window yet: record some, or import them from the CRM.".into(),
+    );
 }
 
 pub fn reasons(data: &dyn ReportData, opts: &Options) -> Result<Report> {
-    let mut report = Report::new("reasons", opts);
+    let mut report = Report::new(ReportName::Reasons, opts);
     let info = reason_info(data)?;
     let rows = coded(data, opts)?;
     // Deals per (outcome, segment): the denominators.
-    let mut groups: BTreeMap<(String, String), std::collections::HashSet<&str>> = BTreeMap::new();
-    let mut primary: BTreeMap<(String, String, String), usize> = BTreeMap::new();
-    let mut mentions: BTreeMap<(String, String, String), std::collections::HashSet<&str>> =
+    let mut groups: BTreeMap<(Outcome, String), std::collections::HashSet<&str>> = BTreeMap::new();
+    let mut primary: BTreeMap<(Outcome, String, String), usize> = BTreeMap::new();
+    let mut mentions: BTreeMap<(Outcome, String, String), std::collections::HashSet<&str>> =
         BTreeMap::new();
-    let mut categories: BTreeMap<(String, String, String), std::collections::HashSet<&str>> =
+    let mut categories: BTreeMap<(Outcome, String, String), std::collections::HashSet<&str>> =
         BTreeMap::new();
     for r in &rows {
-        let g = (r.outcome.clone(), r.segment.clone());
+        let g = (r.outcome, r.segment.clone());
         groups.entry(g.clone()).or_default().insert(&r.deal);
-        let key = (g.0.clone(), g.1.clone(), r.code.clone());
+        let key = (g.0, g.1.clone(), r.code.clone());
         if r.rank == 0 {
             *primary.entry(key.clone()).or_default() += 1;
             let cat = info
@@ -190,10 +193,10 @@ pub fn reasons(data: &dyn ReportData, opts: &Options) -> Result<Report> {
 }
 
 pub fn stages(data: &dyn ReportData, opts: &Options) -> Result<Report> {
-    let mut report = Report::new("stages", opts);
+    let mut report = Report::new(ReportName::Stages, opts);
     let rows: Vec<Coded> = coded(data, opts)?
         .into_iter()
-        .filter(|r| r.outcome != "won" && r.rank == 0)
+        .filter(|r| r.outcome != Outcome::Won && r.rank == 0)
         .collect();
     let n = rows.len();
     report
@@ -225,7 +228,7 @@ pub fn stages(data: &dyn ReportData, opts: &Options) -> Result<Report> {
     let mut stages: Vec<_> = by_stage.into_iter().collect();
     stages.sort_by_key(|(s, _)| order(s));
     for (stage, list) in stages {
-        let lost = list.iter().filter(|r| r.outcome == "lost").count();
+        let lost = list.iter().filter(|r| r.outcome == Outcome::Lost).count();
         let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
         for r in &list {
             *counts.entry(&r.code).or_default() += 1;
@@ -246,7 +249,7 @@ pub fn stages(data: &dyn ReportData, opts: &Options) -> Result<Report> {
     // Which competitor wins where.
     let mut by_comp: BTreeMap<(&str, &str), usize> = BTreeMap::new();
     let mut comp_totals: BTreeMap<&str, usize> = BTreeMap::new();
-    for r in rows.iter().filter(|r| r.outcome == "lost") {
+    for r in rows.iter().filter(|r| r.outcome == Outcome::Lost) {
         *by_comp.entry((&r.competitor, &r.stage)).or_default() += 1;
         *comp_totals.entry(&r.competitor).or_default() += 1;
     }
@@ -283,7 +286,7 @@ fn funnel_order(opts: &Options, stage: &str) -> (usize, String) {
 }
 
 pub fn completeness(data: &dyn ReportData, opts: &Options) -> Result<Report> {
-    let mut report = Report::new("completeness", opts);
+    let mut report = Report::new(ReportName::Completeness, opts);
     let info = reason_info(data)?;
     let rows = coded(data, opts)?;
     /// What one deal's coding looks like.

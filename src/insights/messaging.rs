@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde_json::json;
 
-use super::{Options, Report, ReportData, Table, canonical_codes, round, segment_of};
+use super::{Options, Report, ReportData, ReportName, Table, canonical_codes, round, segment_of};
 use crate::Result;
 use crate::index::SearchIndex;
 use crate::reasons::Kind;
@@ -31,7 +31,7 @@ fn words(text: &str) -> impl Iterator<Item = String> + '_ {
 }
 
 pub fn messaging(data: &dyn ReportData, _index: &SearchIndex, opts: &Options) -> Result<Report> {
-    let mut report = Report::new("messaging", opts);
+    let mut report = Report::new(ReportName::Messaging, opts);
     let canon = canonical_codes(data)?;
     // Top buy reasons and objections, overall and per segment.
     let reasons = data.reasons()?;

@@ -16,7 +16,7 @@ mod searches;
 mod usage;
 
 use chrono::NaiveDate;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 pub use data::ReportData;
@@ -24,24 +24,84 @@ pub use data::ReportData;
 use crate::index::SearchIndex;
 use crate::{Result, UserError};
 
-/// Every report, in the order the CLI lists them.
-pub const NAMES: [&str; 9] = [
-    "unused",
-    "assets",
-    "searches",
-    "reasons",
-    "stages",
-    "influence",
-    "coverage",
-    "completeness",
-    "messaging",
-];
+/// The reports, one name each, for every front.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "lowercase")]
+#[ts(export)]
+pub enum ReportName {
+    Unused,
+    Assets,
+    Searches,
+    Reasons,
+    Stages,
+    Influence,
+    Coverage,
+    Completeness,
+    Messaging,
+}
 
-/// The reports `--by` splits.
-pub const SPLITS: [&str; 2] = ["reasons", "messaging"];
+impl ReportName {
+    /// Every report, in the order the fronts list them.
+    pub const ALL: [ReportName; 9] = [
+        ReportName::Unused,
+        ReportName::Assets,
+        ReportName::Searches,
+        ReportName::Reasons,
+        ReportName::Stages,
+        ReportName::Influence,
+        ReportName::Coverage,
+        ReportName::Completeness,
+        ReportName::Messaging,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReportName::Unused => "unused",
+            ReportName::Assets => "assets",
+            ReportName::Searches => "searches",
+            ReportName::Reasons => "reasons",
+            ReportName::Stages => "stages",
+            ReportName::Influence => "influence",
+            ReportName::Coverage => "coverage",
+            ReportName::Completeness => "completeness",
+            ReportName::Messaging => "messaging",
+        }
+    }
+
+    /// # Errors
+    /// [`UserError::InvalidValue`] naming the reports there are.
+    pub fn parse(name: &str) -> Result<ReportName> {
+        ReportName::ALL
+            .into_iter()
+            .find(|r| r.as_str() == name.trim())
+            .ok_or_else(|| {
+                UserError::InvalidValue {
+                    field: "report".into(),
+                    message: format!(
+                        "no report {name:?} (reports: {})",
+                        ReportName::ALL.map(ReportName::as_str).join(", ")
+                    ),
+                }
+                .into()
+            })
+    }
+
+    /// Whether a segment splits this report.
+    pub fn splits(self) -> bool {
+        matches!(self, ReportName::Reasons | ReportName::Messaging)
+    }
+}
+
+impl std::fmt::Display for ReportName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// A segment to split deal reports by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "lowercase")]
+#[ts(export)]
 pub enum By {
     Industry,
     Size,
@@ -94,7 +154,7 @@ impl By {
             By::Competitor => or_none(&d.competitor),
             By::Stage => or_none(&d.stage),
             By::Rep => d.rep.clone(),
-            By::Month => d.close_date.chars().take(7).collect(),
+            By::Month => d.close_date.format("%Y-%m").to_string(),
         }
     }
 }
@@ -170,7 +230,8 @@ impl Options {
 }
 
 /// One table of a report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct Table {
     pub name: &'static str,
     pub columns: Vec<&'static str>,
@@ -247,9 +308,10 @@ pub fn cell(v: &Value) -> String {
 }
 
 /// A computed report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct Report {
-    pub report: &'static str,
+    pub report: ReportName,
     pub from: Option<String>,
     pub to: String,
     pub by: Option<&'static str>,
@@ -260,7 +322,7 @@ pub struct Report {
 }
 
 impl Report {
-    fn new(name: &'static str, opts: &Options) -> Report {
+    fn new(name: ReportName, opts: &Options) -> Report {
         Report {
             report: name,
             from: opts.from.map(|d| d.to_string()),
@@ -280,40 +342,39 @@ impl Report {
 /// Runs one report.
 ///
 /// # Errors
-/// [`UserError::InvalidValue`] for an unknown report name; catalog errors.
+/// [`UserError::InvalidValue`] for a split of a report that is not split; catalog
+/// errors.
 pub fn run(
     data: &dyn ReportData,
     index: &SearchIndex,
-    name: &str,
+    name: ReportName,
     opts: &Options,
 ) -> Result<Report> {
-    if opts.by.is_some() && !SPLITS.contains(&name) && NAMES.contains(&name) {
+    if opts.by.is_some() && !name.splits() {
         return Err(UserError::InvalidValue {
             field: "by".into(),
             message: format!(
-                "the {name} report is not split by segment; --by works with {}",
-                SPLITS.join(" and ")
+                "the {name} report is not split by segment; a split works with {}",
+                ReportName::ALL
+                    .into_iter()
+                    .filter(|r| r.splits())
+                    .map(ReportName::as_str)
+                    .collect::<Vec<_>>()
+                    .join(" and ")
             ),
         }
         .into());
     }
     let mut report = match name {
-        "unused" => usage::unused(data, opts)?,
-        "assets" => usage::assets(data, opts)?,
-        "influence" => usage::influence(data, opts)?,
-        "searches" => searches::searches(data, opts)?,
-        "reasons" => deals::reasons(data, opts)?,
-        "stages" => deals::stages(data, opts)?,
-        "completeness" => deals::completeness(data, opts)?,
-        "coverage" => coverage::coverage(data, index, opts)?,
-        "messaging" => messaging::messaging(data, index, opts)?,
-        other => {
-            return Err(UserError::InvalidValue {
-                field: "report".into(),
-                message: format!("no report {other:?} (reports: {})", NAMES.join(", ")),
-            }
-            .into());
-        }
+        ReportName::Unused => usage::unused(data, opts)?,
+        ReportName::Assets => usage::assets(data, opts)?,
+        ReportName::Influence => usage::influence(data, opts)?,
+        ReportName::Searches => searches::searches(data, opts)?,
+        ReportName::Reasons => deals::reasons(data, opts)?,
+        ReportName::Stages => deals::stages(data, opts)?,
+        ReportName::Completeness => deals::completeness(data, opts)?,
+        ReportName::Coverage => coverage::coverage(data, index, opts)?,
+        ReportName::Messaging => messaging::messaging(data, index, opts)?,
     };
     if opts.anonymize {
         anonymize(&mut report);

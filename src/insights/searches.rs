@@ -3,11 +3,11 @@
 
 use serde_json::json;
 
-use super::{Options, Report, ReportData, Table, round};
+use super::{Options, Report, ReportData, ReportName, Table, round};
 use crate::Result;
 
 pub fn searches(data: &dyn ReportData, opts: &Options) -> Result<Report> {
-    let mut report = Report::new("searches", opts);
+    let mut report = Report::new(ReportName::Searches, opts);
     let rows: Vec<(String, i64, i64, i64, i64, String)> = data
         .query_rollups(&opts.window_start(), &opts.window_end())?
         .into_iter()
@@ -37,7 +37,7 @@ pub fn searches(data: &dyn ReportData, opts: &Options) -> Result<Report> {
         "followed_by_open".into(),
         json!({"count": opened, "denominator": total, "share": if total == 0 { 0.0 } else { round(opened as f64 / total as f64) }}),
     );
-    report.notes.push("Queries are compared lower-cased and trimmed. A search counts as opened when an open names it (`quiver open --query-id`, or a click in the app).".into());
+    report.notes.push("Queries are compared lower-cased and trimmed. A search counts as opened when a hit of it was opened.".into());
     if rows.is_empty() {
         report
             .notes

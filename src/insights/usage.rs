@@ -10,8 +10,9 @@ use rustc_hash::FxHashMap;
 use serde_json::{Value, json};
 
 use super::data::{OpenDays, UsageDay};
-use super::{InfluenceRule, Options, Report, ReportData, Table, round, share};
+use super::{InfluenceRule, Options, Report, ReportData, ReportName, Table, round, share};
 use crate::Result;
+use crate::deals::Outcome;
 
 struct AssetRow {
     id: String,
@@ -90,7 +91,7 @@ fn describe(data: &dyn ReportData, id: &str) -> Result<(String, String)> {
 }
 
 pub fn unused(data: &dyn ReportData, opts: &Options) -> Result<Report> {
-    let mut report = Report::new("unused", opts);
+    let mut report = Report::new(ReportName::Unused, opts);
     let (from, to) = (opts.window_start(), opts.window_end());
     // (all-time opens, last day, opens in the window) per asset.
     let mut usage: HashMap<String, (i64, String, i64)> = HashMap::new();
@@ -145,13 +146,13 @@ pub fn unused(data: &dyn ReportData, opts: &Options) -> Result<Report> {
     ));
     if n == 0 && too_new > 0 {
         report.notes.push(format!(
-            "Every asset is newer than {} days in this window, so none can be called unused yet; lower --grace-days to judge them anyway.",
+            "Every asset is newer than {} days in this window, so none can be called unused yet; lower the grace days to judge them anyway.",
             opts.grace_days
         ));
     } else if n == 0 {
         report
             .notes
-            .push("No assets to judge yet: add a library folder and run `quiver index`.".into());
+            .push("No assets to judge yet: add a library folder and index it.".into());
     } else if usage.is_empty() {
         report
             .notes
@@ -283,7 +284,7 @@ fn week(d: NaiveDate) -> NaiveDate {
 }
 
 pub fn assets(data: &dyn ReportData, opts: &Options) -> Result<Report> {
-    let mut report = Report::new("assets", opts);
+    let mut report = Report::new(ReportName::Assets, opts);
     let (from, to) = (opts.window_start(), opts.window_end());
     let usage = window_usage(data, &from, &to)?;
     let rows: Vec<(String, i64, i64, String, String)> = usage
@@ -418,7 +419,7 @@ pub fn assets(data: &dyn ReportData, opts: &Options) -> Result<Report> {
 struct DealRow {
     id: String,
     rep: String,
-    outcome: String,
+    outcome: Outcome,
     close: i64,
 }
 
@@ -478,25 +479,25 @@ fn use_windows(days: &dyn OpenDays, from: i64, to: i64, n: i64) -> Result<UseWin
 }
 
 pub fn influence(data: &dyn ReportData, opts: &Options) -> Result<Report> {
-    let mut report = Report::new("influence", opts);
+    let mut report = Report::new(ReportName::Influence, opts);
     let (from, to) = (opts.window_start(), opts.window_end());
     let n_days = opts.influence_days;
     let deals: Vec<DealRow> = data
         .deals(&from, &to)?
         .into_iter()
         .map(|d| DealRow {
-            close: day_number(&d.close_date),
+            close: i64::from(d.close_date.num_days_from_ce()),
             id: d.id,
             rep: d.rep,
             outcome: d.outcome,
         })
         .collect();
     let total = deals.len();
-    let total_won = deals.iter().filter(|d| d.outcome == "won").count();
+    let total_won = deals.iter().filter(|d| d.outcome == Outcome::Won).count();
     report.summary.insert("deals".into(), json!(total));
     report.summary.insert("won".into(), json!(total_won));
     let rule = match opts.influence_rule {
-        InfluenceRule::Deal => "opened for the deal (`quiver open --deal`)".to_owned(),
+        InfluenceRule::Deal => "opened for the deal".to_owned(),
         InfluenceRule::RepWindow => {
             format!("opened by the deal's rep in the {n_days} days up to the close date")
         }
@@ -513,16 +514,18 @@ pub fn influence(data: &dyn ReportData, opts: &Options) -> Result<Report> {
         opts.min_support
     ));
     if total == 0 {
-        report.notes.push("No closed deals in this window yet: record some with `quiver deal record` or `quiver deal import`.".into());
+        report.notes.push(
+            "No closed deals in this window yet: record some, or import them from the CRM.".into(),
+        );
     }
 
     // Per asset: used in how many won, lost and no-decision deals. A deal with opens
     // tied to it is counted from those only, any other deal from its rep's opens; deals
     // belong to one rep, so the two parts never count a deal twice.
-    let slot = |outcome: &str| match outcome {
-        "won" => 0,
-        "lost" => 1,
-        _ => 2,
+    let slot = |outcome: Outcome| match outcome {
+        Outcome::Won => 0,
+        Outcome::Lost => 1,
+        Outcome::NoDecision => 2,
     };
     let mut counts: HashMap<String, [usize; 3]> = HashMap::new();
     let mut linked_deals: HashSet<usize> = HashSet::new();
@@ -552,7 +555,7 @@ pub fn influence(data: &dyn ReportData, opts: &Options) -> Result<Report> {
                 }
                 last = (deal.to_owned(), asset.to_owned());
                 if let Some(&i) = index.get(deal) {
-                    let s = slot(&deals[i].outcome);
+                    let s = slot(deals[i].outcome);
                     match counts.get_mut(asset) {
                         Some(c) => c[s] += 1,
                         None => counts.entry(asset.to_owned()).or_default()[s] += 1,
@@ -578,7 +581,7 @@ pub fn influence(data: &dyn ReportData, opts: &Options) -> Result<Report> {
                 by_rep
                     .entry(d.rep.as_str())
                     .or_default()
-                    .push((d.close, slot(&d.outcome)));
+                    .push((d.close, slot(d.outcome)));
             }
         }
         let by_rep: HashMap<&str, RepDeals> = by_rep

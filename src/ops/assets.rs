@@ -2,11 +2,12 @@
 
 use serde::Serialize;
 
-use crate::catalog::{AssetDetail, AssetField};
+use crate::catalog::{AssetDetail, AssetField, SectionText};
 use crate::datadir::DataDir;
 use crate::{Error, Result, UserError, indexer};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct AssetSet {
     #[serde(flatten)]
     pub detail: AssetDetail,
@@ -43,4 +44,46 @@ pub fn set_asset_fields(
         detail: dd.catalog.asset_detail(&id)?,
         search_updated,
     })
+}
+
+/// An asset's stored text, page by page, for a preview pane.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct Preview {
+    pub asset_id: String,
+    pub title: String,
+    pub path: String,
+    pub format: String,
+    pub sections: Vec<SectionText>,
+}
+
+/// The stored text of an asset's pages, slides or sheets.
+///
+/// # Errors
+/// [`UserError::NoSuchAsset`]; catalog errors.
+pub fn preview(dd: &DataDir, asset_id: &str) -> Result<Preview> {
+    let record = dd
+        .catalog
+        .search_record(asset_id)?
+        .ok_or_else(|| UserError::NoSuchAsset(asset_id.to_owned()))?;
+    Ok(Preview {
+        asset_id: asset_id.to_owned(),
+        sections: dd.catalog.sections(record.version_id)?,
+        title: record.title,
+        path: record.path,
+        format: record.format,
+    })
+}
+
+/// The bytes of an asset's current file (a PDF preview renders them). Only files the
+/// catalog knows can be read this way: the asset id, not a path, names the file.
+///
+/// # Errors
+/// [`UserError::NoSuchAsset`]; the file's read error.
+pub fn asset_bytes(dd: &DataDir, asset_id: &str) -> Result<Vec<u8>> {
+    let record = dd
+        .catalog
+        .search_record(asset_id)?
+        .ok_or_else(|| UserError::NoSuchAsset(asset_id.to_owned()))?;
+    std::fs::read(&record.path).map_err(|e| Error::io(format!("reading {}", record.path), e))
 }

@@ -4,11 +4,12 @@ use serde::{Deserialize, Serialize};
 
 use super::Caller;
 use crate::datadir::DataDir;
-use crate::deals::{self, Change, Deal, ReasonEntry};
+use crate::deals::{self, Change, Deal, DealInput, ReasonEntry};
 use crate::{Result, UserError};
 
 /// Fields given for a deal; `None` keeps what the deal has.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, ts_rs::TS)]
+#[ts(export, optional_fields)]
 pub struct DealPatch {
     pub name: Option<String>,
     pub account: Option<String>,
@@ -32,7 +33,7 @@ pub struct DealPatch {
 impl DealPatch {
     /// Applies the given fields over `deal`. A new primary reason alone keeps the
     /// secondary reasons; given secondaries replace them.
-    pub fn apply(self, mut deal: Deal) -> Deal {
+    pub fn apply(self, mut deal: DealInput) -> DealInput {
         macro_rules! set {
             ($($field:ident),*) => { $( if self.$field.is_some() { deal.$field = self.$field; } )* };
         }
@@ -67,7 +68,8 @@ impl DealPatch {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct Saved {
     pub change: Change,
     pub deal: Deal,
@@ -78,10 +80,10 @@ pub struct Saved {
 ///
 /// # Errors
 /// As [`deals::save`].
-pub fn save_deal(dd: &DataDir, caller: &Caller, deal: Deal, edit: bool) -> Result<Saved> {
+pub fn save_deal(dd: &DataDir, caller: &Caller, deal: DealInput, edit: bool) -> Result<Saved> {
     let me = caller.rep(&dd.catalog)?;
     let deal = if deal.rep.trim().is_empty() {
-        Deal {
+        DealInput {
             rep: me.clone(),
             ..deal
         }
@@ -110,9 +112,9 @@ pub fn record_deal(
     deal_id: Option<String>,
     fields: DealPatch,
 ) -> Result<Saved> {
-    let base = Deal {
+    let base = DealInput {
         deal_id: deal_id.unwrap_or_default(),
-        ..Deal::default()
+        ..DealInput::default()
     };
     save_deal(dd, caller, fields.apply(base), false)
 }
@@ -124,7 +126,7 @@ pub fn record_deal(
 pub fn edit_deal(dd: &DataDir, caller: &Caller, deal_id: &str, fields: DealPatch) -> Result<Saved> {
     let current = deals::get(&dd.catalog, deal_id)?
         .ok_or_else(|| UserError::NoSuchDeal(deal_id.to_owned()))?;
-    save_deal(dd, caller, fields.apply(current), true)
+    save_deal(dd, caller, fields.apply(current.to_input()), true)
 }
 
 /// A recorded deal, with its audit trail.

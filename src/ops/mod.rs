@@ -20,7 +20,7 @@ use crate::Result;
 use crate::capture::{self, Surface};
 use crate::catalog::Catalog;
 
-pub use assets::{AssetSet, set_asset_fields};
+pub use assets::{AssetSet, Preview, asset_bytes, preview, set_asset_fields};
 pub use deals::{DealPatch, Saved, edit_deal, record_deal, save_deal, show_deal};
 pub use events::export_events;
 pub use open::{OpenInput, open};

@@ -5,13 +5,14 @@ use serde::Deserialize;
 
 use super::Caller;
 use crate::datadir::DataDir;
-use crate::insights::{self, By, InfluenceRule, Options, Report};
+use crate::insights::{self, By, InfluenceRule, Options, Report, ReportName};
 use crate::{Result, UserError};
 
 /// A report and its options as a front gives them; `None` is the default.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ts_rs::TS)]
+#[ts(export, optional_fields)]
 pub struct ReportRequest {
-    pub name: String,
+    pub name: ReportName,
     /// Start of the window (inclusive); default: the beginning.
     #[serde(default)]
     pub from: Option<NaiveDate>,
@@ -20,7 +21,7 @@ pub struct ReportRequest {
     pub to: Option<NaiveDate>,
     /// Segment to split deal reports by.
     #[serde(default)]
-    pub by: Option<String>,
+    pub by: Option<By>,
     #[serde(default)]
     pub anonymize: bool,
     /// Rows per ranked table.
@@ -31,12 +32,14 @@ pub struct ReportRequest {
     pub rule: Option<String>,
     /// influence: days before the close that count.
     #[serde(default)]
+    #[ts(optional, type = "number")]
     pub days: Option<i64>,
     /// influence: deals needed on each side before a win rate is claimed.
     #[serde(default)]
     pub min_support: Option<usize>,
     /// unused: days an asset must have existed in the window to be judged.
     #[serde(default)]
+    #[ts(optional, type = "number")]
     pub grace_days: Option<i64>,
 }
 
@@ -64,7 +67,7 @@ impl ReportRequest {
                 format!("the window starts on {from}, after it ends on {}", opts.to),
             ));
         }
-        opts.by = self.by.as_deref().map(By::parse).transpose()?;
+        opts.by = self.by;
         opts.anonymize = self.anonymize;
         if let Some(limit) = self.limit {
             opts.limit = limit;
@@ -108,5 +111,5 @@ impl ReportRequest {
 /// As [`ReportRequest::options`] and [`insights::run`].
 pub fn report(dd: &DataDir, caller: &Caller, req: &ReportRequest) -> Result<Report> {
     let opts = req.options(dd, caller)?;
-    insights::run(&dd.catalog, &dd.index, &req.name, &opts)
+    insights::run(&dd.catalog, &dd.index, req.name, &opts)
 }

@@ -11,8 +11,9 @@ use crate::{Result, UserError};
 
 const DEFAULT: &str = include_str!("default.toml");
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "lowercase")]
+#[ts(export)]
 pub enum Kind {
     Buy,
     Objection,
@@ -43,7 +44,8 @@ impl Kind {
 }
 
 /// One code of the taxonomy.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 pub struct Reason {
     pub code: String,
     pub label: String,
@@ -58,6 +60,7 @@ pub struct Reason {
     #[serde(default = "active")]
     pub status: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub merged_into: Option<String>,
 }
 
@@ -139,7 +142,7 @@ pub(crate) fn resolve_for_new_deal(db: Tables<'_>, given: &str) -> Result<Reason
     let Some(reason) = lookup(db, given)? else {
         return Err(invalid(
             "reason",
-            format!("unknown reason code {given:?} (see `quiver reasons list`)"),
+            format!("unknown reason code {given:?}: not a code or label of the taxonomy"),
         ));
     };
     if reason.status == "retired" {
@@ -216,7 +219,7 @@ fn existing(catalog: &Catalog, code: &str) -> Result<Reason> {
     get(catalog, &code.trim().to_ascii_uppercase())?.ok_or_else(|| {
         invalid(
             "code",
-            format!("unknown reason code {code:?} (see `quiver reasons list`)"),
+            format!("unknown reason code {code:?}: not a code of the taxonomy"),
         )
     })
 }

@@ -14,15 +14,18 @@ use super::filter::freshness_bounds;
 use super::*;
 
 /// One value of a facet and how many matching assets carry it.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, ts_rs::TS)]
+#[ts(export)]
 pub struct FacetCount {
     pub value: String,
+    #[ts(type = "number")]
     pub count: u64,
 }
 
 /// A facet: the filter field it narrows (`filter=value`) and its values, most common
 /// first.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct FacetGroup {
     pub field: &'static str,
     pub values: Vec<FacetCount>,

@@ -43,7 +43,8 @@ pub struct Request {
 }
 
 /// `quiver search --json`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct Results {
     pub query: String,
     pub total: usize,
@@ -51,13 +52,15 @@ pub struct Results {
     pub hits: Vec<Hit>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct Hit {
     pub asset_id: String,
     pub title: String,
     pub path: String,
     /// Other files of the same asset.
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[ts(as = "Option<Vec<String>>", optional)]
     pub also_at: Vec<String>,
     pub format: String,
     pub score: f32,
@@ -70,11 +73,13 @@ pub struct Hit {
     pub highlights: Vec<Range<usize>>,
 }
 
-#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, ts_rs::TS)]
+#[ts(export)]
 pub struct Location {
     pub kind: String,
     pub number: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub name: Option<String>,
 }
 

@@ -247,6 +247,9 @@ pub fn reasons(
     Ok(())
 }
 
+/// The import's hint when rows failed on their reasons, in the CLI's words.
+const REASON_HINT: &str = "a reason must be a code or label of `quiver reasons list`, optionally with the buyer's words (`PRICE.TOO_HIGH: over budget`); to import a column of free text, --unknown-as-other codes each such reason OTHER and keeps its words as the note, to recode later with `quiver deal edit`";
+
 impl From<DealFields> for DealPatch {
     fn from(f: DealFields) -> DealPatch {
         DealPatch {
@@ -407,7 +410,10 @@ pub fn deal(dd: &mut DataDir, caller: &Caller, cmd: DealCommand, json: bool) -> 
                 by: &me,
                 unknown_as_other,
             };
-            let report = import::import(&mut dd.catalog, &text, &opts, caller.now)?;
+            let mut report = import::import(&mut dd.catalog, &text, &opts, caller.now)?;
+            if report.hint.is_some() {
+                report.hint = Some(REASON_HINT.to_owned());
+            }
             if json {
                 return print_json(&report);
             }

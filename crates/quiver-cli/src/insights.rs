@@ -6,7 +6,7 @@ use clap::Args;
 use serde_json::Value;
 
 use quiver::datadir::DataDir;
-use quiver::insights::{self, Report};
+use quiver::insights::{self, By, Report, ReportName};
 use quiver::ops::{self, Caller, ReportRequest};
 
 use crate::print_json;
@@ -55,10 +55,10 @@ pub fn report(dd: &DataDir, caller: &Caller, args: ReportArgs, json: bool) -> an
         anyhow::bail!("--table chooses the table --csv prints; add --csv");
     }
     let req = ReportRequest {
-        name: args.name,
+        name: ReportName::parse(&args.name)?,
         from: args.from,
         to: args.to,
-        by: args.by,
+        by: args.by.as_deref().map(By::parse).transpose()?,
         anonymize: args.anonymize,
         limit: Some(args.limit),
         rule: Some(args.rule),

@@ -177,11 +177,11 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             // Errors raised by the CLI itself are about its arguments and files: the user's.
-            let (code, user) = match e.downcast_ref::<quiver::Error>() {
-                Some(q) => (q.code(), matches!(q, quiver::Error::User(_))),
-                None => ("user.invalid_input", true),
+            let (code, field, user) = match e.downcast_ref::<quiver::Error>() {
+                Some(q) => (q.code(), q.field(), matches!(q, quiver::Error::User(_))),
+                None => ("user.invalid_input", None, true),
             };
-            let text = match hint(code) {
+            let text = match hint(code, field) {
                 Some(h) => format!("{}; {h}", message(&e)),
                 None => message(&e),
             };
@@ -203,16 +203,25 @@ fn main() -> ExitCode {
 
 /// What to run next, for the core's errors whose messages cannot name CLI syntax (the
 /// app shows them too).
-fn hint(code: &str) -> Option<&'static str> {
-    Some(match code {
-        "user.no_data_dir" => {
-            "check --data-dir or QUIVER_DATA_DIR; to start one, `quiver library add FOLDER` or `quiver demo`"
+fn hint(code: &str, field: Option<&str>) -> Option<&'static str> {
+    Some(match (code, field) {
+        ("user.invalid_value", Some("rep")) => "set yours with `quiver rep set --name NAME`",
+        ("user.invalid_value", Some("reason" | "code")) => "see `quiver reasons list`",
+        ("user.invalid_value", Some("query-id")) => {
+            "`quiver search --json` gives a search's query_id"
         }
-        "user.data_dir_in_use" => "give `--data-dir` a new folder to try the demo",
-        "user.no_such_asset" => "`quiver search --json` gives asset ids",
-        "user.no_such_deal" => "see `quiver deal list`",
-        "user.not_in_library" => "see `quiver library list`",
-        _ => return None,
+        ("user.invalid_value", Some("csv")) => "map a column with --map COLUMN=FIELD",
+        ("user.invalid_value", Some("by")) => "--by works with the reasons and messaging reports",
+        (code, _) => match code {
+            "user.no_data_dir" => {
+                "check --data-dir or QUIVER_DATA_DIR; to start one, `quiver library add FOLDER` or `quiver demo`"
+            }
+            "user.data_dir_in_use" => "give `--data-dir` a new folder to try the demo",
+            "user.no_such_asset" => "`quiver search --json` gives asset ids",
+            "user.no_such_deal" => "see `quiver deal list`",
+            "user.not_in_library" => "see `quiver library list`",
+            _ => return None,
+        },
     })
 }
 

@@ -1,5 +1,5 @@
 // The one module that talks to the Rust side: every `invoke` and event is typed here.
-// Shapes mirror the core's serde output (the same JSON `quiver --json` prints).
+// The shapes are the core's serde output (the same JSON `quiver --json` prints).
 
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
@@ -17,66 +17,36 @@ export function errorText(e: unknown): string {
   return String(e);
 }
 
-export interface Rep {
-  name: string;
-  email?: string | null;
-  team?: string | null;
-}
+// The shapes that cross from Rust are generated from the Rust types (ts-rs, into
+// ./bindings by `cargo test`); CI fails when the committed copies are stale.
+import type { Hit } from "./bindings/Hit";
+import type { ReportName } from "./bindings/ReportName";
+import type { Summary } from "./bindings/Summary";
+import type { IndexReport } from "./bindings/IndexReport";
+import type { Rep } from "./bindings/Rep";
+import type { Status } from "./bindings/Status";
+import type { SearchOutput } from "./bindings/SearchOutput";
+import type { Location } from "./bindings/Location";
+import type { OpenAck } from "./bindings/OpenAck";
+import type { Preview } from "./bindings/Preview";
+import type { AssetDetail } from "./bindings/AssetDetail";
+import type { AssetSet } from "./bindings/AssetSet";
+import type { Deal } from "./bindings/Deal";
+import type { DealInput } from "./bindings/DealInput";
+import type { Saved } from "./bindings/Saved";
+import type { Reason } from "./bindings/Reason";
+import type { Report } from "./bindings/Report";
+import type { ReportRequest } from "./bindings/ReportRequest";
+import type { ProblemRow } from "./bindings/ProblemRow";
+import type { Added } from "./bindings/Added";
 
-export interface Status {
-  data_dir: string;
-  schema_version: number;
-  library: string[];
-  assets: number;
-  missing_assets: number;
-  files: number;
-  problems: number;
-  index_documents: number;
-  pending_index: number;
-  rep: Rep | null;
-  current_rep: string;
-  indexing: boolean;
-}
+export type { Hit, ReportName, IndexReport, Rep, Status, Location, OpenAck, Preview, AssetDetail, Deal, DealInput, Reason, Report, ReportRequest, ProblemRow };
+export type { Table } from "./bindings/Table";
+export type { By } from "./bindings/By";
+export type { FacetGroup } from "./bindings/FacetGroup";
+export type { Results } from "./bindings/Results";
 
-export interface Location {
-  kind: string;
-  number: number;
-  name?: string | null;
-}
-
-export interface Hit {
-  asset_id: string;
-  title: string;
-  path: string;
-  also_at?: string[];
-  format: string;
-  score: number;
-  /** The best passage as plain text; `highlights` are UTF-8 byte ranges in it. */
-  fragment: string;
-  highlights: { start: number; end: number }[];
-  location: Location | null;
-  expired: boolean;
-  expires_on: string | null;
-}
-
-export interface Results {
-  query: string;
-  total: number;
-  took_ms: number;
-  hits: Hit[];
-}
-
-export interface FacetGroup {
-  field: string;
-  values: { value: string; count: number }[];
-}
-
-export interface SearchAnswer extends Results {
-  query_id: string | null;
-  facets?: FacetGroup[];
-}
-
-/** A passage cut into plain and marked parts, from its byte ranges. */
+/** A passage cut into plain and marked parts, from its UTF-8 byte ranges. */
 export function snippetParts(h: Hit): { text: string; mark: boolean }[] {
   const bytes = new TextEncoder().encode(h.fragment);
   const dec = new TextDecoder();
@@ -94,128 +64,6 @@ export function snippetParts(h: Hit): { text: string; mark: boolean }[] {
 
 export type Filter = [string, string];
 
-export interface OpenAck {
-  event_id: string;
-  asset_id: string;
-  title: string;
-  path: string;
-  version: string;
-  warnings: string[];
-}
-
-export interface Section {
-  kind: string;
-  number: number;
-  name: string | null;
-  text: string;
-}
-
-export interface PreviewText {
-  asset_id: string;
-  title: string;
-  path: string;
-  format: string;
-  sections: Section[];
-}
-
-export interface AssetDetail {
-  asset_id: string;
-  status: string;
-  title: string | null;
-  format: string | null;
-  product: string | null;
-  persona: string | null;
-  stage: string | null;
-  industry: string | null;
-  owner: string | null;
-  expires_on: string | null;
-  tags: string[];
-  folder_tags: string[];
-  addresses: string[];
-  locations: { path: string; status: string; current: boolean }[];
-}
-
-export interface ReasonEntry {
-  code: string;
-  note?: string | null;
-}
-
-export interface Deal {
-  deal_id: string;
-  name?: string | null;
-  account?: string | null;
-  rep: string;
-  outcome: string;
-  close_date: string;
-  amount?: number | null;
-  currency?: string | null;
-  competitor?: string | null;
-  stage?: string | null;
-  industry?: string | null;
-  size?: string | null;
-  region?: string | null;
-  reasons: ReasonEntry[];
-}
-
-export interface Reason {
-  code: string;
-  label: string;
-  kind: "buy" | "objection" | "any";
-  category: string;
-  description: string;
-  keywords: string[];
-  low_quality: boolean;
-  status: string;
-  merged_into?: string | null;
-}
-
-export interface Table {
-  name: string;
-  columns: string[];
-  rows: Record<string, unknown>[];
-}
-
-export interface Report {
-  report: string;
-  from: string | null;
-  to: string;
-  by: string | null;
-  summary: Record<string, unknown>;
-  notes: string[];
-  tables: Table[];
-}
-
-export interface ReportInput {
-  name: string;
-  from?: string | null;
-  to?: string | null;
-  by?: string | null;
-  anonymize?: boolean;
-  limit?: number | null;
-}
-
-export interface Problem {
-  path: string;
-  kind: string;
-  reason: string;
-  at: string;
-}
-
-export interface Failure {
-  path: string;
-  kind: string;
-  reason: string;
-}
-
-export interface IndexReport {
-  indexed: number;
-  unchanged: number;
-  missing: number;
-  failed: Failure[];
-  warnings: Failure[];
-  took_ms: number;
-}
-
 export interface IndexProgress {
   phase: "planned" | "read" | "finished" | "demo";
   done: number;
@@ -225,10 +73,11 @@ export interface IndexProgress {
 
 export interface IndexFinished {
   report: IndexReport | null;
-  demo: { assets: number; events: number; deals: number; signals: string[] } | null;
+  demo: Summary | null;
   error: ApiError | null;
 }
 
+/** Every report, in the order the core lists them (`ReportName::ALL`). */
 export const REPORTS = [
   "unused",
   "assets",
@@ -239,12 +88,15 @@ export const REPORTS = [
   "coverage",
   "completeness",
   "messaging",
-] as const;
+] as const satisfies readonly ReportName[];
+// Every report name the core knows is listed above (a compile error otherwise).
+const allListed: Exclude<ReportName, (typeof REPORTS)[number]> extends never ? true : false = true;
+void allListed;
 
 export const api = {
   status: () => invoke<Status>("status"),
   search: (query: string, filters: Filter[], limit = 30) =>
-    invoke<SearchAnswer>("search", { input: { query, filters, limit, facets: true, record: false } }),
+    invoke<SearchOutput>("search", { input: { query, filters, limit, facets: true, record: false } }),
   recordSearch: (query: string, filters: Filter[], total: number) =>
     invoke<string>("record_search", { query, filters, total }),
   open: (
@@ -260,14 +112,13 @@ export const api = {
         preview: opts.preview ?? false,
       },
     }),
-  preview: (assetId: string) => invoke<PreviewText>("preview", { assetId }),
+  preview: (assetId: string) => invoke<Preview>("preview", { assetId }),
   assetFile: (assetId: string) => invoke<ArrayBuffer>("asset_file", { assetId }),
   assetDetail: (target: string) => invoke<AssetDetail>("asset_detail", { target }),
   assetSet: (assetId: string, field: string, value: string) =>
-    invoke<AssetDetail & { search_updated: boolean }>("asset_set", { assetId, field, value }),
+    invoke<AssetSet>("asset_set", { assetId, field, value }),
   deals: () => invoke<Deal[]>("deals"),
-  saveDeal: (deal: Deal, edit: boolean) =>
-    invoke<{ change: string; deal: Deal }>("deal_save", { deal, edit }),
+  saveDeal: (deal: DealInput, edit: boolean) => invoke<Saved>("deal_save", { deal, edit }),
   stages: () => invoke<string[]>("stages"),
   reasons: (includeRetired = false) => invoke<Reason[]>("reasons", { includeRetired }),
   addReason: (reason: Pick<Reason, "code" | "label" | "kind" | "category"> & { keywords?: string[] }) =>
@@ -275,13 +126,13 @@ export const api = {
   renameReason: (code: string, label: string) => invoke<Reason>("reason_rename", { code, label }),
   retireReason: (code: string) => invoke<Reason>("reason_retire", { code }),
   mergeReason: (old: string, into: string) => invoke<Reason>("reason_merge", { old, into }),
-  report: (input: ReportInput) => invoke<Report>("report", { input }),
-  reportCsv: (input: ReportInput, table: string, path: string) =>
+  report: (input: ReportRequest) => invoke<Report>("report", { input }),
+  reportCsv: (input: ReportRequest, table: string, path: string) =>
     invoke<void>("report_csv", { input, table, path }),
-  addFolder: (path: string) => invoke<{ path: string; status: string }[]>("library_add", { path }),
+  addFolder: (path: string) => invoke<Added[]>("library_add", { path }),
   removeFolder: (path: string) => invoke<string>("library_remove", { path }),
   indexNow: () => invoke<void>("index_now"),
-  problems: () => invoke<Problem[]>("problems"),
+  problems: () => invoke<ProblemRow[]>("problems"),
   setRep: (rep: Rep) => invoke<Rep>("rep_set", { rep }),
   loadDemo: () => invoke<void>("load_demo"),
 };
