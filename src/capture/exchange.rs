@@ -218,3 +218,73 @@ fn resolve_asset(db: Tables<'_>, e: &Event) -> Result<Option<String>> {
         None => Ok(None),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn event() -> impl Strategy<Value = Event> {
+        (
+            "[0-9a-f]{8}-[0-9a-f]{4}",
+            0i64..250_000_000,
+            "[\\PC]{1,12}",
+            "[\\PC]{0,30}",
+            proptest::collection::btree_map("[a-z]{1,8}", "[\\PC]{0,10}", 0..3),
+            0i64..1000,
+            prop_oneof![Just("cli"), Just("app"), Just("import")],
+        )
+            .prop_map(|(id, secs, rep, query, filters, count, surface)| Event {
+                id,
+                kind: "search".into(),
+                at: Utc
+                    .timestamp_opt(1_500_000_000 + secs, 0)
+                    .unwrap()
+                    .to_rfc3339(),
+                rep: format!("r{rep}"),
+                surface: surface.into(),
+                query: Some(query),
+                filters: Some(serde_json::to_value(filters).unwrap()),
+                result_count: Some(count),
+                asset_id: None,
+                asset_hash: None,
+                path: None,
+                location: None,
+                query_id: None,
+                deal_id: None,
+            })
+    }
+
+    fn export_all(catalog: &Catalog) -> String {
+        let mut out = Vec::new();
+        export(catalog, None, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        /// Events exported from one data dir and imported into another export the
+        /// same, line for line; importing them again adds nothing.
+        #[test]
+        fn events_survive_ndjson(events in proptest::collection::vec(event(), 1..8)) {
+            let dir = tempfile::tempdir().unwrap();
+            let mut a = Catalog::open(&dir.path().join("a.sqlite3")).unwrap();
+            let mut b = Catalog::open(&dir.path().join("b.sqlite3")).unwrap();
+            let text: String = events.iter().map(|e| serde_json::to_string(e).unwrap() + "\n").collect();
+            let now = Utc::now();
+            let first = import(&mut a, &mut text.as_bytes(), now).unwrap();
+            prop_assert!(first.failed.is_empty(), "{:?}", first.failed.iter().map(|f| &f.message).collect::<Vec<_>>());
+            let distinct: std::collections::HashSet<&str> = events.iter().map(|e| e.id.as_str()).collect();
+            prop_assert_eq!(first.imported, distinct.len());
+            let exported = export_all(&a);
+            let second = import(&mut b, &mut exported.as_bytes(), now).unwrap();
+            prop_assert_eq!(second.imported, distinct.len());
+            prop_assert_eq!(export_all(&b), exported.clone());
+            let third = import(&mut b, &mut exported.as_bytes(), now).unwrap();
+            prop_assert_eq!((third.imported, third.duplicates), (0, distinct.len()));
+        }
+    }
+}

@@ -568,4 +568,126 @@ mod tests {
         assert_eq!(amount("$48,500.00").unwrap(), 48500.0);
         assert_eq!(amount("EUR 1200").unwrap(), 1200.0);
     }
+
+    mod round_trip {
+        use chrono::{NaiveDate, Utc};
+        use proptest::prelude::*;
+
+        use super::super::{Options, import};
+        use crate::catalog::Catalog;
+        use crate::deals::{self, Outcome};
+
+        #[derive(Debug, Clone)]
+        struct Given {
+            id: String,
+            name: String,
+            outcome: Outcome,
+            day: u32,
+            cents: Option<u32>,
+            competitor: String,
+            primary: usize,
+            note: String,
+        }
+
+        /// Text a CRM may hold: any printable characters, commas, quotes and
+        /// spreadsheet formula starts included.
+        fn text() -> impl Strategy<Value = String> {
+            "[\\PC]{0,16}"
+        }
+
+        fn given() -> impl Strategy<Value = Given> {
+            (
+                "[A-Z]{2,4}-[0-9]{1,6}",
+                text(),
+                prop_oneof![
+                    Just(Outcome::Won),
+                    Just(Outcome::Lost),
+                    Just(Outcome::NoDecision)
+                ],
+                0u32..2000,
+                proptest::option::of(0u32..100_000_000),
+                text(),
+                0usize..2,
+                "[^;]{0,16}",
+            )
+                .prop_map(
+                    |(id, name, outcome, day, cents, competitor, primary, note)| Given {
+                        id,
+                        name,
+                        outcome,
+                        day,
+                        cents,
+                        competitor,
+                        primary,
+                        note,
+                    },
+                )
+        }
+
+        fn code(g: &Given) -> &'static str {
+            match g.outcome {
+                Outcome::Won => ["VALUE.ROI_CLEAR", "VALUE.LOWER_TCO"][g.primary],
+                _ => ["PRICE.TOO_HIGH", "PRICE.VALUE_UNCLEAR"][g.primary],
+            }
+        }
+
+        fn date(g: &Given) -> NaiveDate {
+            NaiveDate::from_ymd_opt(2021, 1, 1).unwrap() + chrono::Duration::days(g.day.into())
+        }
+
+        fn trimmed(s: &str) -> Option<String> {
+            Some(s.trim().to_owned()).filter(|s| !s.is_empty())
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(48))]
+
+            /// Deals written as a Quiver CSV read back as the same deals, whatever their
+            /// text holds.
+            #[test]
+            fn deals_survive_a_csv(mut given in proptest::collection::vec(given(), 1..6)) {
+                given.sort_by(|a, b| a.id.cmp(&b.id));
+                given.dedup_by(|a, b| a.id == b.id);
+                let dir = tempfile::tempdir().unwrap();
+                let mut catalog = Catalog::open(&dir.path().join("catalog.sqlite3")).unwrap();
+                crate::reasons::seed(&catalog, Utc::now()).unwrap();
+                let mut w = csv::Writer::from_writer(Vec::new());
+                w.write_record(["deal_id", "name", "rep", "outcome", "close_date", "amount", "currency", "competitor", "primary_reason"]).unwrap();
+                for g in &given {
+                    let amount = g.cents.map(|c| (f64::from(c) / 100.0).to_string()).unwrap_or_default();
+                    let primary = if g.note.trim().is_empty() { code(g).to_owned() } else { format!("{}: {}", code(g), g.note) };
+                    w.write_record([
+                        g.id.as_str(), &g.name, "Dana", g.outcome.as_str(), &date(g).to_string(),
+                        &amount, if g.cents.is_some() { "USD" } else { "" }, &g.competitor, &primary,
+                    ]).unwrap();
+                }
+                let text = String::from_utf8(w.into_inner().unwrap()).unwrap();
+                let stages: Vec<String> = deals::DEFAULT_STAGES.iter().map(|s| (*s).to_owned()).collect();
+                let opts = Options {
+                    map: Vec::new(),
+                    dry_run: false,
+                    stages: &stages,
+                    today: NaiveDate::from_ymd_opt(2026, 12, 5).unwrap(),
+                    by: "Dana",
+                    unknown_as_other: false,
+                };
+                let report = import(&mut catalog, &text, &opts, Utc::now()).unwrap();
+                prop_assert!(report.failed.is_empty(), "{:?}", report.failed.iter().map(|f| &f.message).collect::<Vec<_>>());
+                prop_assert_eq!(report.created, given.len());
+                for g in &given {
+                    let d = deals::get(&catalog, &g.id).unwrap().expect("imported");
+                    prop_assert_eq!(d.name, trimmed(&g.name));
+                    prop_assert_eq!(d.outcome, g.outcome);
+                    prop_assert_eq!(d.close_date, date(g));
+                    prop_assert_eq!(d.amount, g.cents.map(|c| f64::from(c) / 100.0));
+                    prop_assert_eq!(d.competitor, trimmed(&g.competitor));
+                    prop_assert_eq!(d.reasons[0].code.as_str(), code(g));
+                    prop_assert_eq!(d.reasons[0].note.clone(), trimmed(&g.note));
+                }
+                // The same file again changes nothing.
+                let again = import(&mut catalog, &text, &opts, Utc::now()).unwrap();
+                prop_assert_eq!((again.created, again.updated, again.unchanged), (0, 0, given.len()));
+            }
+        }
+    }
 }

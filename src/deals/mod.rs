@@ -464,3 +464,158 @@ pub fn list(catalog: &Catalog) -> Result<Vec<Deal>> {
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use rstest::rstest;
+
+    use super::*;
+
+    fn catalog() -> (tempfile::TempDir, Catalog) {
+        let dir = tempfile::tempdir().unwrap();
+        let catalog = Catalog::open(&dir.path().join("catalog.sqlite3")).unwrap();
+        reasons::seed(&catalog, Utc::now()).unwrap();
+        (dir, catalog)
+    }
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 12, 5).unwrap()
+    }
+
+    fn lost() -> DealInput {
+        DealInput {
+            deal_id: "OPP-1".into(),
+            rep: "Dana".into(),
+            outcome: "lost".into(),
+            close_date: "2026-11-30".into(),
+            stage: Some("proposal".into()),
+            reasons: vec![ReasonEntry::parse("PRICE.TOO_HIGH: over budget")],
+            ..DealInput::default()
+        }
+    }
+
+    fn stages() -> Vec<String> {
+        DEFAULT_STAGES.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    /// Each rule refuses a deal naming the field the rep must fix.
+    #[rstest]
+    #[case::no_id(DealInput { deal_id: " ".into(), ..lost() }, "deal_id")]
+    #[case::no_rep(DealInput { rep: "".into(), ..lost() }, "rep")]
+    #[case::unknown_outcome(DealInput { outcome: "postponed".into(), ..lost() }, "outcome")]
+    #[case::not_a_date(DealInput { close_date: "30/11/2026".into(), ..lost() }, "close_date")]
+    #[case::future(DealInput { close_date: "2026-12-06".into(), ..lost() }, "close_date")]
+    #[case::unknown_stage(DealInput { stage: Some("pilot".into()), ..lost() }, "stage")]
+    #[case::no_reason(DealInput { reasons: vec![], ..lost() }, "primary_reason")]
+    #[case::unknown_reason(
+        DealInput { reasons: vec![ReasonEntry::parse("PRICE.TOO_LOW")], ..lost() },
+        "reason"
+    )]
+    #[case::won_with_objection(DealInput { outcome: "won".into(), ..lost() }, "primary_reason")]
+    #[case::lost_with_buy_reason(
+        DealInput { reasons: vec![ReasonEntry::parse("VALUE.ROI_CLEAR")], ..lost() },
+        "primary_reason"
+    )]
+    #[case::reason_twice(
+        DealInput {
+            reasons: vec![ReasonEntry::parse("PRICE.TOO_HIGH"), ReasonEntry::parse("price too high")],
+            ..lost()
+        },
+        "reasons"
+    )]
+    fn a_rule_refuses_a_deal_naming_its_field(#[case] deal: DealInput, #[case] field: &str) {
+        let (_dir, catalog) = catalog();
+        let err = validate(catalog.tables(), deal, &stages(), today()).unwrap_err();
+        assert_eq!(err.field(), Some(field), "{err}");
+        assert_eq!(err.code(), "user.invalid_value");
+    }
+
+    /// What a rep or a CRM writes is put in canonical form.
+    #[rstest]
+    #[case::closed_won("Closed Won", "VALUE.ROI_CLEAR", Outcome::Won)]
+    #[case::no_decision_underscore("no_decision", "PRICE.TOO_HIGH", Outcome::NoDecision)]
+    #[case::label_for_code("LOST", "price too high", Outcome::Lost)]
+    fn spellings_become_canonical(
+        #[case] outcome: &str,
+        #[case] reason: &str,
+        #[case] expected: Outcome,
+    ) {
+        let (_dir, catalog) = catalog();
+        let deal = DealInput {
+            outcome: outcome.into(),
+            close_date: " 2026-11-30 ".into(),
+            stage: Some(" Proposal ".into()),
+            currency: Some("usd".into()),
+            competitor: Some("  ".into()),
+            reasons: vec![ReasonEntry::parse(reason)],
+            ..lost()
+        };
+        let deal = validate(catalog.tables(), deal, &stages(), today()).unwrap();
+        assert_eq!(deal.outcome, expected);
+        assert_eq!(
+            deal.close_date,
+            NaiveDate::from_ymd_opt(2026, 11, 30).unwrap()
+        );
+        assert_eq!(deal.stage.as_deref(), Some("proposal"));
+        assert_eq!(deal.currency.as_deref(), Some("USD"));
+        assert_eq!(deal.competitor, None, "a blank field is no value");
+        assert!(
+            !deal.reasons[0].code.contains(' '),
+            "a label becomes its code"
+        );
+    }
+
+    #[test]
+    fn a_deal_saves_whole_or_not_at_all_and_edits_keep_history() {
+        let (_dir, catalog) = catalog();
+        let now = Utc::now();
+        let (change, deal) =
+            save(&catalog, lost(), "Dana", false, &stages(), today(), now).unwrap();
+        assert_eq!(change, Change::Created);
+        // The same data again changes nothing; different data is refused without edit.
+        let again = save(&catalog, lost(), "Dana", false, &stages(), today(), now).unwrap();
+        assert_eq!(again.0, Change::Unchanged);
+        let moved = DealInput {
+            stage: Some("demo".into()),
+            ..deal.to_input()
+        };
+        let refused = save(
+            &catalog,
+            moved.clone(),
+            "Dana",
+            false,
+            &stages(),
+            today(),
+            now,
+        );
+        assert_eq!(refused.unwrap_err().field(), Some("deal_id"));
+        let (change, _) = save(&catalog, moved, "Lee", true, &stages(), today(), now).unwrap();
+        assert_eq!(change, Change::Updated);
+        let trail = audit_trail(&catalog, "OPP-1").unwrap();
+        assert_eq!(
+            trail
+                .iter()
+                .map(|a| (a.field.as_str(), a.rep.as_str()))
+                .collect::<Vec<_>>(),
+            [("created", "Dana"), ("stage", "Lee")]
+        );
+    }
+
+    proptest::proptest! {
+        /// Every outcome reads back from its own name and from a CRM's spelling of it.
+        #[test]
+        fn outcomes_round_trip(i in 0usize..3, upper: bool, closed: bool) {
+            let o = [Outcome::Won, Outcome::Lost, Outcome::NoDecision][i];
+            let mut text = o.as_str().to_owned();
+            if closed && o != Outcome::NoDecision {
+                text = format!("Closed {text}");
+            }
+            if upper {
+                text = text.to_uppercase();
+            }
+            proptest::prop_assert_eq!(Outcome::parse(&text), Some(o));
+            let json = serde_json::to_string(&o).unwrap();
+            proptest::prop_assert_eq!(serde_json::from_str::<Outcome>(&json).unwrap(), o);
+        }
+    }
+}

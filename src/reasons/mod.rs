@@ -475,3 +475,72 @@ pub fn import(
     report.version = version(catalog)?;
     Ok(report)
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::catalog::Catalog;
+
+    fn reason() -> impl Strategy<Value = Reason> {
+        (
+            "[A-Z][A-Z0-9_]{0,6}(\\.[A-Z0-9_]{1,6})?",
+            "[\\PC]{1,20}",
+            prop_oneof![Just(Kind::Buy), Just(Kind::Objection), Just(Kind::Any)],
+            "[\\PC]{1,12}",
+            "[\\PC]{0,30}",
+            proptest::collection::vec("[^;\\pC]{1,10}", 0..4),
+            any::<bool>(),
+        )
+            .prop_map(
+                |(code, label, kind, category, description, keywords, low_quality)| Reason {
+                    code: format!("T{code}"),
+                    label,
+                    kind,
+                    category,
+                    description,
+                    // Keywords are trimmed where they are typed.
+                    keywords: keywords
+                        .iter()
+                        .map(|k| k.trim().to_owned())
+                        .filter(|k| !k.is_empty())
+                        .collect(),
+                    low_quality,
+                    status: "active".into(),
+                    merged_into: None,
+                },
+            )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(32))]
+
+        /// A taxonomy exported as TOML or CSV and imported into a new data dir exports
+        /// the same again; importing it twice changes nothing.
+        #[test]
+        fn a_taxonomy_survives_toml_and_csv(
+            reasons in proptest::collection::vec(reason(), 1..6),
+            csv in any::<bool>(),
+        ) {
+            let format = if csv { "csv" } else { "toml" };
+            let dir = tempfile::tempdir().unwrap();
+            let mut a = Catalog::open(&dir.path().join("a.sqlite3")).unwrap();
+            let mut b = Catalog::open(&dir.path().join("b.sqlite3")).unwrap();
+            let now = Utc::now();
+            let file = File { reason: reasons };
+            let text = toml::to_string(&file).unwrap();
+            import(&mut a, &text, "toml", "marketing", now).unwrap();
+            let exported = export(&a, format).unwrap();
+            let first = import(&mut b, &exported, format, "marketing", now).unwrap();
+            prop_assert_eq!(first.updated, 0);
+            let mut listed = list(&b, true).unwrap();
+            let mut given = list(&a, true).unwrap();
+            listed.sort_by(|x, y| x.code.cmp(&y.code));
+            given.sort_by(|x, y| x.code.cmp(&y.code));
+            prop_assert_eq!(listed, given);
+            let again = import(&mut b, &exported, format, "marketing", now).unwrap();
+            prop_assert_eq!((again.added, again.updated), (0, 0));
+        }
+    }
+}

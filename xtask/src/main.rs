@@ -337,6 +337,7 @@ fn test() -> Result {
         }
     }
     let cargo_ok = out.status.success();
+    let bindings_ok = bindings_current()?;
     let (e2e_passed, e2e_failed, e2e_ok) = e2e()?;
     println!(
         "tests: {} passed, {} failed",
@@ -345,11 +346,29 @@ fn test() -> Result {
     );
     if !cargo_ok {
         Err(format!("cargo test failed ({})", out.status))
+    } else if !bindings_ok {
+        Err("ui/src/lib/bindings is stale: commit what `cargo test` generated".into())
     } else if !e2e_ok {
         Err("end-to-end tests failed".into())
     } else {
         Ok(())
     }
+}
+
+/// Whether the UI's generated TypeScript types (written by `cargo test`, see
+/// `.cargo/config.toml`) are the committed ones: a Rust type that crosses to the UI
+/// changed without its TypeScript twin otherwise.
+fn bindings_current() -> Result<bool> {
+    let out = Command::new("git")
+        .args(["status", "--porcelain", "--", "ui/src/lib/bindings"])
+        .current_dir(root())
+        .output()
+        .map_err(|e| format!("cannot run git: {e}"))?;
+    let changed = String::from_utf8_lossy(&out.stdout);
+    if !changed.trim().is_empty() {
+        eprintln!("bindings: these generated files differ from the committed ones:\n{changed}");
+    }
+    Ok(out.status.success() && changed.trim().is_empty())
 }
 
 /// The desktop app end to end: type-check the UI, build the app, then drive the real

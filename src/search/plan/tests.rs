@@ -141,3 +141,38 @@ fn a_phrase_checks_common_inner_words_only_in_a_small_library() {
         vec![0, 2, 3]
     );
 }
+
+proptest::proptest! {
+    /// Typed words and quoted phrases come back as pieces in order, whatever the
+    /// spacing; the last word is a prefix only while it is being typed.
+    #[test]
+    fn the_query_parser_keeps_words_and_phrases(
+        parts in proptest::collection::vec(("[^\"\\s]{1,8}", proptest::bool::ANY, "[^\"]{0,12}"), 1..6),
+        gaps in proptest::collection::vec("[ \t]{1,3}", 6),
+        done in proptest::bool::ANY,
+    ) {
+        let mut query = String::new();
+        let mut expected = Vec::new();
+        for (i, (word, quoted, phrase)) in parts.iter().enumerate() {
+            if i > 0 {
+                query.push_str(&gaps[i]);
+            }
+            if *quoted {
+                query.push('"');
+                query.push_str(phrase);
+                query.push('"');
+                expected.push(Piece::Phrase(phrase.clone()));
+            } else {
+                query.push_str(word);
+                expected.push(Piece::Word(word.clone()));
+            }
+        }
+        if done {
+            query.push(' ');
+        }
+        let (pieces, typing) = pieces(&query);
+        proptest::prop_assert_eq!(pieces, expected);
+        let last_is_word = !parts.last().unwrap().1;
+        proptest::prop_assert_eq!(typing, last_is_word && !done);
+    }
+}
