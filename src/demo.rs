@@ -36,8 +36,9 @@ pub enum Size {
     Large,
 }
 
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
-#[ts(export)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(export))]
 pub struct Summary {
     pub library: PathBuf,
     pub assets: usize,

@@ -36,8 +36,9 @@ const INGEST_TEXT: usize = 1 << 20;
 const INGEST_AFTER: Duration = Duration::from_millis(250);
 
 /// `quiver index --json`.
-#[derive(Debug, Default, Clone, Serialize, ts_rs::TS)]
-#[ts(export)]
+#[derive(Debug, Default, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(export))]
 pub struct IndexReport {
     /// Files read (or recognised as known bytes at a new path) in this run.
     pub indexed: usize,
@@ -51,8 +52,9 @@ pub struct IndexReport {
     pub took_ms: f64,
 }
 
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
-#[ts(export)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(export))]
 pub struct Failure {
     pub path: String,
     pub kind: String,

@@ -8,14 +8,15 @@ use serde::Serialize;
 use crate::catalog::Catalog;
 use crate::{Result, UserError};
 
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
-#[ts(export)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(export))]
 pub struct Added {
     pub path: String,
     /// `added`, `already` (in the library), or `covered` (inside a library folder).
     pub status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[ts(optional)]
+    #[cfg_attr(test, ts(optional))]
     pub covered_by: Option<String>,
 }
 

@@ -637,9 +637,70 @@ written before the stop",
     }
     let human = String::from_utf8(demo.run(&["report", "reasons", "--by", "size"]).stdout).unwrap();
     let first = &table[0];
+    let ci_low = format!("{:.1}%", first["ci_low"].as_f64().unwrap() * 100.0);
     assert!(
-        human.contains(first["code"].as_str().unwrap())
-            && human.contains(&first["ci_low"].to_string()),
-        "the table shows the same numbers"
+        human.contains(first["code"].as_str().unwrap()) && human.contains(&ci_low),
+        "the table shows the same numbers, shares as percentages: {ci_low} in {human}"
     );
+    every_value_is_of_its_columns_kind(&demo);
+}
+
+/// Every column declares its kind, and every value of every report on the demo is of
+/// it: the fronts format by kind, so a wrong kind is a wrong number on screen.
+fn every_value_is_of_its_columns_kind(q: &Quiver) {
+    let mut seen = std::collections::HashSet::new();
+    for name in [
+        "unused",
+        "assets",
+        "searches",
+        "reasons",
+        "stages",
+        "influence",
+        "coverage",
+        "completeness",
+        "messaging",
+    ] {
+        let report = q.json(&["report", name]);
+        for table in report["tables"].as_array().unwrap() {
+            for column in table["columns"].as_array().unwrap() {
+                let (col, kind) = (
+                    column["name"].as_str().unwrap(),
+                    column["kind"].as_str().unwrap(),
+                );
+                seen.insert(kind.to_owned());
+                for row in table["rows"].as_array().unwrap() {
+                    let v = &row[col];
+                    let ok = match kind {
+                        _ if v.is_null() => true,
+                        "count" => v.is_u64() || v.is_i64(),
+                        "number" | "points" => v.is_number(),
+                        "share" => v.as_f64().is_some_and(|f| (0.0..=1.0).contains(&f)),
+                        "flag" => v.is_boolean(),
+                        "date" => v.as_str().is_some_and(|d| {
+                            chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").is_ok()
+                        }),
+                        "path" => v.as_str().is_some_and(|p| p.starts_with('/')),
+                        "codes" => v.as_array().is_some_and(|a| {
+                            a.iter()
+                                .all(|i| i["code"].is_string() && i["deals"].is_u64())
+                        }),
+                        "assets" => v
+                            .as_array()
+                            .is_some_and(|a| a.iter().all(|i| i["path"].is_string())),
+                        "id" | "text" => v.is_string(),
+                        other => panic!("unknown kind {other}"),
+                    };
+                    assert!(ok, "{name}.{}.{col} is {kind} but holds {v}", table["name"]);
+                }
+            }
+        }
+    }
+    for kind in [
+        "count", "share", "flag", "path", "id", "text", "date", "codes",
+    ] {
+        assert!(
+            seen.contains(kind),
+            "the demo's reports exercise {kind} columns"
+        );
+    }
 }

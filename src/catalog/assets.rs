@@ -70,8 +70,9 @@ pub struct SearchRecord {
 
 /// Stored text of one page, slide or sheet (`kind` is `page`, `slide`, `sheet` or
 /// `body`).
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
-#[ts(export)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(export))]
 pub struct SectionText {
     pub kind: String,
     pub number: u32,
@@ -147,8 +148,9 @@ pub struct IndexDoc {
     pub sections: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
-#[ts(export)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(export))]
 pub struct LocationInfo {
     pub path: String,
     pub status: String,
@@ -157,8 +159,9 @@ pub struct LocationInfo {
     pub hash: String,
 }
 
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
-#[ts(export)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(export))]
 pub struct HistoryEntry {
     pub at: String,
     pub event: String,
@@ -166,8 +169,9 @@ pub struct HistoryEntry {
 }
 
 /// `quiver asset show`.
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
-#[ts(export)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(export))]
 pub struct AssetDetail {
     pub asset_id: String,
     pub status: String,
@@ -176,9 +180,9 @@ pub struct AssetDetail {
     pub format: Option<String>,
     pub created: Option<String>,
     pub modified: Option<String>,
-    #[ts(type = "number | null")]
+    #[cfg_attr(test, ts(type = "number | null"))]
     pub page_count: Option<i64>,
-    #[ts(type = "number | null")]
+    #[cfg_attr(test, ts(type = "number | null"))]
     pub byte_size: Option<i64>,
     pub product: Option<String>,
     pub persona: Option<String>,
@@ -189,7 +193,7 @@ pub struct AssetDetail {
     pub tags: Vec<String>,
     pub folder_tags: Vec<String>,
     pub addresses: Vec<String>,
-    #[ts(type = "number")]
+    #[cfg_attr(test, ts(type = "number"))]
     pub versions: i64,
     pub locations: Vec<LocationInfo>,
     pub history: Vec<HistoryEntry>,

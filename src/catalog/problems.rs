@@ -6,8 +6,9 @@ use super::Catalog;
 use crate::Result;
 
 /// One row of `quiver problems`.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, ts_rs::TS)]
-#[ts(export)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(export))]
 pub struct ProblemRow {
     pub path: String,
     /// A stable reason code (`encrypted`, `corrupt`, `too_large`, ...).

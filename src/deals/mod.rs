@@ -21,12 +21,13 @@ pub const DEFAULT_STAGES: [&str; 6] = [
     "closing",
 ];
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
-#[ts(export)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(export))]
 pub struct ReasonEntry {
     pub code: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[ts(optional)]
+    #[cfg_attr(test, ts(optional))]
     pub note: Option<String>,
 }
 
@@ -47,11 +48,10 @@ impl ReasonEntry {
 }
 
 /// How a deal closed.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ts_rs::TS,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "kebab-case")]
-#[ts(export)]
+#[cfg_attr(test, ts(export))]
 pub enum Outcome {
     // In the order of their names, which is the order report rows have always had.
     Lost,
@@ -92,8 +92,9 @@ impl std::fmt::Display for Outcome {
 
 /// A deal as a rep, a form or an import gives it, before validation: every field as
 /// typed.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ts_rs::TS)]
-#[ts(export, optional_fields = nullable)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(export, optional_fields = nullable))]
 pub struct DealInput {
     pub deal_id: String,
     pub name: Option<String>,
@@ -118,8 +119,9 @@ pub struct DealInput {
 }
 
 /// A recorded deal: validated, in canonical form.
-#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
-#[ts(export)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(export))]
 pub struct Deal {
     pub deal_id: String,
     pub name: Option<String>,
@@ -321,9 +323,10 @@ pub(crate) fn validate(
 }
 
 /// What recording a deal did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
-#[ts(export)]
+#[cfg_attr(test, ts(export))]
 pub enum Change {
     Created,
     Updated,
@@ -441,8 +444,9 @@ pub fn get(catalog: &Catalog, id: &str) -> Result<Option<Deal>> {
     catalog.tables().deal(id)
 }
 
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
-#[ts(export)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(export))]
 pub struct AuditEntry {
     pub at: String,
     pub rep: String,

@@ -25,9 +25,10 @@ use crate::index::SearchIndex;
 use crate::{Result, UserError};
 
 /// The reports, one name each, for every front.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
-#[ts(export)]
+#[cfg_attr(test, ts(export))]
 pub enum ReportName {
     Unused,
     Assets,
@@ -99,9 +100,10 @@ impl std::fmt::Display for ReportName {
 }
 
 /// A segment to split deal reports by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
-#[ts(export)]
+#[cfg_attr(test, ts(export))]
 pub enum By {
     Industry,
     Size,
@@ -229,12 +231,105 @@ impl Options {
     }
 }
 
+/// What a column holds, so that every front shows it the same way without guessing
+/// from the values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(test, ts(export))]
+pub enum ColumnKind {
+    /// An id for scripts (`asset_id`); people read the title and path beside it.
+    Id,
+    Text,
+    /// A file's path; people read its name.
+    Path,
+    /// `YYYY-MM-DD`.
+    Date,
+    /// A whole number of things.
+    Count,
+    /// Another number (a mean, a z-score).
+    Number,
+    /// A fraction from 0 to 1: a share, a rate, or a bound of its 95% interval.
+    Share,
+    /// A difference of two shares (a lift), in fractions: +0.12 is 12 points.
+    Points,
+    /// Yes or no (`small_sample`, `gap`, `claimed`).
+    Flag,
+    /// A list of `{code, deals}`.
+    Codes,
+    /// A list of `{asset_id, path, title}`.
+    Assets,
+}
+
+impl ColumnKind {
+    /// The kind of a report column, by its name: one table for every report, so a new
+    /// column of a known family needs nothing more. A test runs every report and
+    /// checks each value against its column's kind.
+    pub fn of(column: &str) -> ColumnKind {
+        match column {
+            "asset_id" => ColumnKind::Id,
+            "path" => ColumnKind::Path,
+            "last_opened" | "last_searched" | "week" => ColumnKind::Date,
+            "small_sample" | "gap" | "claimed" => ColumnKind::Flag,
+            "lift" => ColumnKind::Points,
+            "top_reasons" => ColumnKind::Codes,
+            "top_assets" => ColumnKind::Assets,
+            "z" | "mean_coded_reasons" | "opens_per_week" => ColumnKind::Number,
+            "ci_low" | "ci_high" | "click_through" => ColumnKind::Share,
+            c if c.ends_with("share") || c.starts_with("win_rate") => ColumnKind::Share,
+            "deals"
+            | "lost"
+            | "won"
+            | "no_decision"
+            | "opens"
+            | "reps"
+            | "searches"
+            | "number"
+            | "raised"
+            | "closed_deals"
+            | "tagged_assets"
+            | "text_matched_assets"
+            | "primary"
+            | "denominator"
+            | "competitor_losses"
+            | "coded_primary"
+            | "with_notes"
+            | "other_or_unknown"
+            | "contest_entries"
+            | "used_count"
+            | "unused_count"
+            | "unused"
+            | "eligible"
+            | "age_days"
+            | "opens_ever"
+            | "recent_4_weeks"
+            | "previous_4_weeks"
+            | "change"
+            | "deals_used"
+            | "deals_not_used"
+            | "zero_result_searches"
+            | "searches_opened" => ColumnKind::Count,
+            _ => ColumnKind::Text,
+        }
+    }
+}
+
+/// A column of a table: its name (the key of every row) and what it holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(export))]
+pub struct Column {
+    pub name: &'static str,
+    pub kind: ColumnKind,
+}
+
 /// One table of a report.
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
-#[ts(export)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(export))]
 pub struct Table {
     pub name: &'static str,
-    pub columns: Vec<&'static str>,
+    pub columns: Vec<Column>,
     pub rows: Vec<Map<String, Value>>,
 }
 
@@ -242,9 +337,20 @@ impl Table {
     fn new(name: &'static str, columns: &[&'static str]) -> Table {
         Table {
             name,
-            columns: columns.to_vec(),
+            columns: columns
+                .iter()
+                .map(|&name| Column {
+                    name,
+                    kind: ColumnKind::of(name),
+                })
+                .collect(),
             rows: Vec::new(),
         }
+    }
+
+    /// The column names, in order.
+    pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.columns.iter().map(|c| c.name)
     }
 
     /// The table as CSV: a header of column names, then a line per row.
@@ -254,9 +360,9 @@ impl Table {
     pub fn write_csv(&self, out: impl std::io::Write) -> Result<()> {
         let mut w = csv::Writer::from_writer(out);
         let csv_error = |e: csv::Error| crate::Error::io("writing CSV", std::io::Error::other(e));
-        w.write_record(&self.columns).map_err(csv_error)?;
+        w.write_record(self.names()).map_err(csv_error)?;
         for row in &self.rows {
-            w.write_record(self.columns.iter().map(|c| cell(&row[*c])))
+            w.write_record(self.columns.iter().map(|c| cell(c.kind, &row[c.name])))
                 .map_err(csv_error)?;
         }
         w.flush().map_err(|e| crate::Error::io("writing CSV", e))
@@ -273,43 +379,39 @@ impl Table {
         self.rows.push(
             self.columns
                 .iter()
-                .map(|c| (*c).to_owned())
+                .map(|c| c.name.to_owned())
                 .zip(values)
                 .collect(),
         );
     }
 }
 
-/// A value as text: strings bare, numbers as JSON prints them, nested values as JSON.
-pub fn cell(v: &Value) -> String {
-    match v {
-        Value::Null => String::new(),
-        Value::String(s) => s.clone(),
-        Value::Array(items) if items.iter().all(|i| i.get("code").is_some()) => items
+/// A value as text for a file or a terminal: by its column's kind, not by guessing.
+/// Numbers stay as JSON prints them (a share as its fraction, for spreadsheets);
+/// lists as their short form.
+pub fn cell(kind: ColumnKind, v: &Value) -> String {
+    let file_name = |p: &str| p.rsplit('/').next().unwrap_or("").to_owned();
+    match (kind, v) {
+        (_, Value::Null) => String::new(),
+        (_, Value::String(s)) => s.clone(),
+        (ColumnKind::Codes, Value::Array(items)) => items
             .iter()
             .map(|i| format!("{} ({})", i["code"].as_str().unwrap_or(""), i["deals"]))
             .collect::<Vec<_>>()
             .join("; "),
-        Value::Array(items) if items.iter().all(|i| i.get("path").is_some()) => items
+        (ColumnKind::Assets, Value::Array(items)) => items
             .iter()
-            .map(|i| {
-                i["path"]
-                    .as_str()
-                    .unwrap_or("")
-                    .rsplit('/')
-                    .next()
-                    .unwrap_or("")
-                    .to_owned()
-            })
+            .map(|i| file_name(i["path"].as_str().unwrap_or("")))
             .collect::<Vec<_>>()
             .join("; "),
-        other => other.to_string(),
+        (_, other) => other.to_string(),
     }
 }
 
 /// A computed report.
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
-#[ts(export)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(export))]
 pub struct Report {
     pub report: ReportName,
     pub from: Option<String>,

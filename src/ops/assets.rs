@@ -6,8 +6,9 @@ use crate::catalog::{AssetDetail, AssetField, SectionText};
 use crate::datadir::DataDir;
 use crate::{Error, Result, UserError, indexer};
 
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
-#[ts(export)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(export))]
 pub struct AssetSet {
     #[serde(flatten)]
     pub detail: AssetDetail,
@@ -47,8 +48,9 @@ pub fn set_asset_fields(
 }
 
 /// An asset's stored text, page by page, for a preview pane.
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
-#[ts(export)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(export))]
 pub struct Preview {
     pub asset_id: String,
     pub title: String,

@@ -8,8 +8,9 @@ use crate::deals::{self, Change, Deal, DealInput, ReasonEntry};
 use crate::{Result, UserError};
 
 /// Fields given for a deal; `None` keeps what the deal has.
-#[derive(Debug, Clone, Default, Deserialize, ts_rs::TS)]
-#[ts(export, optional_fields)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(export, optional_fields))]
 pub struct DealPatch {
     pub name: Option<String>,
     pub account: Option<String>,
@@ -68,8 +69,9 @@ impl DealPatch {
     }
 }
 
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
-#[ts(export)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(export))]
 pub struct Saved {
     pub change: Change,
     pub deal: Deal,

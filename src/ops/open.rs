@@ -8,8 +8,9 @@ use crate::capture::{self, OpenAck, OpenRequest};
 use crate::datadir::DataDir;
 use crate::search::Location;
 
-#[derive(Debug, Clone, Deserialize, ts_rs::TS)]
-#[ts(export, optional_fields)]
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(export, optional_fields))]
 pub struct OpenInput {
     /// Asset id (or unique prefix) or a path of one of its files.
     pub target: String,

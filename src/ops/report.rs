@@ -9,8 +9,9 @@ use crate::insights::{self, By, InfluenceRule, Options, Report, ReportName};
 use crate::{Result, UserError};
 
 /// A report and its options as a front gives them; `None` is the default.
-#[derive(Debug, Clone, Deserialize, ts_rs::TS)]
-#[ts(export, optional_fields)]
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(export, optional_fields))]
 pub struct ReportRequest {
     pub name: ReportName,
     /// Start of the window (inclusive); default: the beginning.
@@ -32,14 +33,14 @@ pub struct ReportRequest {
     pub rule: Option<String>,
     /// influence: days before the close that count.
     #[serde(default)]
-    #[ts(optional, type = "number")]
+    #[cfg_attr(test, ts(optional, type = "number"))]
     pub days: Option<i64>,
     /// influence: deals needed on each side before a win rate is claimed.
     #[serde(default)]
     pub min_support: Option<usize>,
     /// unused: days an asset must have existed in the window to be judged.
     #[serde(default)]
-    #[ts(optional, type = "number")]
+    #[cfg_attr(test, ts(optional, type = "number"))]
     pub grace_days: Option<i64>,
 }
 

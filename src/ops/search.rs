@@ -8,8 +8,9 @@ use crate::datadir::DataDir;
 use crate::search::{self, FacetGroup, Request, Results};
 use crate::{Result, UserError};
 
-#[derive(Debug, Clone, Default, Deserialize, ts_rs::TS)]
-#[ts(export, optional_fields)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(export, optional_fields))]
 pub struct SearchInput {
     pub query: String,
     /// `(field, value)`; a `folder` given as a full path is resolved against the
@@ -26,15 +27,16 @@ pub struct SearchInput {
     pub record: bool,
 }
 
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
-#[ts(export)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(export))]
 pub struct SearchOutput {
     #[serde(flatten)]
     pub results: Results,
     /// The recorded search's id, which opens that follow it name.
     pub query_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[ts(optional)]
+    #[cfg_attr(test, ts(optional))]
     pub facets: Option<Vec<FacetGroup>>,
 }
 

@@ -11,26 +11,27 @@ use crate::catalog::Catalog;
 use crate::datadir::DataDir;
 use crate::index::SearchIndex;
 
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
-#[ts(export)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(export))]
 pub struct Status {
     pub data_dir: PathBuf,
     pub schema_version: usize,
     pub library: Vec<PathBuf>,
     /// Assets with at least one file present.
-    #[ts(type = "number")]
+    #[cfg_attr(test, ts(type = "number"))]
     pub assets: i64,
-    #[ts(type = "number")]
+    #[cfg_attr(test, ts(type = "number"))]
     pub missing_assets: i64,
     /// Present files (an asset may have several).
-    #[ts(type = "number")]
+    #[cfg_attr(test, ts(type = "number"))]
     pub files: i64,
-    #[ts(type = "number")]
+    #[cfg_attr(test, ts(type = "number"))]
     pub problems: i64,
-    #[ts(type = "number")]
+    #[cfg_attr(test, ts(type = "number"))]
     pub index_documents: u64,
     /// Assets whose search document is out of date (the next index run fixes them).
-    #[ts(type = "number")]
+    #[cfg_attr(test, ts(type = "number"))]
     pub pending_index: i64,
     /// The rep set on this data dir, if any.
     pub rep: Option<Rep>,

@@ -11,9 +11,10 @@ use crate::{Result, UserError};
 
 const DEFAULT: &str = include_str!("default.toml");
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
-#[ts(export)]
+#[cfg_attr(test, ts(export))]
 pub enum Kind {
     Buy,
     Objection,
@@ -44,8 +45,9 @@ impl Kind {
 }
 
 /// One code of the taxonomy.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
-#[ts(export)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(export))]
 pub struct Reason {
     pub code: String,
     pub label: String,
@@ -60,7 +62,7 @@ pub struct Reason {
     #[serde(default = "active")]
     pub status: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[ts(optional)]
+    #[cfg_attr(test, ts(optional))]
     pub merged_into: Option<String>,
 }
 

@@ -14,18 +14,20 @@ use super::filter::freshness_bounds;
 use super::*;
 
 /// One value of a facet and how many matching assets carry it.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, ts_rs::TS)]
-#[ts(export)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(export))]
 pub struct FacetCount {
     pub value: String,
-    #[ts(type = "number")]
+    #[cfg_attr(test, ts(type = "number"))]
     pub count: u64,
 }
 
 /// A facet: the filter field it narrows (`filter=value`) and its values, most common
 /// first.
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
-#[ts(export)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(export))]
 pub struct FacetGroup {
     pub field: &'static str,
     pub values: Vec<FacetCount>,

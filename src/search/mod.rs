@@ -43,8 +43,9 @@ pub struct Request {
 }
 
 /// `quiver search --json`.
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
-#[ts(export)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(export))]
 pub struct Results {
     pub query: String,
     pub total: usize,
@@ -52,15 +53,16 @@ pub struct Results {
     pub hits: Vec<Hit>,
 }
 
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
-#[ts(export)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(export))]
 pub struct Hit {
     pub asset_id: String,
     pub title: String,
     pub path: String,
     /// Other files of the same asset.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    #[ts(as = "Option<Vec<String>>", optional)]
+    #[cfg_attr(test, ts(as = "Option<Vec<String>>", optional))]
     pub also_at: Vec<String>,
     pub format: String,
     pub score: f32,
@@ -73,13 +75,14 @@ pub struct Hit {
     pub highlights: Vec<Range<usize>>,
 }
 
-#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, ts_rs::TS)]
-#[ts(export)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(export))]
 pub struct Location {
     pub kind: String,
     pub number: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[ts(optional)]
+    #[cfg_attr(test, ts(optional))]
     pub name: Option<String>,
 }
 

@@ -6,7 +6,7 @@ use clap::Args;
 use serde_json::Value;
 
 use quiver::datadir::DataDir;
-use quiver::insights::{self, By, Report, ReportName};
+use quiver::insights::{self, By, Column, ColumnKind, Report, ReportName};
 use quiver::ops::{self, Caller, ReportRequest};
 
 use crate::print_json;
@@ -114,10 +114,10 @@ fn print_report(r: &Report) {
             }
             Value::Object(o) => o
                 .iter()
-                .map(|(k, v)| format!("{k} {}", insights::cell(v)))
+                .map(|(k, v)| format!("{k} {}", insights::cell(ColumnKind::Text, v)))
                 .collect::<Vec<_>>()
                 .join(", "),
-            other => insights::cell(other),
+            other => insights::cell(ColumnKind::Text, other),
         };
         println!("  {k:<20} {text}");
     }
@@ -135,12 +135,13 @@ fn print_report(r: &Report) {
             println!("  (no data)");
             continue;
         }
-        // Long ids and paths are for scripts; people get short ones.
-        let shown: Vec<&str> = t
+        // Ids and titles are for scripts (the file name says which asset); paths are
+        // cut to their file name.
+        let shown: Vec<Column> = t
             .columns
             .iter()
             .copied()
-            .filter(|c| *c != "asset_id" && *c != "title")
+            .filter(|c| c.kind != ColumnKind::Id && c.name != "title")
             .collect();
         let cells: Vec<Vec<String>> = t
             .rows
@@ -149,12 +150,7 @@ fn print_report(r: &Report) {
                 shown
                     .iter()
                     .map(|c| {
-                        let text = insights::cell(&row[*c]);
-                        let text = if *c == "path" {
-                            text.rsplit('/').next().unwrap_or("").to_owned()
-                        } else {
-                            text
-                        };
+                        let text = human(c.kind, &row[c.name]);
                         if text.chars().count() > 48 {
                             format!("{}…", text.chars().take(47).collect::<String>())
                         } else {
@@ -173,7 +169,7 @@ fn print_report(r: &Report) {
                     .map(|r| r[i].chars().count())
                     .max()
                     .unwrap_or(0)
-                    .max(c.len())
+                    .max(c.name.len())
             })
             .collect();
         let line = |values: Vec<String>| {
@@ -188,10 +184,27 @@ fn print_report(r: &Report) {
         };
         println!(
             "  {}",
-            line(shown.iter().map(|c| (*c).to_owned()).collect())
+            line(shown.iter().map(|c| c.name.to_owned()).collect())
         );
         for row in cells {
             println!("  {}", line(row));
         }
+    }
+}
+
+/// A cell for people, by its column's kind: shares as percentages and lifts in points,
+/// as the app shows them; a path as its file name.
+fn human(kind: ColumnKind, v: &Value) -> String {
+    match (kind, v) {
+        (ColumnKind::Share, Value::Number(n)) => {
+            format!("{:.1}%", n.as_f64().unwrap_or(0.0) * 100.0)
+        }
+        (ColumnKind::Points, Value::Number(n)) => {
+            format!("{:+.1} pts", n.as_f64().unwrap_or(0.0) * 100.0)
+        }
+        (ColumnKind::Number, Value::Number(n)) => format!("{:.2}", n.as_f64().unwrap_or(0.0)),
+        (ColumnKind::Flag, Value::Bool(b)) => if *b { "yes" } else { "" }.to_owned(),
+        (ColumnKind::Path, Value::String(p)) => p.rsplit('/').next().unwrap_or("").to_owned(),
+        (kind, v) => insights::cell(kind, v),
     }
 }

@@ -42,6 +42,8 @@ import type { Added } from "./bindings/Added";
 
 export type { Hit, ReportName, IndexReport, Rep, Status, Location, OpenAck, Preview, AssetDetail, Deal, DealInput, Reason, Report, ReportRequest, ProblemRow };
 export type { Table } from "./bindings/Table";
+export type { Column } from "./bindings/Column";
+export type { ColumnKind } from "./bindings/ColumnKind";
 export type { By } from "./bindings/By";
 export type { FacetGroup } from "./bindings/FacetGroup";
 export type { Results } from "./bindings/Results";
