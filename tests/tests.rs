@@ -8,5 +8,6 @@ mod corpus;
 mod crash;
 mod identity;
 mod insights;
+mod rep;
 mod search;
 mod util;

@@ -177,6 +177,19 @@ pub async fn reasons(shell: State<'_, Arc<Shell>>, include_retired: bool) -> Ans
     .await
 }
 
+/// The reason picker: matches for what the rep typed, best first.
+#[tauri::command]
+pub async fn reasons_find(
+    shell: State<'_, Arc<Shell>>,
+    text: String,
+    kind: Option<String>,
+) -> Answer<Vec<quiver::reasons::ReasonMatch>> {
+    with_dd(&shell, move |dd| {
+        ops::find_reasons(dd, &text, kind.as_deref(), 12)
+    })
+    .await
+}
+
 #[derive(Deserialize)]
 pub struct ReasonInput {
     code: String,

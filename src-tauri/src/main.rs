@@ -68,6 +68,7 @@ fn main() -> ExitCode {
             commands::deal_save,
             commands::stages,
             commands::reasons,
+            commands::reasons_find,
             commands::reason_add,
             commands::reason_rename,
             commands::reason_retire,

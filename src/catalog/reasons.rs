@@ -139,3 +139,14 @@ impl Tables<'_> {
         Ok(())
     }
 }
+
+impl Tables<'_> {
+    /// How many recorded deals carry each code (primary or secondary).
+    pub(crate) fn reason_uses(&self) -> Result<std::collections::HashMap<String, i64>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT code, count(DISTINCT deal_id) FROM deal_reasons GROUP BY code")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}

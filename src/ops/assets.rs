@@ -29,12 +29,25 @@ pub fn set_asset_fields(
     fields: &[(String, String)],
 ) -> Result<AssetSet> {
     let id = dd.catalog.resolve_asset(target)?;
-    let parsed = fields
-        .iter()
-        .map(|(k, v)| Ok((AssetField::parse(k.trim())?, v.as_str())))
-        .collect::<Result<Vec<_>>>()?;
+    let mut parsed = Vec::with_capacity(fields.len());
+    for (k, v) in fields {
+        let field = AssetField::parse(k.trim())?;
+        let value = if field == AssetField::Addresses {
+            // The objections an asset addresses are codes: a typo would make coverage
+            // find a gap that is not there.
+            v.split(',')
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .map(|c| crate::reasons::code_of(&dd.catalog, c, "addresses"))
+                .collect::<Result<Vec<_>>>()?
+                .join(",")
+        } else {
+            v.clone()
+        };
+        parsed.push((field, value));
+    }
     for (field, value) in parsed {
-        dd.catalog.set_field(&id, field, value)?;
+        dd.catalog.set_field(&id, field, &value)?;
     }
     let search_updated = match indexer::refresh(dd) {
         Ok(_) => true,

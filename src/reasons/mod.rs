@@ -9,6 +9,10 @@ use serde::{Deserialize, Serialize};
 use crate::catalog::{Catalog, Tables};
 use crate::{Result, UserError};
 
+mod find;
+
+pub use find::{Matched, ReasonMatch, find};
+
 const DEFAULT: &str = include_str!("default.toml");
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,7 +35,7 @@ impl Kind {
         }
     }
 
-    fn parse(s: &str) -> Result<Kind> {
+    pub fn parse(s: &str) -> Result<Kind> {
         match s.trim().to_ascii_lowercase().as_str() {
             "buy" => Ok(Kind::Buy),
             "objection" | "loss" => Ok(Kind::Objection),
@@ -134,6 +138,25 @@ pub(crate) fn lookup(db: Tables<'_>, given: &str) -> Result<Option<Reason>> {
     db.reason_by_code_or_label(given.trim())
 }
 
+/// The code of a reason given by code or label (case-insensitive), retired or not, for
+/// a field that names reasons (an asset's `addresses`).
+///
+/// # Errors
+/// [`UserError::InvalidValue`] on `field` for an unknown code, with a "did you mean".
+pub fn code_of(catalog: &Catalog, given: &str, field: &str) -> Result<String> {
+    match lookup(catalog.tables(), given)? {
+        Some(r) => Ok(r.code),
+        None => Err(invalid(
+            field,
+            format!(
+                "unknown reason code {:?}: not a code or label of the taxonomy{}",
+                given.trim(),
+                find::did_you_mean(catalog.tables(), given)
+            ),
+        )),
+    }
+}
+
 /// Finds a reason by code or by label (case-insensitive), for deals: retired codes are
 /// refused with the code to use instead.
 ///
@@ -144,7 +167,10 @@ pub(crate) fn resolve_for_new_deal(db: Tables<'_>, given: &str) -> Result<Reason
     let Some(reason) = lookup(db, given)? else {
         return Err(invalid(
             "reason",
-            format!("unknown reason code {given:?}: not a code or label of the taxonomy"),
+            format!(
+                "unknown reason code {given:?}: not a code or label of the taxonomy{}",
+                find::did_you_mean(db, given)
+            ),
         ));
     };
     if reason.status == "retired" {
@@ -221,7 +247,10 @@ fn existing(catalog: &Catalog, code: &str) -> Result<Reason> {
     get(catalog, &code.trim().to_ascii_uppercase())?.ok_or_else(|| {
         invalid(
             "code",
-            format!("unknown reason code {code:?}: not a code of the taxonomy"),
+            format!(
+                "unknown reason code {code:?}: not a code of the taxonomy{}",
+                find::did_you_mean(catalog.tables(), code)
+            ),
         )
     })
 }

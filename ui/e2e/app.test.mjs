@@ -168,7 +168,8 @@ test("record a lost deal with primary and secondary reasons in under 15 seconds"
   await deal.sendKeys("OPP-E2E-LOST", Key.TAB, Key.TAB);
   await driver.actions().sendKeys("l").perform();
   const primary = await visible("#primary-reason");
-  await primary.sendKeys("too high", Key.ENTER);
+  // "price" means "Price too high", not "Competitor was cheaper" (whose keywords say price).
+  await primary.sendKeys("price", Key.ENTER);
   await (await visible("#primary-note")).sendKeys("Budget capped at 40k");
   await $("#secondary-reason").sendKeys("cheaper", Key.ENTER);
   await $("#competitor").sendKeys("Acmeworks");

@@ -19,6 +19,16 @@ pub enum ReasonsCommand {
         #[arg(long)]
         all: bool,
     },
+    /// Find a reason as you would type it in the app's picker: best match first.
+    Find {
+        /// Words of a label, a code, a keyword; typos are forgiven.
+        text: String,
+        /// Only reasons that fit this outcome: buy (won) or objection (lost, no decision).
+        #[arg(long)]
+        kind: Option<String>,
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
+    },
     /// Add a code.
     Add {
         code: String,
@@ -144,6 +154,26 @@ pub fn reasons(
     let rep = caller.rep(&dd.catalog)?;
     let now = caller.now;
     let changed = match cmd {
+        ReasonsCommand::Find { text, kind, limit } => {
+            let found = ops::find_reasons(dd, &text, kind.as_deref(), limit)?;
+            if json {
+                return print_json(&found);
+            }
+            if found.is_empty() {
+                println!("no reason matches {text:?}");
+            }
+            for m in found {
+                println!(
+                    "{:<30} {:<9} {}  ({} deal{})",
+                    m.reason.code,
+                    m.reason.kind.as_str(),
+                    m.reason.label,
+                    m.uses,
+                    if m.uses == 1 { "" } else { "s" }
+                );
+            }
+            return Ok(());
+        }
         ReasonsCommand::List { all } => {
             let list = reasons::list(&dd.catalog, all)?;
             if json {

@@ -256,7 +256,9 @@ impl Command {
             | Command::Demo { .. } => true,
             Command::Reasons(r) => !matches!(
                 r,
-                ReasonsCommand::List { .. } | ReasonsCommand::Export { .. }
+                ReasonsCommand::List { .. }
+                    | ReasonsCommand::Export { .. }
+                    | ReasonsCommand::Find { .. }
             ),
             Command::Deal(d) => match d.as_ref() {
                 DealCommand::Record { .. } => true,

@@ -39,7 +39,9 @@ import type { Report } from "./bindings/Report";
 import type { ReportRequest } from "./bindings/ReportRequest";
 import type { ProblemRow } from "./bindings/ProblemRow";
 import type { Added } from "./bindings/Added";
+import type { ReasonMatch } from "./bindings/ReasonMatch";
 
+export type { ReasonMatch };
 export type { Hit, ReportName, IndexReport, Rep, Status, Location, OpenAck, Preview, AssetDetail, Deal, DealInput, Reason, Report, ReportRequest, ProblemRow };
 export type { Table } from "./bindings/Table";
 export type { Column } from "./bindings/Column";
@@ -123,6 +125,8 @@ export const api = {
   saveDeal: (deal: DealInput, edit: boolean) => invoke<Saved>("deal_save", { deal, edit }),
   stages: () => invoke<string[]>("stages"),
   reasons: (includeRetired = false) => invoke<Reason[]>("reasons", { includeRetired }),
+  findReasons: (text: string, kind: "buy" | "objection") =>
+    invoke<ReasonMatch[]>("reasons_find", { text, kind }),
   addReason: (reason: Pick<Reason, "code" | "label" | "kind" | "category"> & { keywords?: string[] }) =>
     invoke<Reason>("reason_add", { reason }),
   renameReason: (code: string, label: string) => invoke<Reason>("reason_rename", { code, label }),
