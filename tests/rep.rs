@@ -94,3 +94,118 @@ fn the_reason_a_rep_types_is_the_one_found_and_near_misses_are_named() {
         "labels become codes: {set}"
     );
 }
+
+/// A viewer stand-in: a script that writes the arguments it was started with.
+fn recording_viewer(dir: &std::path::Path, name: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    use std::os::unix::fs::PermissionsExt;
+    let out = dir.join(format!("{name}.args"));
+    let script = dir.join(name);
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\necho \"$@\" > '{}'\n", out.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    (script, out)
+}
+
+fn opens(q: &Quiver) -> usize {
+    let out = q.run(&["events", "export"]).stdout;
+    String::from_utf8_lossy(&out)
+        .lines()
+        .filter(|l| l.contains("\"kind\":\"open\""))
+        .count()
+}
+
+#[test]
+fn an_open_lands_on_the_page_and_a_viewer_that_fails_is_no_open() {
+    let q = Quiver::new();
+    q.json(&["rep", "set", "--name", "Ada"]);
+    let lib = sample_copy();
+    q.add(lib.path());
+    q.index();
+    let pdf = lib
+        .path()
+        .join("case-studies/meridian-outdoor-case-study.pdf");
+    let pdf = pdf.to_str().unwrap();
+    let tools = tempfile::tempdir().unwrap();
+
+    // QUIVER_VIEWER with %p: the page goes to the viewer.
+    let (viewer, args) = recording_viewer(tools.path(), "viewer");
+    let ack = q.json_with_env(
+        &["open", pdf, "--at", "page:2"],
+        &[(
+            "QUIVER_VIEWER",
+            &format!("{} --page %p %f", viewer.display()),
+        )],
+    );
+    let said = std::fs::read_to_string(&args).unwrap();
+    assert!(said.starts_with("--page 2 "), "{said}");
+    assert!(
+        said.trim_end().ends_with("meridian-outdoor-case-study.pdf"),
+        "{said}"
+    );
+    assert_eq!(ack["warnings"], serde_json::json!([]), "{ack}");
+    assert_eq!(opens(&q), 1);
+
+    // The desktop's default PDF viewer, when Quiver knows how to send it to a page.
+    let config = tools.path().join("config");
+    let data = tools.path().join("data");
+    let bin = tools.path().join("bin");
+    for d in [&config, &data.join("applications"), &bin] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    std::fs::write(
+        config.join("mimeapps.list"),
+        "[Default Applications]\napplication/pdf=org.gnome.Evince.desktop;\n",
+    )
+    .unwrap();
+    std::fs::write(
+        data.join("applications/org.gnome.Evince.desktop"),
+        "[Desktop Entry]\nName=Document Viewer\nExec=evince %U\n",
+    )
+    .unwrap();
+    let (_, evince_args) = recording_viewer(&bin, "evince");
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let env = [
+        ("QUIVER_VIEWER", ""),
+        ("XDG_CONFIG_HOME", config.to_str().unwrap()),
+        ("XDG_DATA_HOME", data.to_str().unwrap()),
+        ("XDG_DATA_DIRS", "/nonexistent"),
+        ("PATH", path.as_str()),
+    ];
+    q.json_with_env(&["open", pdf, "--at", "page:2"], &env);
+    let said = std::fs::read_to_string(&evince_args).unwrap();
+    assert!(
+        said.starts_with("--page-index=2 "),
+        "evince was asked for page 2: {said}"
+    );
+    assert_eq!(opens(&q), 2);
+
+    // A viewer with no way to go to a page opens the file, and the rep is told.
+    let ack = q.json_with_env(
+        &["open", pdf, "--at", "page:2"],
+        &[("QUIVER_VIEWER", viewer.to_str().unwrap())],
+    );
+    assert!(
+        ack["warnings"][0]
+            .as_str()
+            .unwrap()
+            .contains("at its start"),
+        "{ack}"
+    );
+    assert_eq!(opens(&q), 3);
+
+    // A viewer that fails, or is not there, is an error, and no open is counted.
+    for broken in ["false", "/nonexistent/viewer"] {
+        let out = q
+            .cmd()
+            .args(["--json", "open", pdf])
+            .env("QUIVER_VIEWER", broken)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{broken}");
+        assert_eq!(error_of(&out)["code"], "user.viewer_failed", "{broken}");
+    }
+    assert_eq!(opens(&q), 3, "failed launches are not opens");
+}

@@ -82,6 +82,23 @@ impl Quiver {
         })
     }
 
+    /// As [`Quiver::json`], with extra environment variables.
+    pub fn json_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> Value {
+        let mut cmd = self.cmd();
+        cmd.arg("--json").args(args);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().expect("quiver runs");
+        assert!(
+            out.status.success(),
+            "quiver {args:?} failed: {}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("JSON")
+    }
+
     pub fn add(&self, folder: &Path) {
         self.json(&["library", "add", folder.to_str().unwrap()]);
     }

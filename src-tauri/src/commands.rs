@@ -92,15 +92,7 @@ pub async fn record_search(
 #[tauri::command]
 pub async fn open_asset(shell: State<'_, Arc<Shell>>, input: OpenInput) -> Answer<OpenAck> {
     with_dd(&shell, move |dd| {
-        ops::open(dd, &caller(), input, |path| {
-            quiver_os::launch(path).map_err(|e| {
-                quiver::UserError::ViewerFailed {
-                    path: e.path,
-                    reason: e.reason,
-                }
-                .into()
-            })
-        })
+        ops::open(dd, &caller(), input, quiver_os::open_viewer)
     })
     .await
 }

@@ -32,8 +32,10 @@ pub struct OpenInput {
 }
 
 /// Opens an asset: works out the file, launches it with `launch` (unless a preview or
-/// `no_launch`), then records the open. An open whose viewer did not start is not
-/// recorded.
+/// `no_launch`) at the page or slide that matched, then records the open. An open whose
+/// viewer did not start is not recorded. `launch` gets the file and the page or slide
+/// (1-based) and returns what to tell the rep, if anything (that the viewer could not
+/// go to the page).
 ///
 /// # Errors
 /// As [`capture::plan_open`]; whatever `launch` returns; catalog errors.
@@ -41,7 +43,7 @@ pub fn open(
     dd: &DataDir,
     caller: &Caller,
     input: OpenInput,
-    launch: impl FnOnce(&str) -> Result<()>,
+    launch: impl FnOnce(&str, Option<u32>) -> Result<Option<String>>,
 ) -> Result<OpenAck> {
     let req = OpenRequest {
         target: input.target,
@@ -51,9 +53,16 @@ pub fn open(
         location: input.location,
         surface: caller.surface,
     };
-    let plan = capture::plan_open(&dd.catalog, &req, &caller.today().to_string())?;
+    let mut plan = capture::plan_open(&dd.catalog, &req, &caller.today().to_string())?;
     if !input.preview && !input.no_launch {
-        launch(&plan.path)?;
+        let page = req
+            .location
+            .as_ref()
+            .filter(|l| l.kind == "page" || l.kind == "slide")
+            .map(|l| l.number);
+        if let Some(note) = launch(&plan.path, page)? {
+            plan.warnings.push(note);
+        }
     }
     let rep = caller.rep(&dd.catalog)?;
     capture::record_open(&dd.catalog, &req, plan, &rep, caller.now)

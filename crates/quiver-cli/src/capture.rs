@@ -122,7 +122,7 @@ pub fn open(dd: &DataDir, caller: &Caller, args: OpenArgs, json: bool) -> anyhow
         preview: args.preview,
         no_launch: args.no_launch,
     };
-    let ack = ops::open(dd, caller, input, launch)?;
+    let ack = ops::open(dd, caller, input, quiver_os::open_viewer)?;
     if json {
         return print_json(&ack);
     }
@@ -135,17 +135,6 @@ pub fn open(dd: &DataDir, caller: &Caller, args: OpenArgs, json: bool) -> anyhow
         println!("opened {} ({})", ack.title, ack.path);
     }
     Ok(())
-}
-
-/// Starts the OS's viewer (or `QUIVER_VIEWER`) for an open.
-pub fn launch(path: &str) -> quiver::Result<()> {
-    quiver_os::launch(path).map_err(|e| {
-        quiver::UserError::ViewerFailed {
-            path: e.path,
-            reason: e.reason,
-        }
-        .into()
-    })
 }
 
 pub fn events(

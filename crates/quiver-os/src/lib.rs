@@ -3,9 +3,10 @@
 //! for the file a rep opens. The core reads no environment and starts no process, so
 //! these live here, once, for both fronts.
 
-use std::ffi::OsStr;
-use std::fmt;
-use std::process::{Command, Stdio};
+mod handler;
+mod launch;
+
+pub use launch::{LaunchError, Launched, launch};
 
 /// The login name: `$USER`, else the password database's entry for our uid.
 pub fn login_name() -> Option<String> {
@@ -29,52 +30,6 @@ pub fn login_name() -> Option<String> {
     }
 }
 
-/// A viewer that could not be started.
-#[derive(Debug)]
-pub struct LaunchError {
-    pub path: String,
-    pub reason: String,
-}
-
-impl fmt::Display for LaunchError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "could not launch a viewer for {}: {}",
-            self.path, self.reason
-        )
-    }
-}
-
-impl std::error::Error for LaunchError {}
-
-/// Launches a viewer for `path`: the command in `QUIVER_VIEWER` when set (like
-/// `$BROWSER`: for kiosks, remote sessions and scripted runs), else the OS's default
-/// application for the file.
-///
-/// # Errors
-/// [`LaunchError`] when no viewer could be started.
-pub fn launch(path: &str) -> Result<(), LaunchError> {
-    let failed = |reason: String| LaunchError {
-        path: path.to_owned(),
-        reason,
-    };
-    match std::env::var("QUIVER_VIEWER") {
-        Ok(viewer) if !viewer.trim().is_empty() => {
-            let mut words = viewer.split_whitespace();
-            let program = words.next().expect("not blank");
-            Command::new(program)
-                .args(words)
-                .arg(OsStr::new(path))
-                .stdin(Stdio::null())
-                .spawn()
-                .map_err(|e| failed(e.to_string()))?;
-            Ok(())
-        }
-        _ => opener::open(path).map_err(|e| failed(e.to_string())),
-    }
-}
-
 /// The data dir when none is given: `QUIVER_DATA_DIR`, else the OS's data dir for
 /// Quiver (`~/.local/share/Quiver` on Linux).
 pub fn default_data_dir() -> Option<std::path::PathBuf> {
@@ -82,4 +37,20 @@ pub fn default_data_dir() -> Option<std::path::PathBuf> {
         return Some(p.into());
     }
     directories::ProjectDirs::from("", "", "Quiver").map(|d| d.data_dir().to_owned())
+}
+
+/// The launcher `quiver::ops::open` takes, for both fronts: the viewer at the page when
+/// it can, what to tell the rep when it cannot, and a failure as the core's error.
+///
+/// # Errors
+/// [`quiver::UserError::ViewerFailed`] when no viewer started.
+pub fn open_viewer(path: &str, page: Option<u32>) -> quiver::Result<Option<String>> {
+    match launch(path, page) {
+        Ok(launched) => Ok(launched.note),
+        Err(e) => Err(quiver::UserError::ViewerFailed {
+            path: e.path,
+            reason: e.reason,
+        }
+        .into()),
+    }
 }
