@@ -209,3 +209,100 @@ fn an_open_lands_on_the_page_and_a_viewer_that_fails_is_no_open() {
     }
     assert_eq!(opens(&q), 3, "failed launches are not opens");
 }
+
+#[test]
+fn the_deal_prepared_for_is_one_quiver_knows() {
+    let q = Quiver::new();
+    q.json(&["rep", "set", "--name", "Ada"]);
+    let lib = sample_copy();
+    q.add(lib.path());
+    q.index();
+    let dir = tempfile::tempdir().unwrap();
+    let crm = dir.path().join("opportunities.csv");
+    std::fs::write(
+        &crm,
+        "Opportunity ID,Opportunity Name,Account Name,Stage,Close Date,Opportunity Owner\n\
+         OPP-77,Globex renewal,Globex Corporation,Negotiation/Review,2026-12-20,Ada\n\
+         OPP-78,Initech expansion,Initech,Prospecting,2027-01-15,Ada\n\
+         OPP-79,Globex pilot,Globex Corporation,Closed Won,2026-11-02,Ada\n",
+    )
+    .unwrap();
+    let r = q.json(&[
+        "deal",
+        "import",
+        "--unknown-as-other",
+        crm.to_str().unwrap(),
+    ]);
+    assert_eq!(r["still_open"], 2, "{r}");
+
+    // Type-ahead over id, name and account; closed deals are not prepared for.
+    let found = q.json(&["deal", "find", "globex"]);
+    let ids: Vec<&str> = found
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["deal_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["OPP-77"], "{found}");
+
+    // "OPP-77 Globex", as a CRM shows a deal, is OPP-77; the account's name alone is
+    // the one open deal of that account; a new id is taken as typed.
+    let battlecard = lib.path().join("battlecards/acmeworks-battlecard.md");
+    let target = battlecard.to_str().unwrap();
+    for (given, expected) in [
+        ("OPP-77 Globex", "OPP-77"),
+        ("Initech expansion", "OPP-78"),
+        ("OPP-900", "OPP-900"),
+    ] {
+        q.json(&["open", "--no-launch", "--deal", given, target]);
+        let last = String::from_utf8(q.run(&["events", "export"]).stdout).unwrap();
+        let last: Value = serde_json::from_str(last.lines().last().unwrap()).unwrap();
+        assert_eq!(last["deal_id"], expected, "--deal {given:?}");
+    }
+    let out = q.run(&[
+        "--json",
+        "open",
+        "--no-launch",
+        "--deal",
+        "Umbrella Corp",
+        target,
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "words that name no deal are refused"
+    );
+    assert_eq!(error_of(&out)["code"], "user.invalid_value");
+    // A deal opened for is known from then on.
+    assert!(
+        q.json(&["deal", "find", "opp-9"])
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["deal_id"] == "OPP-900")
+    );
+
+    // The deal prepared for is kept until it is recorded closed.
+    q.json(&["deal", "prepare", "globex renewal"]);
+    assert_eq!(q.json(&["status"])["current_deal"], "OPP-77");
+    q.json(&[
+        "deal",
+        "record",
+        "--id",
+        "OPP-77",
+        "--outcome",
+        "won",
+        "--close-date",
+        "2026-11-30",
+        "--primary",
+        "VALUE.ROI_CLEAR",
+    ]);
+    assert_eq!(q.json(&["status"])["current_deal"], Value::Null);
+    assert!(
+        q.json(&["deal", "find", "globex"])
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "a closed deal leaves the picker"
+    );
+}

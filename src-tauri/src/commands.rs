@@ -147,6 +147,24 @@ pub async fn deals(shell: State<'_, Arc<Shell>>) -> Answer<Vec<Deal>> {
     with_dd(&shell, |dd| deals::list(&dd.catalog)).await
 }
 
+/// The "preparing for" picker: open deals matching what the rep typed.
+#[tauri::command]
+pub async fn deals_find(
+    shell: State<'_, Arc<Shell>>,
+    text: String,
+) -> Answer<Vec<quiver::deals::KnownDeal>> {
+    with_dd(&shell, move |dd| ops::find_deals(dd, &text, 12)).await
+}
+
+/// Sets (or clears) the deal being prepared for; it is kept across restarts.
+#[tauri::command]
+pub async fn current_deal_set(
+    shell: State<'_, Arc<Shell>>,
+    deal: Option<String>,
+) -> Answer<Option<String>> {
+    with_dd(&shell, move |dd| ops::set_current_deal(dd, deal.as_deref())).await
+}
+
 #[tauri::command]
 pub async fn deal_save(
     shell: State<'_, Arc<Shell>>,

@@ -66,6 +66,8 @@ fn main() -> ExitCode {
             commands::asset_set,
             commands::deals,
             commands::deal_save,
+            commands::deals_find,
+            commands::current_deal_set,
             commands::stages,
             commands::reasons,
             commands::reasons_find,

@@ -5,7 +5,7 @@ use rusqlite::{OptionalExtension, params};
 
 use super::Tables;
 use crate::Result;
-use crate::deals::{AuditEntry, Deal, Outcome, ReasonEntry};
+use crate::deals::{AuditEntry, Deal, KnownDeal, Outcome, ReasonEntry};
 
 /// One changed field of a deal, for the audit trail: name, before, after.
 pub(crate) type FieldChange = (&'static str, Option<String>, Option<String>);
@@ -179,5 +179,68 @@ impl rusqlite::types::FromSql for Outcome {
         Outcome::parse(text).ok_or_else(|| {
             rusqlite::types::FromSqlError::Other(format!("{text:?} is not a deal outcome").into())
         })
+    }
+}
+
+impl Tables<'_> {
+    /// Records a deal the CRM shows as still open (or refreshes it).
+    pub(crate) fn upsert_open_deal(&self, deal: &KnownDeal, now: &str) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO open_deals (id, name, account, rep, stage, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (id) DO UPDATE SET name = excluded.name, account = excluded.account,
+               rep = excluded.rep, stage = excluded.stage, updated_at = excluded.updated_at",
+            params![
+                deal.deal_id,
+                deal.name,
+                deal.account,
+                deal.rep,
+                deal.stage,
+                now
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Deals not recorded closed: the CRM's open ones and those opens were tied to, the
+    /// most recently seen first, with `text` (lower case) in their id, name or account.
+    pub(crate) fn known_deals(&self, text: &str, limit: usize) -> Result<Vec<KnownDeal>> {
+        let pattern = format!("%{}%", text.replace(['%', '_'], ""));
+        let mut stmt = self.conn.prepare_cached(
+            "WITH seen AS (
+               SELECT id, name, account, rep, stage, updated_at AS at FROM open_deals
+               UNION ALL
+               SELECT deal_id, NULL, NULL, rep, NULL, max(at) FROM events
+                WHERE deal_id IS NOT NULL AND kind IN ('open', 'preview') GROUP BY deal_id
+             )
+             SELECT id, max(name), max(account), max(rep), max(stage), max(at) AS last
+               FROM seen
+              WHERE id NOT IN (SELECT id FROM deals)
+              GROUP BY id
+             HAVING lower(id) LIKE ?1 OR lower(coalesce(max(name), '')) LIKE ?1
+                 OR lower(coalesce(max(account), '')) LIKE ?1
+              ORDER BY last DESC, id
+              LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![pattern, limit as i64], |r| {
+            Ok(KnownDeal {
+                deal_id: r.get(0)?,
+                name: r.get(1)?,
+                account: r.get(2)?,
+                rep: r.get(3)?,
+                stage: r.get(4)?,
+                last_seen: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Whether a deal is recorded closed.
+    pub(crate) fn deal_closed(&self, id: &str) -> Result<bool> {
+        Ok(self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM deals WHERE id = ?1)",
+            [id],
+            |r| r.get(0),
+        )?)
     }
 }

@@ -281,6 +281,20 @@ pub fn import(
             outcome(&o).is_err() && !["closed", "won", "lost"].iter().any(|w| o.contains(w))
         };
         if format != "quiver" && get(Field::Outcome).is_some_and(|o| open_stage(&o)) {
+            // Kept as a deal a rep may prepare for (the "preparing for" picker).
+            if let Some(id) = &deal_id {
+                db.upsert_open_deal(
+                    &super::KnownDeal {
+                        deal_id: id.clone(),
+                        name: get(Field::Name),
+                        account: get(Field::Account),
+                        rep: get(Field::Rep),
+                        stage: get(Field::Outcome),
+                        last_seen: String::new(),
+                    },
+                    &now.to_rfc3339(),
+                )?;
+            }
             report.still_open += 1;
             continue;
         }

@@ -439,6 +439,40 @@ pub fn save(
     Ok((change, deal))
 }
 
+/// A deal still open that Quiver knows: from a CRM export, or named in an open.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(export))]
+pub struct KnownDeal {
+    pub deal_id: String,
+    pub name: Option<String>,
+    pub account: Option<String>,
+    pub rep: Option<String>,
+    /// The CRM's stage, for one it exported.
+    pub stage: Option<String>,
+    /// When it was last imported or opened for (RFC 3339).
+    pub last_seen: String,
+}
+
+/// Open deals matching `text` in their id, name or account, most recently seen first:
+/// what a rep may be preparing for. Deals recorded closed are not among them.
+///
+/// # Errors
+/// Catalog errors.
+pub fn known(catalog: &Catalog, text: &str, limit: usize) -> Result<Vec<KnownDeal>> {
+    catalog
+        .tables()
+        .known_deals(&text.trim().to_lowercase(), limit)
+}
+
+/// Whether a deal is recorded closed.
+///
+/// # Errors
+/// Catalog errors.
+pub fn is_closed(catalog: &Catalog, deal_id: &str) -> Result<bool> {
+    catalog.tables().deal_closed(deal_id)
+}
+
 /// A recorded deal, or `None`.
 pub fn get(catalog: &Catalog, id: &str) -> Result<Option<Deal>> {
     catalog.tables().deal(id)

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Caller;
 use crate::datadir::DataDir;
-use crate::deals::{self, Change, Deal, DealInput, ReasonEntry};
+use crate::deals::{self, Change, Deal, DealInput, KnownDeal, ReasonEntry};
 use crate::{Result, UserError};
 
 /// Fields given for a deal; `None` keeps what the deal has.
@@ -140,4 +140,93 @@ pub fn show_deal(dd: &DataDir, deal_id: &str) -> Result<(Deal, Vec<deals::AuditE
         .ok_or_else(|| UserError::NoSuchDeal(deal_id.to_owned()))?;
     let audit = deals::audit_trail(&dd.catalog, deal_id)?;
     Ok((deal, audit))
+}
+
+/// Open deals matching what the rep typed (id, name or account), most recent first.
+///
+/// # Errors
+/// Catalog errors.
+pub fn find_deals(dd: &DataDir, text: &str, limit: usize) -> Result<Vec<KnownDeal>> {
+    deals::known(&dd.catalog, text, limit)
+}
+
+/// The deal an open is for, from what the rep gave: a known id as it is; a known id
+/// followed by words (`OPP-77 Globex`, as a CRM shows a deal) as that id; words that
+/// name one known deal's name or account as its id; a new id (one word) as it is.
+///
+/// # Errors
+/// [`UserError::InvalidValue`] on `deal` for words that name no deal or several.
+pub fn resolve_deal(dd: &DataDir, given: &str) -> Result<String> {
+    let given = given.trim();
+    let first = given.split_whitespace().next().unwrap_or("");
+    if !given.contains(char::is_whitespace) {
+        return Ok(given.to_owned());
+    }
+    let by_id = |id: &str| -> Result<bool> {
+        Ok(deals::is_closed(&dd.catalog, id)?
+            || deals::known(&dd.catalog, id, 50)?
+                .iter()
+                .any(|d| d.deal_id.eq_ignore_ascii_case(id)))
+    };
+    if by_id(first)? {
+        return Ok(first.to_owned());
+    }
+    let named = deals::known(&dd.catalog, given, 2)?;
+    match named.as_slice() {
+        [one] => Ok(one.deal_id.clone()),
+        [] => Err(invalid(
+            "deal",
+            format!(
+                "{given:?} names no deal Quiver knows; give the deal's id (one word, as the CRM shows it)"
+            ),
+        )),
+        _ => Err(invalid(
+            "deal",
+            format!(
+                "{given:?} names several deals ({}); give the deal's id",
+                named
+                    .iter()
+                    .map(|d| d.deal_id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )),
+    }
+}
+
+fn invalid(field: &str, message: String) -> crate::Error {
+    UserError::InvalidValue {
+        field: field.into(),
+        message,
+    }
+    .into()
+}
+
+/// The meta key of the deal the rep is preparing for.
+const CURRENT_DEAL: &str = "current_deal";
+
+/// Sets (or, with `None`, clears) the deal the rep is preparing for: opens are tied to
+/// it, and it is kept across restarts until the deal is recorded closed.
+///
+/// # Errors
+/// As [`resolve_deal`]; catalog errors.
+pub fn set_current_deal(dd: &DataDir, deal: Option<&str>) -> Result<Option<String>> {
+    let id = match deal.map(str::trim).filter(|d| !d.is_empty()) {
+        Some(d) => Some(resolve_deal(dd, d)?),
+        None => None,
+    };
+    dd.catalog
+        .set_meta(CURRENT_DEAL, id.as_deref().unwrap_or(""))?;
+    Ok(id)
+}
+
+/// The deal the rep is preparing for, unless it has been recorded closed since.
+///
+/// # Errors
+/// Catalog errors.
+pub fn current_deal(dd: &DataDir) -> Result<Option<String>> {
+    match dd.catalog.meta(CURRENT_DEAL)?.filter(|d| !d.is_empty()) {
+        Some(id) if !deals::is_closed(&dd.catalog, &id)? => Ok(Some(id)),
+        _ => Ok(None),
+    }
 }

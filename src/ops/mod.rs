@@ -22,7 +22,10 @@ use crate::capture::{self, Surface};
 use crate::catalog::Catalog;
 
 pub use assets::{AssetSet, Preview, asset_bytes, preview, set_asset_fields};
-pub use deals::{DealPatch, Saved, edit_deal, record_deal, save_deal, show_deal};
+pub use deals::{
+    DealPatch, Saved, current_deal, edit_deal, find_deals, record_deal, resolve_deal, save_deal,
+    set_current_deal, show_deal,
+};
 pub use events::export_events;
 pub use open::{OpenInput, open};
 pub use reasons::find_reasons;

@@ -45,10 +45,14 @@ pub fn open(
     input: OpenInput,
     launch: impl FnOnce(&str, Option<u32>) -> Result<Option<String>>,
 ) -> Result<OpenAck> {
+    let deal_id = match input.deal_id.as_deref().map(str::trim) {
+        Some(d) if !d.is_empty() => Some(super::resolve_deal(dd, d)?),
+        _ => None,
+    };
     let req = OpenRequest {
         target: input.target,
         preview: input.preview,
-        deal_id: input.deal_id.filter(|d| !d.trim().is_empty()),
+        deal_id,
         query_id: input.query_id,
         location: input.location,
         surface: caller.surface,

@@ -39,6 +39,8 @@ pub struct Status {
     pub current_rep: String,
     /// Whether an index run (of any process) holds the index writer.
     pub indexing: bool,
+    /// The deal the rep is preparing for (opens are tied to it), until it closes.
+    pub current_deal: Option<String>,
 }
 
 pub fn status(dd: &DataDir, caller: &Caller) -> Result<Status> {
@@ -56,5 +58,6 @@ pub fn status(dd: &DataDir, caller: &Caller) -> Result<Status> {
         rep: capture::rep(&dd.catalog)?,
         current_rep: caller.rep(&dd.catalog)?,
         indexing: SearchIndex::writer_busy(&dd.index_dir()),
+        current_deal: super::current_deal(dd)?,
     })
 }

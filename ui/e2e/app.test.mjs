@@ -144,7 +144,8 @@ test("open a hit and see the open counted", async () => {
   await searchFor("roi payback");
   const hit = await visible(".hit");
   const title = await hit.findElement(By.css(".title")).getText();
-  await $("#deal-picker").sendKeys("OPP-E2E");
+  await $("#deal-picker").sendKeys("OPP-E2E", Key.ENTER);
+  await visible(".deal-picker .clear");
   await hit.findElement(By.css("button.open")).click();
   await driver.wait(until.elementLocated(By.xpath(`//div[contains(@class,"notice") and contains(., "Opened")]`)), 10000);
   const opensAfter = await tile("assets", "opens");
@@ -193,6 +194,43 @@ test("record a lost deal with primary and secondary reasons in under 15 seconds"
   assert.equal(saved.competitor, "Acmeworks");
   assert.equal(saved.stage, "proposal");
   await shot("insights-reasons");
+});
+
+test("prepare for an open CRM deal found by its account, keep it, and let it clear when the deal closes", async () => {
+  const crm = path.join(os.tmpdir(), `quiver-e2e-crm-${process.pid}.csv`);
+  fs.writeFileSync(
+    crm,
+    "Opportunity ID,Opportunity Name,Account Name,Stage,Close Date,Opportunity Owner\n" +
+      "OPP-77,Globex renewal,Globex Corporation,Negotiation/Review,2026-12-20,Erin Tester\n",
+  );
+  const imported = JSON.parse(execFileSync(CLI, ["--data-dir", dataDir, "--json", "deal", "import", crm], { encoding: "utf8" }));
+  assert.equal(imported.still_open, 1, "the open opportunity is not a closed deal");
+  await screen("search");
+  const picker = await visible("#deal-picker");
+  await picker.clear();
+  await picker.sendKeys("globex");
+  await visible('#deal-menu li[data-deal="OPP-77"]');
+  await shot("deal-picker");
+  await picker.sendKeys(Key.ENTER);
+  await driver.wait(async () => (await $("#deal-picker").getAttribute("value")) === "OPP-77", 10000);
+  const status = JSON.parse(execFileSync(CLI, ["--data-dir", dataDir, "--json", "status"], { encoding: "utf8" }));
+  assert.equal(status.current_deal, "OPP-77", "the choice is kept in the data dir, across restarts");
+
+  await searchFor("roi payback");
+  await (await visible(".hit button.open")).click();
+  await driver.wait(until.elementLocated(By.xpath(`//div[contains(@class,"notice") and contains(., "for deal OPP-77")]`)), 10000);
+  assert.ok(events().some((e) => e.kind === "open" && e.deal_id === "OPP-77"), "the open is tied to the deal picked, not to the words typed");
+
+  // After the call: the deal is won, recorded from the keyboard; preparing for it ends.
+  await screen("record");
+  const deal = await visible("#deal-id");
+  assert.equal(await deal.getAttribute("value"), "OPP-77", "the form starts on the deal being prepared for");
+  await deal.sendKeys(Key.TAB, Key.TAB);
+  await driver.actions().sendKeys("w").perform();
+  await (await visible("#primary-reason")).sendKeys("roi", Key.ENTER);
+  await $("#primary-reason").sendKeys(Key.chord(Key.CONTROL, Key.ENTER));
+  await driver.wait(until.elementLocated(By.xpath(`//div[contains(@class,"notice") and contains(., "OPP-77")]`)), 10000);
+  await driver.wait(async () => (await $("#deal-picker").getAttribute("value")) === "", 10000);
 });
 
 test("add a folder and see its files become searchable, then follow a change", async () => {

@@ -127,6 +127,20 @@ pub enum DealCommand {
     },
     /// Show a deal with its reasons and audit trail.
     Show { id: String },
+    /// Find open deals (from a CRM import, or opened for) by id, name or account.
+    Find {
+        /// Words of the id, name or account; blank lists the most recent.
+        #[arg(default_value = "")]
+        text: String,
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
+    },
+    /// Set the deal you are preparing for (the app's "Preparing for deal"); opens from
+    /// the app are tied to it until it is recorded closed. No ID clears it.
+    Prepare {
+        /// A deal id, or words naming one open deal (`OPP-77 Globex`).
+        deal: Option<String>,
+    },
     /// List recorded deals.
     List,
     /// Import closed deals from a CSV (Quiver, Salesforce or HubSpot columns).
@@ -391,6 +405,34 @@ pub fn deal(dd: &mut DataDir, caller: &Caller, cmd: DealCommand, json: bool) -> 
                     ),
                 };
                 println!("    {}  {}  {change}", &a.at[..19.min(a.at.len())], a.rep);
+            }
+        }
+        DealCommand::Find { text, limit } => {
+            let found = ops::find_deals(dd, &text, limit)?;
+            if json {
+                return print_json(&found);
+            }
+            if found.is_empty() {
+                println!("no open deal matches {text:?}");
+            }
+            for d in found {
+                println!(
+                    "{:<14} {:<28} {:<20} {}",
+                    d.deal_id,
+                    d.name.as_deref().unwrap_or(""),
+                    d.account.as_deref().unwrap_or(""),
+                    d.stage.as_deref().unwrap_or("")
+                );
+            }
+        }
+        DealCommand::Prepare { deal } => {
+            let id = ops::set_current_deal(dd, deal.as_deref())?;
+            if json {
+                return print_json(&serde_json::json!({ "current_deal": id }));
+            }
+            match id {
+                Some(id) => println!("preparing for deal {id}"),
+                None => println!("preparing for no deal"),
             }
         }
         DealCommand::List => {

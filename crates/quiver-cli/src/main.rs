@@ -263,7 +263,11 @@ impl Command {
             Command::Deal(d) => match d.as_ref() {
                 DealCommand::Record { .. } => true,
                 DealCommand::Import { dry_run, .. } => !dry_run,
-                DealCommand::Edit { .. } | DealCommand::Show { .. } | DealCommand::List => false,
+                DealCommand::Edit { .. }
+                | DealCommand::Show { .. }
+                | DealCommand::List
+                | DealCommand::Find { .. }
+                | DealCommand::Prepare { .. } => false,
             },
             _ => false,
         }

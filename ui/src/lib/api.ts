@@ -40,8 +40,9 @@ import type { ReportRequest } from "./bindings/ReportRequest";
 import type { ProblemRow } from "./bindings/ProblemRow";
 import type { Added } from "./bindings/Added";
 import type { ReasonMatch } from "./bindings/ReasonMatch";
+import type { KnownDeal } from "./bindings/KnownDeal";
 
-export type { ReasonMatch };
+export type { ReasonMatch, KnownDeal };
 export type { Hit, ReportName, IndexReport, Rep, Status, Location, OpenAck, Preview, AssetDetail, Deal, DealInput, Reason, Report, ReportRequest, ProblemRow };
 export type { Table } from "./bindings/Table";
 export type { Column } from "./bindings/Column";
@@ -123,6 +124,8 @@ export const api = {
     invoke<AssetSet>("asset_set", { assetId, field, value }),
   deals: () => invoke<Deal[]>("deals"),
   saveDeal: (deal: DealInput, edit: boolean) => invoke<Saved>("deal_save", { deal, edit }),
+  findDeals: (text: string) => invoke<KnownDeal[]>("deals_find", { text }),
+  setCurrentDeal: (deal: string | null) => invoke<string | null>("current_deal_set", { deal }),
   stages: () => invoke<string[]>("stages"),
   reasons: (includeRetired = false) => invoke<Reason[]>("reasons", { includeRetired }),
   findReasons: (text: string, kind: "buy" | "objection") =>

@@ -25,4 +25,8 @@ current_rep: string,
 /**
  * Whether an index run (of any process) holds the index writer.
  */
-indexing: boolean, };
+indexing: boolean, 
+/**
+ * The deal the rep is preparing for (opens are tied to it), until it closes.
+ */
+current_deal: string | null, };
