@@ -17,6 +17,7 @@ pub mod config;
 pub mod datadir;
 pub mod deals;
 pub mod demo;
+pub mod edit;
 pub mod error;
 pub mod extract;
 pub mod index;

@@ -42,6 +42,22 @@ pub fn folder_filter(catalog: &Catalog, value: &str) -> Result<String> {
     Ok(value.to_owned())
 }
 
+/// Where a file sits, as a rep reads it: the library folder's name and the folders
+/// below it (`collateral/pricing`), not a cut-off absolute path. A file outside every
+/// library folder shows its parent folder.
+pub fn folder_label(roots: &[PathBuf], path: &str) -> String {
+    let path = Path::new(path);
+    let parent = path.parent().unwrap_or(path);
+    for root in roots {
+        if let (Ok(below), Some(name)) = (parent.strip_prefix(root), root.file_name()) {
+            let mut label = PathBuf::from(name);
+            label.push(below);
+            return label.to_string_lossy().into_owned();
+        }
+    }
+    parent.to_string_lossy().into_owned()
+}
+
 /// Adds folders. Each is stored canonical (symlinks resolved), and a folder inside one
 /// already in the library is not added twice.
 ///

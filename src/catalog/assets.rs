@@ -139,7 +139,10 @@ pub struct IndexDoc {
     pub asset_id: String,
     pub title: String,
     pub format: String,
+    /// Tags for search: marketing's and the names of the folders holding the asset.
     pub tags: Vec<String>,
+    /// Marketing's tags alone, for the tag facet (the folders have a facet of their own).
+    pub own_tags: Vec<String>,
     /// Facet paths (`/root/sub/folder`) of the folders holding the asset.
     pub folders: Vec<String>,
     pub fields: Vec<(&'static str, String)>,
@@ -435,6 +438,7 @@ impl Catalog {
         };
         let values: [Option<String>; 5] = values;
         let mut tags: Vec<String> = serde_json::from_str(&tags_json).unwrap_or_default();
+        let own_tags = tags.clone();
         let mut folders = Vec::new();
         let mut stmt = conn.prepare_cached(
             "SELECT path, root FROM locations WHERE asset_id = ?1 AND status = 'present'",
@@ -464,6 +468,7 @@ impl Catalog {
             title,
             format,
             tags,
+            own_tags,
             folders,
             fields,
             expires_day: expires_on

@@ -24,7 +24,7 @@ use crate::{Error, Result, UserError};
 
 /// Bumped whenever the schema or the analyzer changes; a data dir with another value
 /// has its index rebuilt from the catalog.
-pub const SCHEMA_VERSION: &str = "3";
+pub const SCHEMA_VERSION: &str = "4";
 
 /// The `expires` value of material that never expires: far in the future, yet exact as
 /// an f64 (range aggregations compare in f64; `i64::MAX` is not).
@@ -203,6 +203,8 @@ impl SearchIndex {
         d.add_text(f.title, &doc.title);
         for t in &doc.tags {
             d.add_text(f.tags, t);
+        }
+        for t in &doc.own_tags {
             d.add_text(f.tag, t.to_lowercase());
         }
         d.add_i64(f.expires, doc.expires_day.unwrap_or(NO_EXPIRY));
@@ -389,6 +391,7 @@ mod tests {
             title: format!("doc {n}"),
             format: "text".into(),
             tags: vec![],
+            own_tags: vec![],
             folders: vec!["/lib".into()],
             fields: vec![],
             expires_day: None,

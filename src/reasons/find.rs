@@ -9,8 +9,8 @@
 use serde::Serialize;
 
 use super::{Kind, Reason};
-use crate::Result;
 use crate::catalog::{Catalog, Tables};
+use crate::{Result, edit};
 
 /// How a reason matched what was typed, best first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -62,31 +62,6 @@ fn starts(of: &[String], typed: &[String]) -> bool {
         })
 }
 
-/// Optimal string alignment distance: Levenshtein plus swapping two neighbours, the
-/// commonest typo (`pirce`).
-fn distance(a: &str, b: &str) -> usize {
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for j in 0..=b.len() {
-        d[0][j] = j;
-    }
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            d[i][j] = (d[i - 1][j] + 1)
-                .min(d[i][j - 1] + 1)
-                .min(d[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
-            }
-        }
-    }
-    d[a.len()][b.len()]
-}
-
 /// Whether a typed word is a near miss of a word: one edit from 4 letters, two from 7;
 /// a typed word shorter than the word is compared with as much of it, since the rep may
 /// still be typing.
@@ -97,7 +72,7 @@ fn near(typed: &str, word: &str) -> bool {
         _ => 2,
     };
     let prefix: String = word.chars().take(typed.chars().count()).collect();
-    distance(typed, word) <= allowed || distance(typed, &prefix) <= allowed
+    edit::distance(typed, word) <= allowed || edit::distance(typed, &prefix) <= allowed
 }
 
 /// How `reason` matches the typed words, if it does.
@@ -249,14 +224,5 @@ mod tests {
                 .all(|m| matches!(m.reason.kind, Kind::Buy | Kind::Any))
         );
         assert!(find(&catalog, "zzzz qqqq", None, 5).unwrap().is_empty());
-    }
-
-    #[rstest]
-    #[case("pirce", "price", 1)]
-    #[case("prcie", "price", 1)]
-    #[case("price", "price", 0)]
-    #[case("kitten", "sitting", 3)]
-    fn distances(#[case] a: &str, #[case] b: &str, #[case] d: usize) {
-        assert_eq!(distance(a, b), d);
     }
 }

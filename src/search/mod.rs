@@ -48,6 +48,9 @@ pub struct Request {
 #[cfg_attr(test, ts(export))]
 pub struct Results {
     pub query: String,
+    /// The query with misspelt words corrected, when a word was corrected or a rare
+    /// word has a much more common neighbour: "did you mean".
+    pub did_you_mean: Option<String>,
     pub total: usize,
     pub took_ms: f64,
     pub hits: Vec<Hit>,
@@ -60,6 +63,8 @@ pub struct Hit {
     pub asset_id: String,
     pub title: String,
     pub path: String,
+    /// The folder of `path` from its library folder's name down (`collateral/pricing`).
+    pub folder: String,
     /// Other files of the same asset.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     #[cfg_attr(test, ts(as = "Option<Vec<String>>", optional))]
@@ -113,6 +118,7 @@ pub fn search(index: &SearchIndex, catalog: &Catalog, req: &Request) -> Result<R
     // meanwhile cannot remove a text between reading its section list and its pieces.
     // Deferred: a read, which must not wait for (or hold up) writers.
     let snapshot = catalog.snapshot()?;
+    let roots = catalog.roots()?;
     let mut texts = catalog.section_texts();
     let mut hits = Vec::with_capacity(top.len());
     for (score, addr) in top {
@@ -135,6 +141,7 @@ pub fn search(index: &SearchIndex, catalog: &Catalog, req: &Request) -> Result<R
         hits.push(Hit {
             asset_id: asset_id.to_owned(),
             title: record.title,
+            folder: crate::library::folder_label(&roots, &record.path),
             path: record.path,
             also_at: record.also_at,
             format: record.format,
@@ -149,6 +156,7 @@ pub fn search(index: &SearchIndex, catalog: &Catalog, req: &Request) -> Result<R
     drop(texts);
     snapshot.finish()?;
     Ok(Results {
+        did_you_mean: plan.did_you_mean,
         query: req.query.clone(),
         total,
         took_ms: started.elapsed().as_secs_f64() * 1000.0,

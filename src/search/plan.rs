@@ -39,6 +39,8 @@ pub(super) struct Plan {
     /// Each query word's stems (a typed prefix or a typo: all its expansions), so that
     /// a snippet can show every word of the query together.
     pub(super) words: Vec<Vec<String>>,
+    /// The query with its misspelt words corrected, when any was.
+    pub(super) did_you_mean: Option<String>,
 }
 
 /// A piece of the typed query.
@@ -91,6 +93,8 @@ pub(super) fn plan(index: &SearchIndex, searcher: &Searcher, req: &Request) -> R
     let mut highlight = BTreeMap::new();
     let mut phrases = Vec::new();
     let mut words: Vec<Vec<String>> = Vec::new();
+    // (word as typed, the correction meant), for "did you mean".
+    let mut fixes: Vec<(String, String)> = Vec::new();
     let mut mark = |term: &str, df: u64| {
         highlight.insert(term.to_owned(), 1.0 / (1.0 + df as f32));
     };
@@ -150,25 +154,56 @@ pub(super) fn plan(index: &SearchIndex, searcher: &Searcher, req: &Request) -> R
                 if df > 0 {
                     mark(s, df);
                 }
-                let mut expansions = if typing && i == last && p.chars().count() >= 2 {
+                let prefix = if typing && i == last && p.chars().count() >= 2 {
                     expand(searcher, f.words, p, Expansion::Prefix)?
                 } else {
                     Vec::new()
                 };
-                if df == 0 && expansions.is_empty() {
-                    let distance = match p.chars().count() {
-                        0..=3 => 0,
-                        4..=5 => 1,
-                        _ => 2,
-                    };
-                    if distance > 0 {
-                        expansions = expand(searcher, f.words, p, Expansion::Typo(distance))?;
-                    }
-                }
+                let allowed = match p.chars().count() {
+                    0..=3 => 0,
+                    4..=5 => 1,
+                    _ => 2,
+                };
                 // An expansion is searched as if typed in full: its stem, in title,
                 // tags or body.
                 let mut stems = HashSet::from([s.clone()]);
-                for (term, df) in expansions {
+                if df == 0 && prefix.is_empty() && allowed > 0 {
+                    let typos = expand(searcher, f.words, p, Expansion::Typo(allowed))?;
+                    let corrected = corrections(p, typos, searcher.num_docs());
+                    if let Some((best, _)) = corrected.first() {
+                        fixes.push((word.clone(), best.clone()));
+                    }
+                    let mut boosts: BTreeMap<String, f32> = BTreeMap::new();
+                    for (term, boost, df) in corrected.iter().map(|(t, b)| (t, b.0, b.1)) {
+                        if let Some(s) = tokens(&mut stem, term).pop() {
+                            mark(&s, df);
+                            let b = boosts.entry(s).or_insert(0.0);
+                            *b = b.max(boost);
+                        }
+                    }
+                    for (s, boost) in boosts {
+                        if stems.insert(s.clone()) {
+                            alternatives.extend(word_clauses(index, &s).map(|(o, q)| {
+                                (o, Box::new(BoostQuery::new(q, boost)) as Box<dyn Query>)
+                            }));
+                        }
+                    }
+                } else if df > 0
+                    && df <= RARE
+                    && prefix.is_empty()
+                    && allowed > 0
+                    && !(typing && i == last)
+                {
+                    // A word the library has, but barely, beside a common one an edit
+                    // away ("pride" for "price"): searched as typed, and suggested.
+                    let typos = expand(searcher, f.words, p, Expansion::Typo(1))?;
+                    if let Some((best, best_df)) = typos.iter().max_by_key(|(_, d)| *d)
+                        && *best_df >= df * SUGGEST_RATIO
+                    {
+                        fixes.push((word.clone(), best.clone()));
+                    }
+                }
+                for (term, df) in prefix {
                     if let Some(s) = tokens(&mut stem, &term).pop() {
                         mark(&s, df);
                         if stems.insert(s.clone()) {
@@ -181,11 +216,22 @@ pub(super) fn plan(index: &SearchIndex, searcher: &Searcher, req: &Request) -> R
             }
         }
     }
+    // Values of one field are alternatives (format pdf or pptx); fields narrow each
+    // other (pdf, and tagged pricing).
+    let mut by_field: BTreeMap<&str, Vec<Box<dyn Query>>> = BTreeMap::new();
     for (field, value) in &req.filters {
-        clauses.push((
-            Occur::Must,
-            filter_query(index, searcher, field, value, req.today, &mut stem)?,
-        ));
+        let q = filter_query(index, searcher, field, value, req.today, &mut stem)?;
+        by_field.entry(field.as_str()).or_default().push(q);
+    }
+    for (_, mut values) in by_field {
+        let q = if values.len() == 1 {
+            values.pop().expect("one")
+        } else {
+            Box::new(BooleanQuery::new(
+                values.into_iter().map(|q| (Occur::Should, q)).collect(),
+            ))
+        };
+        clauses.push((Occur::Must, q));
     }
     let query: Box<dyn Query> = if clauses.is_empty() {
         if pieces.is_empty() {
@@ -201,12 +247,58 @@ pub(super) fn plan(index: &SearchIndex, searcher: &Searcher, req: &Request) -> R
     } else {
         Box::new(BooleanQuery::new(clauses))
     };
+    let did_you_mean = (!fixes.is_empty()).then(|| {
+        // Each misspelt word replaced where it stands; the rest of the query as typed.
+        let mut text = req.query.clone();
+        for (typed, meant) in &fixes {
+            if let Some(at) = text.find(typed.as_str()) {
+                text.replace_range(at..at + typed.len(), meant);
+            }
+        }
+        text
+    });
     Ok(Plan {
         query,
         highlight_terms: highlight,
         phrases,
         words,
+        did_you_mean,
     })
+}
+
+/// A word in at most this many documents may be a typo of a common one.
+const RARE: u64 = 2;
+/// How many times more documents a neighbour must be in to be suggested for it.
+const SUGGEST_RATIO: u64 = 10;
+/// The weight of corrections further away than the nearest ones.
+const FURTHER: f32 = 0.3;
+
+/// Corrections of a misspelt word, the one meant first, each with its boost and
+/// document count. Nearest first, then most common: a one-edit match to a frequent
+/// word beats a two-edit match to a rare one. The boost cancels each correction's own
+/// rarity (BM25 weighs a term by its inverse document frequency, so on its own a rare
+/// "pride" outscores a common "price"), then weights the nearest corrections fully and
+/// the others at [`FURTHER`].
+fn corrections(word: &str, found: Vec<(String, u64)>, docs: u64) -> Vec<(String, (f32, u64))> {
+    let mut ranked: Vec<(usize, String, u64)> = found
+        .into_iter()
+        .map(|(term, df)| (crate::edit::distance(word, &term), term, df))
+        .collect();
+    ranked.sort_by(|a, b| a.0.cmp(&b.0).then(b.2.cmp(&a.2)).then(a.1.cmp(&b.1)));
+    let idf = |df: u64| {
+        let (n, df) = (docs as f32, df as f32);
+        (1.0 + (n - df + 0.5) / (df + 0.5)).ln().max(0.01)
+    };
+    let Some(&(nearest, _, best_df)) = ranked.first() else {
+        return Vec::new();
+    };
+    ranked
+        .into_iter()
+        .map(|(d, term, df)| {
+            let weight = if d == nearest { 1.0 } else { FURTHER };
+            (term, (weight * idf(best_df) / idf(df), df))
+        })
+        .collect()
 }
 
 /// The words of a phrase whose positions are checked, each at its offset in the phrase.

@@ -43,6 +43,7 @@ fn expansions_follow_the_edit_distance_and_the_prefix_most_frequent_first() {
             title: String::new(),
             format: "text".into(),
             tags: vec![],
+            own_tags: vec![],
             folders: vec!["/lib".into()],
             fields: vec![],
             expires_day: None,

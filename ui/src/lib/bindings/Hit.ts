@@ -3,6 +3,10 @@ import type { Location } from "./Location";
 
 export type Hit = { asset_id: string, title: string, path: string, 
 /**
+ * The folder of `path` from its library folder's name down (`collateral/pricing`).
+ */
+folder: string, 
+/**
  * Other files of the same asset.
  */
 also_at?: Array<string>, format: string, score: number, location: Location | null, expired: boolean, expires_on: string | null, 

@@ -4,4 +4,9 @@ import type { Hit } from "./Hit";
 /**
  * `quiver search --json`.
  */
-export type Results = { query: string, total: number, took_ms: number, hits: Array<Hit>, };
+export type Results = { query: string, 
+/**
+ * The query with misspelt words corrected, when a word was corrected or a rare
+ * word has a much more common neighbour: "did you mean".
+ */
+did_you_mean: string | null, total: number, took_ms: number, hits: Array<Hit>, };

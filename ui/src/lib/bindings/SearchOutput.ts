@@ -6,4 +6,9 @@ export type SearchOutput = {
 /**
  * The recorded search's id, which opens that follow it name.
  */
-query_id: string | null, facets?: Array<FacetGroup>, query: string, total: number, took_ms: number, hits: Array<Hit>, };
+query_id: string | null, facets?: Array<FacetGroup>, query: string, 
+/**
+ * The query with misspelt words corrected, when a word was corrected or a rare
+ * word has a much more common neighbour: "did you mean".
+ */
+did_you_mean: string | null, total: number, took_ms: number, hits: Array<Hit>, };
