@@ -51,7 +51,9 @@ pub fn folder_label(roots: &[PathBuf], path: &str) -> String {
     for root in roots {
         if let (Ok(below), Some(name)) = (parent.strip_prefix(root), root.file_name()) {
             let mut label = PathBuf::from(name);
-            label.push(below);
+            if !below.as_os_str().is_empty() {
+                label.push(below);
+            }
             return label.to_string_lossy().into_owned();
         }
     }

@@ -119,6 +119,45 @@ fn probe_phrases_find_their_files() {
         recall >= 0.97,
         "probe recall {recall:.3} is below 97%; missed: {missed:#?}"
     );
+    typos_rank_the_word_meant_first(&q);
+}
+
+/// One-edit typos of words the corpus uses often: the first hit is a document with the
+/// word meant, marked in its snippet, and "did you mean" names it. Before corrections
+/// were weighted, `pricng` ranked "Pride", "Prince" and "pares" above "price": BM25
+/// favours the rarest correction.
+fn typos_rank_the_word_meant_first(q: &Quiver) {
+    for (typo, meant, stem) in [
+        ("pricng", "pricing", "pric"),
+        ("revnue", "revenue", "revenu"),
+        ("secrity", "security", "secur"),
+        ("complaince", "compliance", "complian"),
+        ("anual", "annual", "annual"),
+        ("finacial", "financial", "financ"),
+        ("insurnce", "insurance", "insur"),
+        ("polcy", "policy", "polic"),
+    ] {
+        let r = q.json(&["search", "--no-record", "--limit", "3", &format!("{typo} ")]);
+        assert_eq!(r["did_you_mean"], meant, "{typo}: {r}");
+        let hit = &r["hits"][0];
+        let fragment = hit["fragment"].as_str().unwrap().as_bytes();
+        let marked: Vec<String> = hit["highlights"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| {
+                let (a, b) = (
+                    h["start"].as_u64().unwrap() as usize,
+                    h["end"].as_u64().unwrap() as usize,
+                );
+                String::from_utf8_lossy(&fragment[a..b]).to_lowercase()
+            })
+            .collect();
+        assert!(
+            !marked.is_empty() && marked.iter().all(|w| w.starts_with(stem)),
+            "{typo}: the first hit shows {marked:?}, not {meant}"
+        );
+    }
 }
 
 #[test]

@@ -306,3 +306,61 @@ fn the_deal_prepared_for_is_one_quiver_knows() {
         "a closed deal leaves the picker"
     );
 }
+
+#[test]
+fn hits_say_their_folder_and_facets_combine_without_repeating_folders() {
+    let q = Quiver::new();
+    let lib = sample_copy();
+    q.add(lib.path());
+    q.index();
+    let root = lib.path().file_name().unwrap().to_str().unwrap().to_owned();
+    let r = q.json(&["search", "--no-record", "--facets", "brightline"]);
+    let hit = &r["hits"][0];
+    let path = std::path::Path::new(hit["path"].as_str().unwrap());
+    let below = path
+        .parent()
+        .unwrap()
+        .strip_prefix(std::fs::canonicalize(lib.path()).unwrap())
+        .unwrap();
+    assert_eq!(
+        hit["folder"].as_str().unwrap(),
+        std::path::Path::new(&root).join(below).to_str().unwrap(),
+        "the folder from the library folder's name down: {hit}"
+    );
+    let facet = |field: &str| -> Vec<String> {
+        r["facets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["field"] == field)
+            .unwrap()["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["value"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let folders = facet("folder");
+    assert!(!folders.is_empty());
+    for tag in facet("tag") {
+        assert!(
+            !folders
+                .iter()
+                .any(|f| f.rsplit('/').next() == Some(tag.as_str())),
+            "the tag facet repeats the folder {tag}"
+        );
+    }
+    // Two values of one facet are alternatives; two facets narrow each other.
+    let total = |filters: &[&str]| -> u64 {
+        let mut args = vec!["search", "--no-record", "brightline"];
+        for f in filters {
+            args.extend(["--filter", f]);
+        }
+        q.json(&args)["total"].as_u64().unwrap()
+    };
+    let (pdf, md) = (total(&["format=pdf"]), total(&["format=markdown"]));
+    assert!(pdf > 0 && md > 0, "pdf {pdf}, markdown {md}");
+    assert_eq!(total(&["format=pdf", "format=markdown"]), pdf + md);
+    let narrowed = total(&["format=pdf", "freshness=current"]);
+    assert!(narrowed <= pdf, "a second facet narrows: {narrowed} of {pdf}");
+}

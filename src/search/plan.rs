@@ -170,15 +170,18 @@ pub(super) fn plan(index: &SearchIndex, searcher: &Searcher, req: &Request) -> R
                 if df == 0 && prefix.is_empty() && allowed > 0 {
                     let typos = expand(searcher, f.words, p, Expansion::Typo(allowed))?;
                     let corrected = corrections(p, typos, searcher.num_docs());
-                    if let Some((best, _)) = corrected.first() {
-                        fixes.push((word.clone(), best.clone()));
+                    if let Some(best) = corrected.first() {
+                        fixes.push((word.clone(), best.term.clone()));
                     }
                     let mut boosts: BTreeMap<String, f32> = BTreeMap::new();
-                    for (term, boost, df) in corrected.iter().map(|(t, b)| (t, b.0, b.1)) {
-                        if let Some(s) = tokens(&mut stem, term).pop() {
-                            mark(&s, df);
+                    for c in &corrected {
+                        if let Some(s) = tokens(&mut stem, &c.term).pop() {
+                            // Snippets show the corrections meant, not the far ones.
+                            if c.nearest {
+                                mark(&s, c.df);
+                            }
                             let b = boosts.entry(s).or_insert(0.0);
-                            *b = b.max(boost);
+                            *b = b.max(c.boost);
                         }
                     }
                     for (s, boost) in boosts {
@@ -198,7 +201,7 @@ pub(super) fn plan(index: &SearchIndex, searcher: &Searcher, req: &Request) -> R
                     // away ("pride" for "price"): searched as typed, and suggested.
                     let typos = expand(searcher, f.words, p, Expansion::Typo(1))?;
                     if let Some((best, best_df)) = typos.iter().max_by_key(|(_, d)| *d)
-                        && *best_df >= df * SUGGEST_RATIO
+                        && *best_df >= (df * SUGGEST_RATIO).max(SUGGEST_MIN)
                     {
                         fixes.push((word.clone(), best.clone()));
                     }
@@ -255,7 +258,7 @@ pub(super) fn plan(index: &SearchIndex, searcher: &Searcher, req: &Request) -> R
                 text.replace_range(at..at + typed.len(), meant);
             }
         }
-        text
+        text.trim().to_owned()
     });
     Ok(Plan {
         query,
@@ -268,18 +271,30 @@ pub(super) fn plan(index: &SearchIndex, searcher: &Searcher, req: &Request) -> R
 
 /// A word in at most this many documents may be a typo of a common one.
 const RARE: u64 = 2;
-/// How many times more documents a neighbour must be in to be suggested for it.
-const SUGGEST_RATIO: u64 = 10;
+/// How many times more documents a neighbour must be in to be suggested for it, and
+/// in how many at least.
+const SUGGEST_RATIO: u64 = 4;
+const SUGGEST_MIN: u64 = 5;
 /// The weight of corrections further away than the nearest ones.
 const FURTHER: f32 = 0.3;
 
+/// A word of the index that a misspelt word may have meant.
+struct Correction {
+    term: String,
+    df: u64,
+    boost: f32,
+    /// Among the fewest edits away.
+    nearest: bool,
+}
+
 /// Corrections of a misspelt word, the one meant first, each with its boost and
 /// document count. Nearest first, then most common: a one-edit match to a frequent
-/// word beats a two-edit match to a rare one. The boost cancels each correction's own
-/// rarity (BM25 weighs a term by its inverse document frequency, so on its own a rare
-/// "pride" outscores a common "price"), then weights the nearest corrections fully and
-/// the others at [`FURTHER`].
-fn corrections(word: &str, found: Vec<(String, u64)>, docs: u64) -> Vec<(String, (f32, u64))> {
+/// word beats a two-edit match to a rare one. BM25 weighs a term by its inverse
+/// document frequency, so on its own a rare correction ("pride") outscores a common
+/// one ("price"); each correction's boost brings its weight down to that of the most
+/// common one, so that how often a document says the word decides, and then weights
+/// the nearest corrections fully (1.0) and the others at [`FURTHER`].
+fn corrections(word: &str, found: Vec<(String, u64)>, docs: u64) -> Vec<Correction> {
     let mut ranked: Vec<(usize, String, u64)> = found
         .into_iter()
         .map(|(term, df)| (crate::edit::distance(word, &term), term, df))
@@ -289,14 +304,20 @@ fn corrections(word: &str, found: Vec<(String, u64)>, docs: u64) -> Vec<(String,
         let (n, df) = (docs as f32, df as f32);
         (1.0 + (n - df + 0.5) / (df + 0.5)).ln().max(0.01)
     };
-    let Some(&(nearest, _, best_df)) = ranked.first() else {
+    let Some(nearest) = ranked.first().map(|r| r.0) else {
         return Vec::new();
     };
+    let common = ranked.iter().map(|r| r.2).max().unwrap_or(0);
     ranked
         .into_iter()
         .map(|(d, term, df)| {
             let weight = if d == nearest { 1.0 } else { FURTHER };
-            (term, (weight * idf(best_df) / idf(df), df))
+            Correction {
+                boost: weight * (idf(common) / idf(df)).min(1.0),
+                nearest: d == nearest,
+                term,
+                df,
+            }
         })
         .collect()
 }
