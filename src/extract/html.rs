@@ -8,7 +8,28 @@ use scraper::{Html, Node};
 use super::text::decode;
 use super::{Document, Format};
 
-const HIDDEN: [&str; 6] = ["script", "style", "noscript", "template", "head", "svg"];
+const HIDDEN: [&str; 7] = [
+    "script", "style", "noscript", "template", "head", "svg",
+    // Inline XBRL's hidden facts (a 10-K filing's machine-readable header).
+    "ix:header",
+];
+
+/// Whether an element and its contents are not shown: a kind never shown, the `hidden`
+/// attribute, or an inline style that hides it, as a browser would (a filing's hidden
+/// XBRL data sits in `<div style="display:none">`).
+fn is_hidden(e: &scraper::node::Element) -> bool {
+    if HIDDEN.contains(&e.name()) || e.attr("hidden").is_some() {
+        return true;
+    }
+    e.attr("style").is_some_and(|style| {
+        let style: String = style
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .to_ascii_lowercase();
+        style.contains("display:none") || style.contains("visibility:hidden")
+    })
+}
 const BLOCK: [&str; 20] = [
     "p",
     "div",
@@ -49,7 +70,7 @@ pub(super) fn extract(bytes: &[u8]) -> Document {
                     let name = e.name();
                     if name == "title" {
                         in_title = true;
-                    } else if HIDDEN.contains(&name) {
+                    } else if is_hidden(e) {
                         hidden += 1;
                     } else if name == "h1" && h1.is_none() {
                         in_h1 = true;
@@ -72,7 +93,7 @@ pub(super) fn extract(bytes: &[u8]) -> Document {
                     let name = e.name();
                     if name == "title" {
                         in_title = false;
-                    } else if HIDDEN.contains(&name) {
+                    } else if is_hidden(e) {
                         hidden = hidden.saturating_sub(1);
                     } else if name == "h1" && in_h1 {
                         in_h1 = false;
@@ -125,6 +146,18 @@ mod tests {
             !text.contains("secret"),
             "script bodies are not visible text"
         );
+    }
+
+    #[test]
+    fn hidden_elements_are_not_text() {
+        let page = b"<html><body><div style=\"display: none\"><ix:header>us-gaap:Revenue 123</ix:header></div>\
+            <p hidden>draft</p><span style=\"VISIBILITY:hidden\">ghost</span>\
+            <p>Net revenue grew</p></body></html>";
+        let text = &extract(page).sections[0].text;
+        assert!(text.contains("Net revenue grew"), "{text}");
+        for gone in ["us-gaap", "draft", "ghost"] {
+            assert!(!text.contains(gone), "{gone} is not shown: {text}");
+        }
     }
 
     #[test]
