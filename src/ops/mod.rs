@@ -22,9 +22,9 @@ use crate::catalog::Catalog;
 
 pub use assets::{AssetSet, Preview, asset_bytes, preview, set_asset_fields};
 pub use deals::{DealPatch, Saved, edit_deal, record_deal, save_deal, show_deal};
-pub use events::export_events;
+pub use events::{export_events, export_events_to};
 pub use open::{OpenInput, open};
-pub use report::{ReportRequest, report};
+pub use report::{ReportRequest, report, report_csv};
 pub use search::{SearchInput, SearchOutput, record_search, search};
 pub use status::{Status, status};
 

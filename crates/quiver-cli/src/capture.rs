@@ -161,13 +161,7 @@ pub fn events(
             anonymize,
         } => {
             let n = match out {
-                Some(path) => {
-                    let mut f = std::io::BufWriter::new(
-                        std::fs::File::create(&path)
-                            .with_context(|| format!("creating {}", path.display()))?,
-                    );
-                    ops::export_events(dd, since.as_deref(), anonymize, &mut f)?
-                }
+                Some(path) => ops::export_events_to(dd, since.as_deref(), anonymize, &path)?,
                 None => ops::export_events(
                     dd,
                     since.as_deref(),

@@ -196,7 +196,10 @@ fn main() -> ExitCode {
             } else {
                 eprintln!("quiver: {text}");
             }
-            ExitCode::from(if user { 2 } else { 1 })
+            // 2 is for what the user asked; a write the disk refused is a failure of the
+            // command (1), like any failed write, so scripts never take it for success.
+            let refused_write = matches!(code, "user.disk_full" | "user.read_only");
+            ExitCode::from(if user && !refused_write { 2 } else { 1 })
         }
     }
 }

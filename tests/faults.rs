@@ -1,0 +1,292 @@
+//! Faults and damage (issue #20): a full disk, a damaged catalog or index, hostile CSV
+//! cells, bad import lines, concurrent first use, orphaned workers; each case recovers
+//! or says plainly what happened, and never writes a short file that claims success.
+//! Cases that need root (a small tmpfs, a read-only mount) skip with a message.
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+use crate::util::{Quiver, samples};
+
+pub fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// A 1 MiB tmpfs, unmounted on drop; `None` (with a message) when not root.
+pub struct Tmpfs {
+    pub dir: tempfile::TempDir,
+}
+
+impl Tmpfs {
+    pub fn mount(why: &str) -> Option<Tmpfs> {
+        if !is_root() {
+            println!("skipped ({why}): mounting a small tmpfs needs root");
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let ok = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=1m", "tmpfs"])
+            .arg(dir.path())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            println!("skipped ({why}): mount -t tmpfs failed");
+            return None;
+        }
+        Some(Tmpfs { dir })
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Fills the tmpfs up to `leave` bytes free.
+    pub fn fill(&self, leave: u64) {
+        let free = free_bytes(self.path());
+        let filler = vec![0u8; free.saturating_sub(leave) as usize];
+        let _ = fs::write(self.path().join("filler"), filler);
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(self.dir.path()).status();
+    }
+}
+
+fn free_bytes(p: &Path) -> u64 {
+    let c = std::ffi::CString::new(p.to_str().unwrap()).unwrap();
+    // SAFETY: statvfs into a zeroed struct we own, with a valid C string.
+    unsafe {
+        let mut s: libc::statvfs = std::mem::zeroed();
+        assert_eq!(libc::statvfs(c.as_ptr(), &mut s), 0);
+        s.f_bavail as u64 * s.f_frsize as u64
+    }
+}
+
+/// Three recorded searches: three events to export.
+fn three_events(q: &Quiver) {
+    q.json(&["rep", "set", "--name", "Ada"]);
+    for word in ["pricing", "security", "roadmap"] {
+        q.json(&["search", word]);
+    }
+}
+
+/// #1: an export under 8 KiB on a full disk used to exit 0, say "3 events" and leave
+/// an empty file.
+#[test]
+fn an_export_to_a_full_disk_fails_and_leaves_no_short_file() {
+    let Some(fs) = Tmpfs::mount("export to a full disk") else {
+        return;
+    };
+    let q = Quiver::new();
+    three_events(&q);
+    fs.fill(0);
+    let out = fs.path().join("events.ndjson");
+    let r = q.run(&["--json", "events", "export", "--out", out.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&r.stderr);
+    assert!(!r.status.success(), "a failed write is a failure: {stderr}");
+    assert_eq!(
+        r.status.code(),
+        Some(1),
+        "exit 1 for a failed write: {stderr}"
+    );
+    assert!(stderr.contains("user.disk_full"), "{stderr}");
+    assert!(
+        !out.exists(),
+        "no short file is left where the export was asked"
+    );
+    // The same for a report's CSV.
+    let csv = fs.path().join("unused.csv");
+    let r = q.run(&[
+        "report",
+        "searches",
+        "--csv",
+        "--out",
+        csv.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        r.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+    assert!(!csv.exists());
+    // With room, both are whole.
+    fs::remove_file(fs.path().join("filler")).unwrap();
+    let r = q.run(&["events", "export", "--out", out.to_str().unwrap()]);
+    assert!(r.status.success());
+    assert_eq!(fs::read_to_string(&out).unwrap().lines().count(), 3);
+    let r = q.run(&[
+        "report",
+        "searches",
+        "--csv",
+        "--out",
+        csv.to_str().unwrap(),
+    ]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    assert!(fs::read_to_string(&csv).unwrap().contains("pricing"));
+}
+
+/// #4: a 0-byte, truncated or foreign catalog used to pass for a new data dir (and the
+/// search index was deleted to match it).
+#[test]
+fn a_damaged_catalog_is_an_error_that_deletes_nothing() {
+    let q = Quiver::new();
+    q.add(&samples());
+    q.index();
+    let catalog = q.data.path().join("catalog.sqlite3");
+    let index_files = |q: &Quiver| fs::read_dir(q.data.path().join("index")).unwrap().count();
+    let before = index_files(&q);
+    for (damage, bytes) in [
+        ("empty", Vec::new()),
+        ("not SQLite", b"name,size\nfoo,1\n".to_vec()),
+        ("truncated", fs::read(&catalog).unwrap()[..100].to_vec()),
+    ] {
+        fs::write(&catalog, &bytes).unwrap();
+        for args in [&["status"][..], &["search", "pricing"], &["index"]] {
+            let r = q.run(&[&["--json"][..], args].concat());
+            let stderr = String::from_utf8_lossy(&r.stderr);
+            assert!(
+                !r.status.success(),
+                "{damage}: {args:?} must not start afresh"
+            );
+            assert!(
+                stderr.contains("user.catalog_damaged"),
+                "{damage}: {stderr}"
+            );
+            assert!(stderr.contains("backup"), "says how to restore: {stderr}");
+        }
+        assert_eq!(
+            fs::read(&catalog).unwrap(),
+            bytes,
+            "{damage}: left as it was"
+        );
+        assert_eq!(index_files(&q), before, "{damage}: the index is kept");
+    }
+}
+
+/// #5: text typed by people or taken from files must not become a formula in a
+/// spreadsheet, in any report's CSV.
+#[test]
+fn no_report_csv_cell_is_a_formula() {
+    let q = Quiver::new();
+    q.json(&["demo", "--seed", "3"]);
+    let lib = tempfile::tempdir().unwrap();
+    fs::write(
+        lib.path().join("=HYPERLINK(x) pricing.md"),
+        "# @SUM(1+1) pricing\n\npricing for everyone, =cmd|' /C calc'!A0\n",
+    )
+    .unwrap();
+    q.add(lib.path());
+    q.index();
+    q.json(&["rep", "set", "--name", "=2+5"]);
+    let hostile = lib.path().join("=HYPERLINK(x) pricing.md");
+    for _ in 0..3 {
+        q.json(&["open", "--no-launch", hostile.to_str().unwrap()]);
+    }
+    for query in ["=1+1", "+pricing", "-x", "@foo", "\tpricing"] {
+        q.json(&["search", "--", query]);
+    }
+    let deals = lib.path().join("../hostile-deals.csv");
+    fs::write(
+        &deals,
+        "deal_id,name,rep,outcome,close_date,amount,currency,competitor,primary_reason,industry,stage_lost\n\
+         H-1,=evil,@rep,lost,2026-01-10,1000,USD,=Rival,PRICE.TOO_HIGH,-Retail,\n\
+         H-2,+evil,@rep,won,2026-01-11,1000,USD,+Rival,PRODUCT.FIT,=Retail,\n",
+    )
+    .unwrap();
+    let r = q.json(&["deal", "import", deals.to_str().unwrap()]);
+    assert_eq!(r["failed"].as_array().map(Vec::len), Some(0), "{r}");
+
+    let formula = |cell: &str| {
+        cell.starts_with(['=', '+', '-', '@', '\t', '\r']) && cell.parse::<f64>().is_err()
+    };
+    let mut neutralised = Vec::new();
+    for name in [
+        "unused",
+        "assets",
+        "searches",
+        "reasons",
+        "stages",
+        "influence",
+        "coverage",
+        "completeness",
+        "messaging",
+    ] {
+        let mut splits = vec![None];
+        if matches!(name, "reasons" | "messaging") {
+            splits.extend([Some("competitor"), Some("rep"), Some("industry")]);
+        }
+        for by in splits {
+            let mut args = vec!["report", name, "--from", "2020-01-01"];
+            if let Some(by) = by {
+                args.extend(["--by", by]);
+            }
+            let report = q.json(&args);
+            for table in report["tables"].as_array().unwrap() {
+                let t = table["name"].as_str().unwrap();
+                let mut csv_args = args.clone();
+                csv_args.extend(["--csv", "--table", t]);
+                let out = q.run(&csv_args);
+                assert!(out.status.success(), "{csv_args:?}");
+                let mut rdr = csv::ReaderBuilder::new()
+                    .has_headers(false)
+                    .from_reader(&out.stdout[..]);
+                for rec in rdr.records() {
+                    for cell in rec.unwrap().iter() {
+                        assert!(!formula(cell), "{name}/{t} by {by:?}: {cell:?} would run");
+                        if cell.starts_with("'") {
+                            neutralised.push(name);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    neutralised.dedup();
+    for name in [
+        "assets",
+        "searches",
+        "reasons",
+        "stages",
+        "completeness",
+        "messaging",
+    ] {
+        assert!(
+            neutralised.contains(&name),
+            "{name}'s CSV held a planted hostile string, quoted: {neutralised:?}"
+        );
+    }
+}
+
+/// #7: two first commands on a data dir that does not exist yet used to fail 28 times
+/// in 30 (a migration error, or a busy catalog).
+#[test]
+fn two_first_commands_on_a_new_data_dir_both_succeed() {
+    let parent = tempfile::tempdir().unwrap();
+    for trial in 0..30 {
+        let dir = parent.path().join(format!("d{trial}"));
+        let spawn = |args: &[&str]| {
+            Command::new(crate::util::BIN)
+                .arg("--data-dir")
+                .arg(&dir)
+                .args(args)
+                .output()
+        };
+        let (a, b) = std::thread::scope(|s| {
+            let a = s.spawn(|| spawn(&["rep", "set", "--name", "Ada"]).unwrap());
+            let b = s.spawn(|| spawn(&["library", "add", samples().to_str().unwrap()]).unwrap());
+            (a.join().unwrap(), b.join().unwrap())
+        });
+        for out in [a, b] {
+            assert!(
+                out.status.success(),
+                "trial {trial}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+}
