@@ -75,6 +75,9 @@ pub enum Progress<'a> {
     Finished,
 }
 
+/// The catalog meta key of the limits the recorded problems were found under.
+const PROBLEM_LIMITS: &str = "problem_limits";
+
 /// Runs one index run over every library folder.
 ///
 /// # Errors
@@ -123,6 +126,12 @@ pub fn run(
 
     let known = dd.catalog.known_paths()?;
     let known_problems = dd.catalog.known_problems()?;
+    // A problem is kept (the file not read again) only while its cause can't have
+    // changed: a content problem until the file or the limits change; a transient one
+    // (unreadable, timed out, crashed) never, since an unmounted folder comes back and
+    // a raised time limit is meant to be used.
+    let limits_key = dd.config.limits_key();
+    let limits_changed = dd.catalog.meta(PROBLEM_LIMITS)?.as_deref() != Some(limits_key.as_str());
     let seen: HashSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
     let vanished: HashSet<String> = known
         .iter()
@@ -138,9 +147,11 @@ pub fn run(
         known
             .get(&f.path)
             .is_some_and(|k| k.present && same_stat(k.size, k.mtime_ns))
-            || known_problems
-                .get(&f.path)
-                .is_some_and(|&(s, m)| same_stat(s, m))
+            || known_problems.get(&f.path).is_some_and(|(s, m, kind)| {
+                same_stat(*s, *m)
+                    && !limits_changed
+                    && ProblemKind::parse(kind).is_some_and(|k| !k.is_transient())
+            })
     };
     let too_large = |f: &FileStat| f.size as u64 > limits.max_file_bytes;
     let mut hashes = hash_files(&files, |f| !unchanged(f) && !too_large(f)).into_iter();
@@ -294,6 +305,7 @@ pub fn run(
             Err(e) => return Err(e),
         }
     }
+    dd.catalog.set_meta(PROBLEM_LIMITS, &limits_key)?;
     progress(Progress::Finished);
     report.took_ms = started.elapsed().as_secs_f64() * 1000.0;
     Ok(report)
