@@ -436,3 +436,105 @@ fn imports_report_each_bad_line_and_keep_the_good_ones() {
     let shown = q.json(&["deal", "show", "D-5"]);
     assert!(shown.to_string().contains("Soci\u{e9}t\u{e9}"), "{shown}");
 }
+
+/// An HTML file that keeps a parser busy for many seconds.
+fn slow_html(dir: &Path) -> std::path::PathBuf {
+    let path = dir.join("deep.html");
+    fs::write(
+        &path,
+        format!("<html><body>{}x", "<div><span>".repeat(100_000)),
+    )
+    .unwrap();
+    path
+}
+
+/// Pids of the extraction workers whose parent is `parent`, or of any parent.
+fn workers_of(parent: Option<u32>) -> Vec<u32> {
+    let mut out = Vec::new();
+    for entry in fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let cmdline = fs::read(entry.path().join("cmdline")).unwrap_or_default();
+        if !String::from_utf8_lossy(&cmdline).contains("__extract-worker") {
+            continue;
+        }
+        let stat = fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+        // The field after the parenthesised name and the state is the parent's pid.
+        let ppid = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+            .and_then(|p| p.parse::<u32>().ok());
+        if parent.is_none() || ppid == parent {
+            out.push(pid);
+        }
+    }
+    out
+}
+
+/// #9: after a kill -9 of an index run, its worker went on parsing for over 40 s.
+#[test]
+fn workers_die_with_their_index_run_and_keep_their_own_time_limit() {
+    let lib = tempfile::tempdir().unwrap();
+    let slow = slow_html(lib.path());
+    let q = Quiver::new();
+    q.add(lib.path());
+    let mut run = q.spawn_index();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let workers = loop {
+        let w = workers_of(Some(run.id()));
+        if !w.is_empty() {
+            break w;
+        }
+        assert!(std::time::Instant::now() < deadline, "a worker starts");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    // Let the worker get into the file.
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    run.kill().unwrap();
+    run.wait().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1000));
+    let alive: Vec<u32> = workers
+        .iter()
+        .copied()
+        .filter(|pid| Path::new(&format!("/proc/{pid}")).exists())
+        .filter(|pid| {
+            // A zombie waits for init to reap it: it runs nothing.
+            let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            !stat
+                .rsplit_once(')')
+                .is_some_and(|(_, r)| r.trim_start().starts_with('Z'))
+        })
+        .collect();
+    assert!(alive.is_empty(), "workers outlived their run: {alive:?}");
+
+    // A worker on its own (its parent stuck, say) stops at its CPU limit.
+    let mut worker = Command::new(crate::util::BIN)
+        .arg("__extract-worker")
+        .env("QUIVER_WORKER_CPU_SECS", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let request = serde_json::json!({
+        "path": slow,
+        "limits": { "max_file_bytes": 1u64 << 30, "max_unzipped_bytes": 1u64 << 30 },
+        "pages": null,
+    });
+    use std::io::Write;
+    let mut stdin = worker.stdin.take().unwrap();
+    writeln!(stdin, "{request}").unwrap();
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(s) = worker.try_wait().unwrap() {
+            break s;
+        }
+        if started.elapsed() > std::time::Duration::from_secs(25) {
+            let _ = worker.kill();
+            panic!("the worker ran past its CPU limit");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(status.signal(), Some(libc::SIGXCPU), "{status:?}");
+}
