@@ -92,6 +92,14 @@ pub fn run(
 ) -> Result<IndexReport> {
     let started = Instant::now();
     let mut writer = dd.index.writer(&dd.index_dir())?;
+    // Verified at every run's start: a damaged segment is rebuilt from the catalog
+    // now, not found later by a search that panics or silently misses.
+    if dd.index.damaged() {
+        drop(writer);
+        dd.rebuild_index()?;
+        writer = dd.index.writer(&dd.index_dir())?;
+    }
+    dd.index_dirty()?;
     reconcile(dd, &mut writer)?;
     let mut report = IndexReport::default();
 
@@ -306,6 +314,7 @@ pub fn run(
         }
     }
     dd.catalog.set_meta(PROBLEM_LIMITS, &limits_key)?;
+    dd.index_clean();
     progress(Progress::Finished);
     report.took_ms = started.elapsed().as_secs_f64() * 1000.0;
     Ok(report)

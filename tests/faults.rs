@@ -538,3 +538,94 @@ fn workers_die_with_their_index_run_and_keep_their_own_time_limit() {
     use std::os::unix::process::ExitStatusExt;
     assert_eq!(status.signal(), Some(libc::SIGXCPU), "{status:?}");
 }
+
+/// Copies a data dir (files only, one level of folders: the catalog and `index/`).
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// #3: one truncated or bit-flipped segment file stopped every command with a raw
+/// tantivy message; flipped bytes in `.pos` made a phrase search panic, in `.term` a
+/// search found nothing.
+#[test]
+fn a_damaged_segment_file_is_rebuilt_and_stops_no_command() {
+    let base = Quiver::new();
+    base.add(&samples());
+    base.index();
+    base.json(&["rep", "set", "--name", "Ada"]);
+    let totals = |q: &Quiver| {
+        ["pricing", "\"data residency\"", "security"].map(|query| {
+            q.json(&["search", "--no-record", query])["total"]
+                .as_u64()
+                .unwrap()
+        })
+    };
+    let want = totals(&base);
+    assert!(want.iter().all(|&n| n > 0), "{want:?}");
+    let docs = base.json(&["status"])["index_documents"].clone();
+    let segment_files: Vec<_> = fs::read_dir(base.data.path().join("index"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    for ext in ["term", "store", "idx", "fast", "pos"] {
+        for damage in ["truncate", "flip"] {
+            let q = Quiver::new();
+            copy_dir(base.data.path(), q.data.path());
+            let mut hit = 0;
+            for f in segment_files
+                .iter()
+                .filter(|p| p.extension().is_some_and(|e| e == ext))
+            {
+                let path = q.data.path().join("index").join(f.file_name().unwrap());
+                let mut bytes = fs::read(&path).unwrap();
+                if damage == "truncate" {
+                    bytes.truncate(bytes.len() / 2);
+                } else {
+                    // Bytes in the middle, away from the footer tantivy reads first.
+                    let (mid, len) = (bytes.len() / 3, bytes.len());
+                    for b in &mut bytes[mid..(mid + 16).min(len)] {
+                        *b ^= 0x5a;
+                    }
+                }
+                fs::write(&path, bytes).unwrap();
+                hit += 1;
+            }
+            assert!(hit > 0, "the index has .{ext} files");
+            let case = format!(".{ext} {damage}");
+            let ok = |args: &[&str]| {
+                let out = q.run(args);
+                assert!(
+                    out.status.success(),
+                    "{case}: {args:?}: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            };
+            ok(&[
+                "deal",
+                "record",
+                "--id",
+                "D-1",
+                "--outcome",
+                "lost",
+                "--close-date",
+                "2026-01-15",
+                "--primary",
+                "PRICE.TOO_HIGH",
+            ]);
+            ok(&["events", "export"]);
+            assert_eq!(totals(&q), want, "{case}: searches find what they found");
+            assert_eq!(q.json(&["status"])["index_documents"], docs, "{case}");
+            ok(&["index"]);
+            assert_eq!(totals(&q), want, "{case}");
+        }
+    }
+}

@@ -380,7 +380,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 facets: args.facets,
                 record: !args.no_record,
             };
-            let out = ops::search(&dd, &caller, input)?;
+            let out = ops::search(&mut dd, &caller, input)?;
+            if out.index_rebuilt {
+                eprintln!("the search index was damaged and has been rebuilt from the catalog");
+            }
             if json {
                 return print_json(&out);
             }
