@@ -54,7 +54,8 @@ impl DataDir {
         crate::reasons::seed(&catalog, now)?;
         // An index run that did not end cleanly (killed, a power cut) may have left
         // damaged files behind, and an `index/` folder deleted by hand is rebuilt.
-        let suspect = root.join(DIRTY_MARK).exists() || !index_dir.exists();
+        let missing = !index_dir.exists();
+        let suspect = missing || root.join(DIRTY_MARK).exists();
         let mut dd = DataDir {
             root: root.to_owned(),
             catalog,
@@ -68,7 +69,15 @@ impl DataDir {
         match opened {
             Ok(index) => {
                 dd.index = index;
-                if suspect && !SearchIndex::writer_busy(&index_dir) && dd.index.damaged() {
+                if suspect
+                    && !SearchIndex::writer_busy(&index_dir)
+                    && (if missing {
+                        // A new data dir has nothing to rebuild.
+                        !dd.catalog.indexed_assets()?.is_empty()
+                    } else {
+                        dd.index.damaged()
+                    })
+                {
                     dd.rebuild_index_or_note();
                 } else if suspect && !SearchIndex::writer_busy(&index_dir) {
                     let _ = std::fs::remove_file(root.join(DIRTY_MARK));

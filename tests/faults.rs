@@ -629,3 +629,106 @@ fn a_damaged_segment_file_is_rebuilt_and_stops_no_command() {
         }
     }
 }
+
+/// #10: `backup` copies a data dir in use into one that opens with the same data;
+/// `doctor` finds a damaged index or a disagreement, and `--repair` mends them.
+#[test]
+fn backup_restores_and_doctor_finds_and_repairs() {
+    let q = Quiver::new();
+    q.add(&samples());
+    q.index();
+    three_events(&q);
+    fs::write(q.data.path().join("config.toml"), "timeout_secs = 20\n").unwrap();
+    let dest = tempfile::tempdir().unwrap();
+    let copy = dest.path().join("copy");
+    let done = q.json(&["backup", copy.to_str().unwrap()]);
+    assert_eq!(done["config"], true, "{done}");
+    let names: Vec<String> = fs::read_dir(&copy)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        !names.iter().any(|n| n.ends_with("-wal")),
+        "one file: {names:?}"
+    );
+    let restored = Command::new(crate::util::BIN)
+        .arg("--data-dir")
+        .arg(&copy)
+        .args(["--json", "status"])
+        .output()
+        .unwrap();
+    assert!(
+        restored.status.success(),
+        "{}",
+        String::from_utf8_lossy(&restored.stderr)
+    );
+    let restored: serde_json::Value = serde_json::from_slice(&restored.stdout).unwrap();
+    let original = q.json(&["status"]);
+    for key in ["assets", "files", "index_documents"] {
+        assert_eq!(restored[key], original[key], "{key}: {restored}");
+    }
+    let export = |dir: &Path| {
+        Command::new(crate::util::BIN)
+            .arg("--data-dir")
+            .arg(dir)
+            .args(["events", "export"])
+            .output()
+            .unwrap()
+            .stdout
+    };
+    assert_eq!(
+        export(&copy),
+        export(q.data.path()),
+        "the events came along"
+    );
+    let again = q.run(&["backup", copy.to_str().unwrap()]);
+    assert!(!again.status.success(), "a backup never overwrites one");
+
+    let healthy = q.json(&["doctor"]);
+    assert_eq!(healthy["healthy"], true, "{healthy}");
+    // The catalog disowns its documents: the index holds ones it does not vouch for.
+    let db = rusqlite::Connection::open(q.data.path().join("catalog.sqlite3")).unwrap();
+    db.execute("UPDATE assets SET indexed_version = NULL", [])
+        .unwrap();
+    drop(db);
+    let sick = q.run(&["--json", "doctor"]);
+    assert!(!sick.status.success());
+    let sick: serde_json::Value = serde_json::from_slice(&sick.stdout).unwrap();
+    assert!(sick["extra_in_index"].as_u64().unwrap() > 0, "{sick}");
+    let fixed = q.json(&["doctor", "--repair"]);
+    assert_eq!(
+        (fixed["healthy"].clone(), fixed["repaired"].clone()),
+        (true.into(), true.into()),
+        "{fixed}"
+    );
+    // A flipped byte in a segment file fails its checksum.
+    let term = fs::read_dir(q.data.path().join("index"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "term"))
+        .unwrap();
+    let mut bytes = fs::read(&term).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0xff;
+    fs::write(&term, bytes).unwrap();
+    let sick = q.run(&["--json", "doctor"]);
+    let sick: serde_json::Value = serde_json::from_slice(&sick.stdout).unwrap();
+    assert_eq!(sick["index_damaged"], true, "{sick}");
+    let fixed = q.json(&["doctor", "--repair"]);
+    assert_eq!(fixed["healthy"], true, "{fixed}");
+    assert_eq!(fixed["index_documents"], original["index_documents"]);
+}
+
+/// #8: a deleted `index/` folder is rebuilt, not reported as 0 documents.
+#[test]
+fn a_deleted_index_folder_is_rebuilt() {
+    let q = Quiver::new();
+    q.add(&samples());
+    q.index();
+    let want = q.json(&["status"])["index_documents"].clone();
+    fs::remove_dir_all(q.data.path().join("index")).unwrap();
+    assert_eq!(q.json(&["status"])["index_documents"], want);
+    assert!(q.json(&["search", "pricing"])["total"].as_u64().unwrap() > 0);
+}

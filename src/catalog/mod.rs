@@ -10,6 +10,7 @@ mod deals;
 mod events;
 mod ingest;
 mod library;
+mod maintenance;
 mod problems;
 mod reasons;
 mod reports;

@@ -9,6 +9,7 @@
 mod assets;
 mod deals;
 mod events;
+mod maintenance;
 mod open;
 mod report;
 mod search;
@@ -23,6 +24,7 @@ use crate::catalog::Catalog;
 pub use assets::{AssetSet, Preview, asset_bytes, preview, set_asset_fields};
 pub use deals::{DealPatch, Saved, edit_deal, record_deal, save_deal, show_deal};
 pub use events::{export_events, export_events_to};
+pub use maintenance::{Backup, Checkup, backup, doctor};
 pub use open::{OpenInput, open};
 pub use report::{ReportRequest, report, report_csv};
 pub use search::{SearchInput, SearchOutput, record_search, search};

@@ -72,6 +72,19 @@ enum Command {
     /// Reports for marketing (unused, assets, searches, reasons, stages, influence,
     /// coverage, completeness, messaging).
     Report(insights::ReportArgs),
+    /// Copy the data dir (catalog and config) into a new or empty folder, while it is
+    /// in use. The search index is rebuilt from the catalog when a restored copy is
+    /// first opened.
+    Backup {
+        #[arg(value_name = "DEST")]
+        dest: PathBuf,
+    },
+    /// Check the catalog, the search index and that they agree.
+    Doctor {
+        /// Rebuild the search index from the catalog if it is damaged or disagrees.
+        #[arg(long)]
+        repair: bool,
+    },
     /// Fill this data dir with the sample library and a synthetic history, so every
     /// report has something to show.
     Demo {
@@ -475,6 +488,33 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 "try: quiver --data-dir {} report reasons --by size",
                 dd.root.display()
             );
+        }
+        Command::Backup { dest } => {
+            let done = ops::backup(&dd, &dest)?;
+            if json {
+                return print_json(&done);
+            }
+            println!(
+                "backed up the catalog ({} KiB){} to {}; the search index is rebuilt from it when the copy is first opened",
+                done.catalog_bytes >> 10,
+                if done.config { " and config.toml" } else { "" },
+                done.dest.display()
+            );
+        }
+        Command::Doctor { repair } => {
+            let c = ops::doctor(&mut dd, repair)?;
+            if json {
+                print_json(&c)?;
+            } else {
+                render::checkup(&c);
+            }
+            if !c.healthy {
+                anyhow::bail!(if repair {
+                    "the data dir is not healthy after repair"
+                } else {
+                    "the data dir is not healthy (`quiver doctor --repair` rebuilds the index)"
+                });
+            }
         }
         Command::Problems => {
             let problems = dd.catalog.problems()?;
