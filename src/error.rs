@@ -77,9 +77,7 @@ pub enum UserError {
     #[error("could not open {path}: {reason}")]
     ViewerFailed { path: String, reason: String },
     /// A write failed for want of space; `what` says which write.
-    #[error(
-        "the disk is full ({0}); free some space and try again (nothing half-written was kept)"
-    )]
+    #[error("the disk is full ({0}); free some space and try again")]
     DiskFull(String),
     #[error(
         "the data dir is read-only: this command writes to it (searches without recording, status and reports still work)"
@@ -184,6 +182,9 @@ impl Error {
     pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
         if is_disk_full(&source) {
             return UserError::DiskFull(context.into()).into();
+        }
+        if source.raw_os_error() == Some(libc::EROFS) {
+            return UserError::ReadOnly.into();
         }
         Error::Io {
             context: context.into(),

@@ -90,6 +90,28 @@ pub fn run(
     now: DateTime<Utc>,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<IndexReport> {
+    run_inner(dd, worker, now, progress).map_err(|e| match e {
+        // tantivy's writer threads report a failed write as a writer that "was killed
+        // or panicked", the I/O error lost; a disk with (next to) nothing free is the
+        // cause to name, since freeing space is what mends it.
+        crate::Error::Tantivy(_)
+            if crate::fsutil::free_bytes(&dd.root).is_some_and(|free| free < LOW_DISK) =>
+        {
+            crate::UserError::DiskFull("writing the search index".into()).into()
+        }
+        e => e,
+    })
+}
+
+/// Free space below which a failed index write is taken for a full disk.
+const LOW_DISK: u64 = 4 << 20;
+
+fn run_inner(
+    dd: &mut DataDir,
+    worker: &WorkerCommand,
+    now: DateTime<Utc>,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<IndexReport> {
     let started = Instant::now();
     let mut writer = dd.index.writer(&dd.index_dir())?;
     // Verified at every run's start: a damaged segment is rebuilt from the catalog

@@ -732,3 +732,166 @@ fn a_deleted_index_folder_is_rebuilt() {
     assert_eq!(q.json(&["status"])["index_documents"], want);
     assert!(q.json(&["search", "pricing"])["total"].as_u64().unwrap() > 0);
 }
+
+/// #8: a full disk during an index run said "index writer was killed or panicked";
+/// it says the disk is full, and a run with room afterwards leaves the catalog and the
+/// index in agreement.
+#[test]
+fn an_index_run_on_a_full_disk_says_so_and_recovers() {
+    for leave in [50_000, 200_000, 300_000] {
+        let Some(fs) = Tmpfs::mount("index run on a full disk") else {
+            return;
+        };
+        let data = fs.path().join("data");
+        let q = |args: &[&str]| {
+            Command::new(crate::util::BIN)
+                .arg("--data-dir")
+                .arg(&data)
+                .args(args)
+                .output()
+                .unwrap()
+        };
+        assert!(
+            q(&["library", "add", samples().to_str().unwrap()])
+                .status
+                .success()
+        );
+        fs.fill(leave);
+        let r = q(&["--json", "index"]);
+        let stderr = String::from_utf8_lossy(&r.stderr);
+        assert_eq!(r.status.code(), Some(1), "{leave}: {stderr}");
+        assert!(stderr.contains("user.disk_full"), "{leave}: {stderr}");
+        fs::remove_file(fs.path().join("filler")).unwrap();
+        let r = q(&["--json", "index"]);
+        assert!(
+            r.status.success(),
+            "{leave}: {}",
+            String::from_utf8_lossy(&r.stderr)
+        );
+        let doctor = q(&["--json", "doctor"]);
+        assert!(
+            doctor.status.success(),
+            "{leave}: {}",
+            String::from_utf8_lossy(&doctor.stdout)
+        );
+        let found = q(&["--json", "search", "pricing"]);
+        let found: serde_json::Value = serde_json::from_slice(&found.stdout).unwrap();
+        assert!(found["total"].as_u64().unwrap() > 0, "{leave}");
+    }
+}
+
+/// #8: the same event id twice records one open and gives the same answer, so a
+/// retry after an error that came after the commit (a failed fsync) counts once.
+#[test]
+fn an_open_retried_with_its_event_id_is_recorded_once() {
+    let q = Quiver::new();
+    q.add(&samples());
+    q.index();
+    let target = samples().join("playbooks");
+    let file = fs::read_dir(&target)
+        .unwrap()
+        .flatten()
+        .next()
+        .unwrap()
+        .path();
+    let id = "0190b4a0-0000-7000-8000-0000000000aa";
+    let open = || {
+        q.json(&[
+            "open",
+            "--no-launch",
+            "--event-id",
+            id,
+            file.to_str().unwrap(),
+        ])
+    };
+    let first = open();
+    let second = open();
+    assert_eq!(first, second, "the same answer");
+    assert_eq!(first["event_id"], id);
+    let events = q.run(&["events", "export"]).stdout;
+    assert_eq!(
+        String::from_utf8_lossy(&events).lines().count(),
+        1,
+        "one open"
+    );
+    let bad = q.run(&[
+        "open",
+        "--no-launch",
+        "--event-id",
+        "nope",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+}
+
+/// #8: on a read-only data dir, commands that only read work, and the others say the
+/// data dir is read-only.
+#[test]
+fn a_read_only_data_dir_serves_reads_and_refuses_writes_plainly() {
+    if !is_root() {
+        println!("skipped (read-only data dir): a read-only bind mount needs root");
+        return;
+    }
+    let q = Quiver::new();
+    q.add(&samples());
+    q.index();
+    q.json(&["rep", "set", "--name", "Ada"]);
+    let mount = tempfile::tempdir().unwrap();
+    let ok = Command::new("mount")
+        .arg("--bind")
+        .arg(q.data.path())
+        .arg(mount.path())
+        .status()
+        .unwrap()
+        .success()
+        && Command::new("mount")
+            .args(["-o", "remount,bind,ro"])
+            .arg(mount.path())
+            .status()
+            .unwrap()
+            .success();
+    struct Unmount<'a>(&'a Path);
+    impl Drop for Unmount<'_> {
+        fn drop(&mut self) {
+            let _ = Command::new("umount").arg(self.0).status();
+        }
+    }
+    let _unmount = Unmount(mount.path());
+    assert!(ok, "bind mount");
+    let run = |args: &[&str]| {
+        Command::new(crate::util::BIN)
+            .arg("--data-dir")
+            .arg(mount.path())
+            .arg("--json")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    for args in [
+        &["status"][..],
+        &["search", "--no-record", "pricing"],
+        &["report", "unused"],
+        &["events", "export"],
+        &["doctor"],
+    ] {
+        let out = run(args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let hits = run(&["search", "--no-record", "pricing"]);
+    let hits: serde_json::Value = serde_json::from_slice(&hits.stdout).unwrap();
+    assert!(hits["total"].as_u64().unwrap() > 0, "{hits}");
+    for args in [
+        &["search", "pricing"][..],
+        &["rep", "set", "--name", "Bo"],
+        &["index"],
+    ] {
+        let out = run(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("user.read_only"), "{args:?}: {stderr}");
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+    }
+}

@@ -3,6 +3,7 @@
 //! One document per asset; its body field holds one value per page, slide or sheet, so
 //! phrases don't match across page breaks.
 
+mod readonly;
 pub mod tokenizer;
 
 use std::path::Path;
@@ -134,7 +135,11 @@ impl SearchIndex {
         let directory = tantivy::directory::MmapDirectory::open(dir).map_err(|e| {
             Error::Internal(format!("opening index directory {}: {e}", dir.display()))
         })?;
-        let index = Index::open_or_create(directory, schema)?;
+        let index = if readonly::is_read_only(dir) {
+            Index::open(readonly::ReadOnlyDirectory(directory))?
+        } else {
+            Index::open_or_create(directory, schema)?
+        };
         // For the writer only: these note each document's words for the `words` field.
         // Queries and snippets build `tokenizer::analyzer()` themselves, never these.
         index
@@ -196,8 +201,12 @@ impl SearchIndex {
         tantivy::directory::MmapDirectory::open(dir)
             .map_err(|_| ())
             .and_then(|d| {
-                d.acquire_lock(&tantivy::directory::INDEX_WRITER_LOCK)
-                    .map_err(|_| ())
+                match d.acquire_lock(&tantivy::directory::INDEX_WRITER_LOCK) {
+                    // Only a lock held elsewhere means a run; a lock that cannot be
+                    // taken at all (a read-only mount) means none can run.
+                    Err(tantivy::directory::error::LockError::LockBusy) => Err(()),
+                    _ => Ok(()),
+                }
             })
             .is_err()
     }

@@ -47,6 +47,10 @@ pub struct OpenArgs {
     /// Record a preview (seen inside another tool), not an open; launches nothing.
     #[arg(long)]
     preview: bool,
+    /// The event's id (a UUID): run again with the same id, the open is recorded once
+    /// and the answer is the same (for a retry after an error).
+    #[arg(long, value_name = "UUID")]
+    event_id: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -121,6 +125,7 @@ pub fn open(dd: &DataDir, caller: &Caller, args: OpenArgs, json: bool) -> anyhow
         location,
         preview: args.preview,
         no_launch: args.no_launch,
+        event_id: args.event_id,
     };
     let ack = ops::open(dd, caller, input, launch)?;
     if json {
