@@ -6,6 +6,7 @@ mod capture;
 mod concurrency;
 mod corpus;
 mod crash;
+mod fault_injection;
 mod faults;
 mod identity;
 mod insights;
