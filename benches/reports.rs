@@ -201,9 +201,9 @@ fn main() {
 fn run_reports(dd: &DataDir, now: chrono::DateTime<Utc>) {
     let mut base = Options::new(now.date_naive());
     base.from = Some((now - Duration::days(90)).date_naive());
-    for name in insights::NAMES {
+    for name in insights::ReportName::ALL {
         let mut opts = base.clone();
-        if matches!(name, "reasons" | "messaging") {
+        if matches!(name.as_str(), "reasons" | "messaging") {
             opts.by = Some(By::Size);
         }
         let mut times = Vec::with_capacity(RUNS);

@@ -347,7 +347,7 @@ fn query(dir: &Path, only: Option<&str>) {
             query: query.clone(),
             filters: filters.clone(),
             limit: 10,
-            today: "2026-01-01".into(),
+            today: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).expect("a date"),
         };
         let t = Instant::now();
         let r = search::search(&dd.index, &dd.catalog, &req).expect("search");

@@ -36,7 +36,7 @@ fn main() {
             query,
             filters,
             limit: 10,
-            today: "2026-01-01".into(),
+            today: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).expect("a date"),
         };
         let t = Instant::now();
         let r = search::search(&dd.index, &dd.catalog, &req).expect("search");

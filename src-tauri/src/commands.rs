@@ -259,7 +259,7 @@ pub async fn report_csv(
     path: PathBuf,
 ) -> Answer<()> {
     with_dd(&shell, move |dd| {
-        ops::report_csv(dd, &caller(), &input, Some(&table), &path).map(|_| ())
+        ops::report_csv(dd, &caller(), &input, Some(table.as_str()), &path).map(|_| ())
     })
     .await
 }

@@ -148,9 +148,9 @@ pub fn reasons(data: &dyn ReportData, opts: &Options) -> Result<Report> {
             .then(a.0.2.cmp(&b.0.2))
     });
     for ((outcome, segment, code), deals_mentioning) in code_rows {
-        let n = groups[&(outcome.clone(), segment.clone())].len();
+        let n = groups[&(*outcome, segment.clone())].len();
         let p = primary
-            .get(&(outcome.clone(), segment.clone(), code.clone()))
+            .get(&(*outcome, segment.clone(), code.clone()))
             .copied()
             .unwrap_or(0);
         let i = info.get(code);
@@ -183,7 +183,7 @@ pub fn reasons(data: &dyn ReportData, opts: &Options) -> Result<Report> {
         ],
     );
     for ((outcome, segment, category), set) in &categories {
-        let n = groups[&(outcome.clone(), segment.clone())].len();
+        let n = groups[&(*outcome, segment.clone())].len();
         let mut v = vec![json!(outcome), json!(segment), json!(category)];
         v.extend(share(set.len(), n, opts.small_sample));
         t.push(v);

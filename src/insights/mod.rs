@@ -308,7 +308,8 @@ impl ColumnKind {
             | "deals_used"
             | "deals_not_used"
             | "zero_result_searches"
-            | "searches_opened" => ColumnKind::Count,
+            | "searches_opened"
+            | "mentions" => ColumnKind::Count,
             _ => ColumnKind::Text,
         }
     }

@@ -6,4 +6,8 @@ export type SearchOutput = {
 /**
  * The recorded search's id, which opens that follow it name.
  */
-query_id: string | null, facets?: Array<FacetGroup>, query: string, total: number, took_ms: number, hits: Array<Hit>, };
+query_id: string | null, facets?: Array<FacetGroup>, 
+/**
+ * The search index was found damaged and rebuilt from the catalog for this search.
+ */
+index_rebuilt: boolean, query: string, total: number, took_ms: number, hits: Array<Hit>, };
