@@ -11,18 +11,29 @@ fn is_trigger(c: char) -> bool {
     matches!(c, '=' | '+' | '-' | '@' | '\t' | '\r')
 }
 
+/// Whether `text`, after any leading quotes, begins like a formula. Text that already
+/// begins with quotes before a trigger is quoted once more, so [`unescape`] gives back
+/// exactly what was written.
+fn needs_quote(text: &str) -> bool {
+    text.trim_start_matches('\'')
+        .chars()
+        .next()
+        .is_some_and(is_trigger)
+}
+
 /// `text` as a cell no spreadsheet evaluates.
 pub fn safe(text: &str) -> Cow<'_, str> {
-    match text.chars().next() {
-        Some(c) if is_trigger(c) => Cow::Owned(format!("'{text}")),
-        _ => Cow::Borrowed(text),
+    if needs_quote(text) {
+        Cow::Owned(format!("'{text}"))
+    } else {
+        Cow::Borrowed(text)
     }
 }
 
 /// The text [`safe`] was given, from a cell it wrote.
 pub fn unescape(cell: &str) -> &str {
     match cell.strip_prefix('\'') {
-        Some(rest) if rest.chars().next().is_some_and(is_trigger) => rest,
+        Some(rest) if needs_quote(rest) => rest,
         _ => cell,
     }
 }
@@ -40,5 +51,10 @@ mod tests {
         }
         assert_eq!(safe("pricing"), "pricing");
         assert_eq!(unescape("'quoted"), "'quoted", "an ordinary quote is kept");
+        assert_eq!(
+            unescape(&safe("'=x")),
+            "'=x",
+            "quotes before a formula survive"
+        );
     }
 }
