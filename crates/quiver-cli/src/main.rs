@@ -509,11 +509,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 render::checkup(&c);
             }
             if !c.healthy {
-                anyhow::bail!(if repair {
-                    "the data dir is not healthy after repair"
-                } else {
-                    "the data dir is not healthy (`quiver doctor --repair` rebuilds the index)"
-                });
+                // Exit 1, like a failed check in any tool: nothing about the arguments.
+                return Err(quiver::Error::Internal(
+                    if repair {
+                        "the data dir is not healthy after repair"
+                    } else {
+                        "the data dir is not healthy (`quiver doctor --repair` rebuilds the index)"
+                    }
+                    .into(),
+                )
+                .into());
             }
         }
         Command::Problems => {
