@@ -55,7 +55,7 @@ fn main() {
             surface: Surface::Cli,
         };
         let plan = capture::plan_open(&dd.catalog, &req, "2026-01-01").expect("plan");
-        capture::record_open(&dd.catalog, &req, plan, "bench", now).expect("record");
+        capture::record_open(&dd.catalog, &req, plan, None, "bench", now).expect("record");
         times.push(t.elapsed().as_secs_f64() * 1000.0);
     }
     times.sort_by(f64::total_cmp);

@@ -78,6 +78,15 @@ impl Config {
         }
     }
 
+    /// The limits a file's problem depends on, as one string: when it changes, files
+    /// with problems are read again.
+    pub fn limits_key(&self) -> String {
+        format!(
+            "max_file_bytes={} max_unzipped_bytes={} timeout_secs={} max_memory_mb={}",
+            self.max_file_bytes, self.max_unzipped_bytes, self.timeout_secs, self.max_memory_mb
+        )
+    }
+
     pub fn worker_count(&self) -> usize {
         if self.workers > 0 {
             self.workers

@@ -18,12 +18,20 @@ use crate::{Error, Result, UserError};
 
 const CATALOG_FILE: &str = "catalog.sqlite3";
 
+/// Present while an index run is under way (see [`DataDir::index_dirty`]).
+const DIRTY_MARK: &str = "index.dirty";
+
 /// An opened data dir.
 pub struct DataDir {
     pub root: PathBuf,
     pub catalog: Catalog,
     pub index: SearchIndex,
     pub config: Config,
+    /// Why the search index could not be opened or rebuilt, if so: commands that do
+    /// not search go on; a search reports it.
+    pub index_error: Option<String>,
+    /// Whether this opening found the index damaged and rebuilt it from the catalog.
+    pub index_rebuilt: bool,
 }
 
 impl DataDir {
@@ -44,23 +52,84 @@ impl DataDir {
             catalog.set_meta("index_schema", index::SCHEMA_VERSION)?;
         }
         crate::reasons::seed(&catalog, now)?;
-        let index = match SearchIndex::open(&index_dir) {
-            Ok(index) => index,
-            // Damaged files (a power cut during a commit, say): the index is derived.
-            // Not while an index run holds it, and not for other errors (a full disk,
-            // no file handles left), which a rebuild would not cure.
-            Err(e) if SearchIndex::is_damaged(&e) && !SearchIndex::writer_busy(&index_dir) => {
-                drop_index(&mut catalog, &index_dir)?;
-                SearchIndex::open(&index_dir)?
-            }
-            Err(e) => return Err(e),
-        };
-        Ok(DataDir {
+        // An index run that did not end cleanly (killed, a power cut) may have left
+        // damaged files behind, and an `index/` folder deleted by hand is rebuilt.
+        let missing = !index_dir.exists();
+        let suspect = missing || root.join(DIRTY_MARK).exists();
+        let mut dd = DataDir {
             root: root.to_owned(),
             catalog,
-            index,
+            index: SearchIndex::in_ram(),
             config,
-        })
+            index_error: None,
+            index_rebuilt: false,
+        };
+        let opened = std::panic::catch_unwind(|| SearchIndex::open(&index_dir))
+            .unwrap_or_else(|_| Err(Error::Internal("the search index panicked".into())));
+        match opened {
+            Ok(index) => {
+                dd.index = index;
+                if suspect
+                    && !SearchIndex::writer_busy(&index_dir)
+                    && (if missing {
+                        // A new data dir has nothing to rebuild.
+                        !dd.catalog.indexed_assets()?.is_empty()
+                    } else {
+                        dd.index.damaged()
+                    })
+                {
+                    dd.rebuild_index_or_note();
+                } else if suspect && !SearchIndex::writer_busy(&index_dir) {
+                    let _ = std::fs::remove_file(root.join(DIRTY_MARK));
+                }
+            }
+            // The index is derived: whatever stops it opening (damaged files, tantivy's
+            // own complaint), it is rebuilt from the catalog. Not while an index run
+            // holds it; then, as when the rebuild fails (a full disk), commands that do
+            // not search go on, and a search says why it can't.
+            Err(e) if SearchIndex::writer_busy(&index_dir) => dd.index_error = Some(e.to_string()),
+            Err(_) => dd.rebuild_index_or_note(),
+        }
+        Ok(dd)
+    }
+
+    /// Drops the search index and writes it again from the catalog's text, without
+    /// reading any file. Returns `false` when an index run holds the writer (it keeps
+    /// the index up to date itself).
+    ///
+    /// # Errors
+    /// Catalog errors, and index errors (a full disk).
+    pub fn rebuild_index(&mut self) -> Result<bool> {
+        let dir = self.index_dir();
+        if SearchIndex::writer_busy(&dir) {
+            return Ok(false);
+        }
+        self.index = SearchIndex::in_ram();
+        drop_index(&mut self.catalog, &dir)?;
+        self.index = SearchIndex::open(&dir)?;
+        crate::indexer::refresh(self)?;
+        let _ = std::fs::remove_file(self.root.join(DIRTY_MARK));
+        self.index_error = None;
+        Ok(true)
+    }
+
+    fn rebuild_index_or_note(&mut self) {
+        match self.rebuild_index() {
+            Ok(true) => self.index_rebuilt = true,
+            Ok(false) => {}
+            Err(e) => self.index_error = Some(e.to_string()),
+        }
+    }
+
+    /// Marks an index run as under way: a run that ends without [`DataDir::index_clean`]
+    /// (a kill) gets its index's checksums verified at the next opening.
+    pub(crate) fn index_dirty(&self) -> Result<()> {
+        let path = self.root.join(DIRTY_MARK);
+        std::fs::write(&path, b"").map_err(|e| Error::io(format!("writing {}", path.display()), e))
+    }
+
+    pub(crate) fn index_clean(&self) {
+        let _ = std::fs::remove_file(self.root.join(DIRTY_MARK));
     }
 
     /// Opens a data dir that has been set up before, for a command that only reads

@@ -340,8 +340,7 @@ fn write_samples(dir: &Dir, to: &Path) -> Result<()> {
                 .map_err(|e| Error::io(format!("creating {}", parent.display()), e))?;
         }
         if !target.exists() {
-            std::fs::write(&target, file.contents())
-                .map_err(|e| Error::io(format!("writing {}", target.display()), e))?;
+            crate::fsutil::write_bytes(&target, file.contents())?;
         }
     }
     for sub in dir.dirs() {

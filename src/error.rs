@@ -18,8 +18,9 @@ pub enum Error {
     Sqlite(rusqlite::Error),
     #[error("catalog migration: {0}")]
     Migration(#[from] rusqlite_migration::Error),
+    /// Not `#[from]`: see the `From` impl, which turns a full disk into a user error.
     #[error("search index: {0}")]
-    Tantivy(#[from] tantivy::TantivyError),
+    Tantivy(tantivy::TantivyError),
     #[error("{context}: {source}")]
     Io {
         context: String,
@@ -75,16 +76,63 @@ pub enum UserError {
     NoDataDir(PathBuf),
     #[error("could not open {path}: {reason}")]
     ViewerFailed { path: String, reason: String },
+    /// A write failed for want of space; `what` says which write.
+    #[error("the disk is full ({0}); free some space and try again")]
+    DiskFull(String),
+    #[error(
+        "the data dir is read-only: this command writes to it (searches without recording, status and reports still work)"
+    )]
+    ReadOnly,
+    /// The catalog file exists but is not a whole SQLite database (0 bytes, truncated,
+    /// overwritten). Nothing is deleted: the data dir is left for the user to restore.
+    #[error(
+        "the catalog {path} is damaged ({reason}); nothing was changed: restore it from a backup (a `quiver backup` copy, with its -wal file if any) or move the data dir aside to start a new one"
+    )]
+    CatalogDamaged { path: PathBuf, reason: String },
 }
 
 impl From<rusqlite::Error> for Error {
     fn from(e: rusqlite::Error) -> Self {
         // The busy timeout ran out while another process held the write lock. Nothing
         // of this command was written, and trying again later works.
-        if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy) {
-            return UserError::CatalogBusy.into();
+        match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DatabaseBusy) => return UserError::CatalogBusy.into(),
+            Some(rusqlite::ErrorCode::DiskFull) => {
+                return UserError::DiskFull("writing the catalog".into()).into();
+            }
+            Some(rusqlite::ErrorCode::ReadOnly) => return UserError::ReadOnly.into(),
+            _ => {}
         }
         Error::Sqlite(e)
+    }
+}
+
+/// Whether an I/O error says the disk (or the user's quota) is full.
+pub fn is_disk_full(e: &std::io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(libc::ENOSPC | libc::EDQUOT))
+        || e.kind() == std::io::ErrorKind::StorageFull
+}
+
+impl From<tantivy::TantivyError> for Error {
+    fn from(e: tantivy::TantivyError) -> Self {
+        use tantivy::TantivyError as T;
+        // tantivy reports a full disk in its own words, often as a writer thread that
+        // died ("index writer was killed or panicked"): find the I/O error underneath.
+        let full = match &e {
+            T::IoError(io) => is_disk_full(io),
+            T::OpenWriteError(tantivy::directory::error::OpenWriteError::IoError {
+                io_error,
+                ..
+            }) => is_disk_full(io_error),
+            other => {
+                let text = other.to_string();
+                text.contains("No space left on device") || text.contains("os error 28")
+            }
+        };
+        if full {
+            return UserError::DiskFull("writing the search index".into()).into();
+        }
+        Error::Tantivy(e)
     }
 }
 
@@ -107,6 +155,9 @@ impl Error {
                 UserError::DataDirInUse(_) => "user.data_dir_in_use",
                 UserError::NoDataDir(_) => "user.no_data_dir",
                 UserError::ViewerFailed { .. } => "user.viewer_failed",
+                UserError::DiskFull(_) => "user.disk_full",
+                UserError::ReadOnly => "user.read_only",
+                UserError::CatalogDamaged { .. } => "user.catalog_damaged",
             },
             Error::Sqlite(_) => "internal.sqlite",
             Error::Migration(_) => "internal.migration",
@@ -126,7 +177,15 @@ impl Error {
         }
     }
 
+    /// An I/O error with what was being done; a full disk becomes
+    /// [`UserError::DiskFull`], which the user can act on.
     pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        if is_disk_full(&source) {
+            return UserError::DiskFull(context.into()).into();
+        }
+        if source.raw_os_error() == Some(libc::EROFS) {
+            return UserError::ReadOnly.into();
+        }
         Error::Io {
             context: context.into(),
             source,

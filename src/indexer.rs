@@ -75,6 +75,9 @@ pub enum Progress<'a> {
     Finished,
 }
 
+/// The catalog meta key of the limits the recorded problems were found under.
+const PROBLEM_LIMITS: &str = "problem_limits";
+
 /// Runs one index run over every library folder.
 ///
 /// # Errors
@@ -87,8 +90,38 @@ pub fn run(
     now: DateTime<Utc>,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<IndexReport> {
+    run_inner(dd, worker, now, progress).map_err(|e| match e {
+        // tantivy's writer threads report a failed write as a writer that "was killed
+        // or panicked", the I/O error lost; a disk with (next to) nothing free is the
+        // cause to name, since freeing space is what mends it.
+        crate::Error::Tantivy(_)
+            if crate::fsutil::free_bytes(&dd.root).is_some_and(|free| free < LOW_DISK) =>
+        {
+            crate::UserError::DiskFull("writing the search index".into()).into()
+        }
+        e => e,
+    })
+}
+
+/// Free space below which a failed index write is taken for a full disk.
+const LOW_DISK: u64 = 4 << 20;
+
+fn run_inner(
+    dd: &mut DataDir,
+    worker: &WorkerCommand,
+    now: DateTime<Utc>,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<IndexReport> {
     let started = Instant::now();
     let mut writer = dd.index.writer(&dd.index_dir())?;
+    // Verified at every run's start: a damaged segment is rebuilt from the catalog
+    // now, not found later by a search that panics or silently misses.
+    if dd.index.damaged() {
+        drop(writer);
+        dd.rebuild_index()?;
+        writer = dd.index.writer(&dd.index_dir())?;
+    }
+    dd.index_dirty()?;
     reconcile(dd, &mut writer)?;
     let mut report = IndexReport::default();
 
@@ -123,6 +156,12 @@ pub fn run(
 
     let known = dd.catalog.known_paths()?;
     let known_problems = dd.catalog.known_problems()?;
+    // A problem is kept (the file not read again) only while its cause can't have
+    // changed: a content problem until the file or the limits change; a transient one
+    // (unreadable, timed out, crashed) never, since an unmounted folder comes back and
+    // a raised time limit is meant to be used.
+    let limits_key = dd.config.limits_key();
+    let limits_changed = dd.catalog.meta(PROBLEM_LIMITS)?.as_deref() != Some(limits_key.as_str());
     let seen: HashSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
     let vanished: HashSet<String> = known
         .iter()
@@ -138,9 +177,11 @@ pub fn run(
         known
             .get(&f.path)
             .is_some_and(|k| k.present && same_stat(k.size, k.mtime_ns))
-            || known_problems
-                .get(&f.path)
-                .is_some_and(|&(s, m)| same_stat(s, m))
+            || known_problems.get(&f.path).is_some_and(|(s, m, kind)| {
+                same_stat(*s, *m)
+                    && !limits_changed
+                    && ProblemKind::parse(kind).is_some_and(|k| !k.is_transient())
+            })
     };
     let too_large = |f: &FileStat| f.size as u64 > limits.max_file_bytes;
     let mut hashes = hash_files(&files, |f| !unchanged(f) && !too_large(f)).into_iter();
@@ -294,6 +335,8 @@ pub fn run(
             Err(e) => return Err(e),
         }
     }
+    dd.catalog.set_meta(PROBLEM_LIMITS, &limits_key)?;
+    dd.index_clean();
     progress(Progress::Finished);
     report.took_ms = started.elapsed().as_secs_f64() * 1000.0;
     Ok(report)

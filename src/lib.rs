@@ -14,12 +14,14 @@
 pub mod capture;
 pub mod catalog;
 pub mod config;
+pub mod csvcell;
 pub mod datadir;
 pub mod deals;
 pub mod demo;
 pub mod edit;
 pub mod error;
 pub mod extract;
+pub mod fsutil;
 pub mod index;
 pub mod indexer;
 pub mod insights;

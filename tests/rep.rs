@@ -362,5 +362,8 @@ fn hits_say_their_folder_and_facets_combine_without_repeating_folders() {
     assert!(pdf > 0 && md > 0, "pdf {pdf}, markdown {md}");
     assert_eq!(total(&["format=pdf", "format=markdown"]), pdf + md);
     let narrowed = total(&["format=pdf", "freshness=current"]);
-    assert!(narrowed <= pdf, "a second facet narrows: {narrowed} of {pdf}");
+    assert!(
+        narrowed <= pdf,
+        "a second facet narrows: {narrowed} of {pdf}"
+    );
 }

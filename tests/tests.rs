@@ -6,6 +6,8 @@ mod capture;
 mod concurrency;
 mod corpus;
 mod crash;
+mod fault_injection;
+mod faults;
 mod identity;
 mod insights;
 mod rep;

@@ -282,16 +282,7 @@ pub async fn report_csv(
     path: PathBuf,
 ) -> Answer<()> {
     with_dd(&shell, move |dd| {
-        let report = ops::report(dd, &caller(), &input)?;
-        let table = report
-            .table(&table)
-            .ok_or_else(|| quiver::UserError::InvalidValue {
-                field: "table".into(),
-                message: format!("no table {table:?} in the {} report", input.name),
-            })?;
-        let file = std::fs::File::create(&path)
-            .map_err(|e| quiver::Error::io(format!("creating {}", path.display()), e))?;
-        table.write_csv(std::io::BufWriter::new(file))
+        ops::report_csv(dd, &caller(), &input, Some(table.as_str()), &path).map(|_| ())
     })
     .await
 }

@@ -106,19 +106,29 @@ pub fn import(
     let mut report = ImportReport::default();
     let tx = catalog.transaction()?;
     let db = tx.tables();
-    for (i, line) in input.lines().enumerate() {
+    // Lines as bytes: one line that is not UTF-8 fails alone, with its number, where
+    // `lines()` stopped the whole import at it.
+    for (i, line) in input.split(b'\n').enumerate() {
         let line_no = i + 1;
         let line = line.map_err(|e| crate::Error::io("reading events", e))?;
-        if line.trim().is_empty() {
-            continue;
-        }
         let mut fail = |message: String| {
             report.failed.push(LineError {
                 line: line_no,
                 message,
             })
         };
-        let event: Event = match serde_json::from_str(&line) {
+        let line = match std::str::from_utf8(&line) {
+            // A BOM (editors on Windows write one) is not part of the first event.
+            Ok(l) => l.trim_start_matches('\u{feff}').trim_end_matches('\r'),
+            Err(e) => {
+                fail(format!("not UTF-8 text (byte {})", e.valid_up_to() + 1));
+                continue;
+            }
+        };
+        if line.trim().is_empty() {
+            continue;
+        }
+        let event: Event = match serde_json::from_str(line) {
             Ok(e) => e,
             Err(e) => {
                 fail(format!("not a valid event: {e}"));

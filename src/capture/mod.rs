@@ -151,11 +151,14 @@ pub fn record_open(
     catalog: &Catalog,
     req: &OpenRequest,
     mut ack: OpenAck,
+    id: Option<String>,
     rep: &str,
     now: DateTime<Utc>,
 ) -> Result<OpenAck> {
-    ack.event_id = event_id(now);
-    catalog.insert_event(&EventRow {
+    ack.event_id = id.unwrap_or_else(|| event_id(now));
+    // By id: the same open recorded twice (a retry after an error that came after the
+    // commit) is one event.
+    catalog.tables().insert_event_if_new(&EventRow {
         id: ack.event_id.clone(),
         kind: if req.preview { "preview" } else { "open" }.to_owned(),
         at: now.to_rfc3339(),

@@ -102,6 +102,15 @@ impl Catalog {
         )?)
     }
 
+    /// Whether an event with this id is recorded.
+    pub(crate) fn event_recorded(&self, id: &str) -> Result<bool> {
+        Ok(self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM events WHERE id = ?1)",
+            [id],
+            |r| r.get(0),
+        )?)
+    }
+
     /// Records one event (its own transaction).
     ///
     /// # Errors

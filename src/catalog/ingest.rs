@@ -53,12 +53,14 @@ impl Catalog {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// `(size, mtime_ns)` of every path with a recorded problem.
-    pub fn known_problems(&self) -> Result<HashMap<String, (i64, i64)>> {
+    /// `(size, mtime_ns, kind)` of every path with a recorded problem.
+    pub fn known_problems(&self) -> Result<HashMap<String, (i64, i64, String)>> {
         let mut stmt = self
             .conn()
-            .prepare("SELECT path, size, mtime_ns FROM problems")?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, (r.get(1)?, r.get(2)?))))?;
+            .prepare("SELECT path, size, mtime_ns, kind FROM problems")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((r.get::<_, String>(0)?, (r.get(1)?, r.get(2)?, r.get(3)?)))
+        })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 

@@ -10,9 +10,11 @@ mod deals;
 mod events;
 mod ingest;
 mod library;
+mod maintenance;
 mod problems;
 mod reasons;
 mod reports;
+mod setup;
 mod snapshot;
 
 use std::path::Path;
@@ -107,6 +109,19 @@ impl Catalog {
     /// # Errors
     /// [`UserError::SchemaTooNew`] if a newer Quiver wrote it; SQLite errors otherwise.
     pub fn open(path: &Path) -> Result<Catalog> {
+        // Creating and migrating are serialised across processes: two first commands
+        // on a new data dir used to race (one migrating a half-created schema, or
+        // finding the catalog busy before SQLite's busy handler applied).
+        let _setup = setup::lock(path)?;
+        if path.exists() {
+            setup::check_header(path)?;
+        } else {
+            setup::create(path)?;
+        }
+        Catalog::open_checked(path).map_err(|e| setup::damaged(path, e))
+    }
+
+    fn open_checked(path: &Path) -> Result<Catalog> {
         let mut conn = Connection::open(path)?;
         conn.busy_timeout(Duration::from_secs(10))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;

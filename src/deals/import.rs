@@ -200,6 +200,18 @@ pub fn import(
     opts: &Options,
     now: DateTime<Utc>,
 ) -> Result<ImportReport> {
+    // A quote never closed would swallow every row after it into one cell: that row
+    // is reported and blanked (its line kept, so later line numbers hold), and the
+    // rows after it are read.
+    let unclosed = unclosed_quote_line(csv_text);
+    let blanked;
+    let csv_text = match unclosed {
+        Some(line) => {
+            blanked = blank_line(csv_text, line);
+            blanked.as_str()
+        }
+        None => csv_text,
+    };
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .from_reader(csv_text.as_bytes());
@@ -250,6 +262,13 @@ pub fn import(
         dry_run: opts.dry_run,
         ..ImportReport::default()
     };
+    if let Some(line) = unclosed {
+        report.failed.push(RowError {
+            line,
+            deal_id: None,
+            message: "a quote opened on this line is never closed; the row is skipped and the rows after it are read".into(),
+        });
+    }
     let tx = catalog.transaction()?;
     let db = tx.tables();
     let mut lines = Lines::new(csv_text);
@@ -351,6 +370,56 @@ pub fn import(
         tx.commit()?;
     }
     Ok(report)
+}
+
+/// Imports a CSV file's bytes, in the encodings CRMs export: UTF-8 with or without a
+/// BOM, UTF-16 (Excel's "Unicode text") and Windows-1252 (older Excel and Salesforce).
+///
+/// # Errors
+/// As [`import`].
+pub fn import_bytes(
+    catalog: &mut Catalog,
+    bytes: &[u8],
+    opts: &Options,
+    now: DateTime<Utc>,
+) -> Result<ImportReport> {
+    let text = crate::extract::decode_text(bytes);
+    import(catalog, &text, opts, now)
+}
+
+/// The 1-based line whose quote is never closed, if any. A quoted cell may span lines
+/// (a description with line breaks), so lines with an odd number of quotes open and
+/// close such cells in turn; one left open at the end is the broken one.
+fn unclosed_quote_line(text: &str) -> Option<u64> {
+    let mut open = None;
+    for (i, line) in text.split('\n').enumerate() {
+        if line.bytes().filter(|&b| b == b'"').count() % 2 == 1 {
+            open = match open {
+                None => Some(i as u64 + 1),
+                Some(_) => None,
+            };
+        }
+    }
+    open
+}
+
+/// `text` with line `line` (1-based) emptied, its line end kept.
+fn blank_line(text: &str, line: u64) -> String {
+    let mut out = String::with_capacity(text.len());
+    for (i, l) in text.split_inclusive('\n').enumerate() {
+        if i as u64 + 1 == line {
+            out.push_str(if l.ends_with("\r\n") {
+                "\r\n"
+            } else if l.ends_with('\n') {
+                "\n"
+            } else {
+                ""
+            });
+        } else {
+            out.push_str(l);
+        }
+    }
+    out
 }
 
 /// Line numbers of records from their byte offsets. The csv crate's own line count is

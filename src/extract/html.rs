@@ -9,7 +9,12 @@ use super::text::decode;
 use super::{Document, Format};
 
 const HIDDEN: [&str; 7] = [
-    "script", "style", "noscript", "template", "head", "svg",
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "head",
+    "svg",
     // Inline XBRL's hidden facts (a 10-K filing's machine-readable header).
     "ix:header",
 ];

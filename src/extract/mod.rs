@@ -11,6 +11,12 @@ mod pdf;
 pub mod pool;
 mod sheet;
 mod text;
+
+/// Text of unknown encoding (a CRM's CSV export, say) as a string: a BOM wins, then
+/// UTF-16 without one, then UTF-8, else Windows-1252.
+pub fn decode_text(bytes: &[u8]) -> String {
+    text::decode(bytes, None)
+}
 mod zipguard;
 
 use std::fmt;
@@ -195,6 +201,19 @@ impl ProblemKind {
             ProblemKind::Crashed => "crashed",
             ProblemKind::Skipped => "skipped",
         }
+    }
+
+    /// Whether the cause may pass on its own (a folder unmounted for a while, a busy
+    /// machine, a crash): such problems are retried at every run. The others are of
+    /// the file's content, and are retried when the file or the limits change.
+    pub fn is_transient(self) -> bool {
+        matches!(
+            self,
+            ProblemKind::Unreadable
+                | ProblemKind::Skipped
+                | ProblemKind::TimedOut
+                | ProblemKind::Crashed
+        )
     }
 
     pub fn parse(s: &str) -> Option<ProblemKind> {

@@ -309,7 +309,7 @@ fn run_one(
 ) -> Result<Response, Problem> {
     if slot.is_none() {
         *slot = Some(
-            Worker::spawn(command, bounds.max_memory_bytes).map_err(|e| {
+            Worker::spawn(command, bounds.max_memory_bytes, bounds.timeout).map_err(|e| {
                 Problem::new(
                     ProblemKind::Crashed,
                     format!("cannot start an extraction worker: {e}"),
@@ -382,14 +382,35 @@ struct Worker {
 }
 
 impl Worker {
-    fn spawn(command: &WorkerCommand, max_memory_bytes: u64) -> std::io::Result<Worker> {
-        let mut child = Command::new(&command.program)
-            .args(&command.args)
+    fn spawn(
+        command: &WorkerCommand,
+        max_memory_bytes: u64,
+        timeout: Duration,
+    ) -> std::io::Result<Worker> {
+        use std::os::unix::process::CommandExt;
+        let parent = std::process::id();
+        let mut cmd = Command::new(&command.program);
+        cmd.args(&command.args)
             .env("QUIVER_WORKER_MAX_MEMORY", max_memory_bytes.to_string())
+            .env(WORKER_CPU_ENV, timeout.as_secs().max(1).to_string())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()?;
+            .stderr(Stdio::null());
+        // A worker dies with the index run that started it: after a kill -9 of the run,
+        // one parsing a deeply nested HTML file kept a core busy for over 40 s.
+        // SAFETY: between fork and exec only async-signal-safe calls (prctl, getppid,
+        // _exit), on no shared state.
+        unsafe {
+            cmd.pre_exec(move || {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong);
+                // The parent may have died before the line above: then no signal comes.
+                if libc::getppid() as u32 != parent {
+                    libc::_exit(1);
+                }
+                Ok(())
+            });
+        }
+        let mut child = cmd.spawn()?;
         let stdin = child.stdin.take().expect("piped");
         let stdout = child.stdout.take().expect("piped");
         let (tx, responses) = mpsc::channel();
@@ -444,6 +465,9 @@ pub fn serve_stdio() -> std::io::Result<()> {
     {
         limit_memory(bytes);
     }
+    let cpu_secs = std::env::var(WORKER_CPU_ENV)
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok());
     // A panic inside a parser is reported as this file's problem, not printed.
     std::panic::set_hook(Box::new(|_| {}));
     let stdin = std::io::stdin();
@@ -452,6 +476,9 @@ pub fn serve_stdio() -> std::io::Result<()> {
         let line = line?;
         let response = match serde_json::from_str::<Request>(&line) {
             Ok(req) => {
+                if let Some(secs) = cpu_secs {
+                    limit_cpu(secs);
+                }
                 let pages = req.pages.clone().unwrap_or(0..PAGES_PER_REQUEST);
                 let result = std::panic::catch_unwind(|| {
                     extract_file(&req.path, &req.limits, pages.clone())
@@ -490,6 +517,35 @@ fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
         .map(|s| (*s).to_owned())
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "internal error".to_owned())
+}
+
+/// The time limit a worker keeps itself, besides the parent's: `RLIMIT_CPU`.
+const WORKER_CPU_ENV: &str = "QUIVER_WORKER_CPU_SECS";
+
+/// Lets this request use `secs` more seconds of CPU (twice that, for the threads a
+/// parser may use, plus a margin) before the kernel stops the worker: a backstop for
+/// a worker whose parent is gone or stuck. The limit counts the process's whole life,
+/// so it is moved on at each request.
+fn limit_cpu(secs: u64) {
+    // SAFETY: getrusage and setrlimit only write and read the structs we pass.
+    unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        if libc::getrusage(libc::RUSAGE_SELF, &mut usage) != 0 {
+            return;
+        }
+        let used = (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) as u64 + 1;
+        let mut limit: libc::rlimit = std::mem::zeroed();
+        if libc::getrlimit(libc::RLIMIT_CPU, &mut limit) != 0 {
+            return;
+        }
+        let soft = used + 2 * secs + 5;
+        limit.rlim_cur = if limit.rlim_max == libc::RLIM_INFINITY {
+            soft as libc::rlim_t
+        } else {
+            (soft as libc::rlim_t).min(limit.rlim_max)
+        };
+        libc::setrlimit(libc::RLIMIT_CPU, &limit);
+    }
 }
 
 fn limit_memory(bytes: u64) {

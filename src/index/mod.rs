@@ -3,6 +3,7 @@
 //! One document per asset; its body field holds one value per page, slide or sheet, so
 //! phrases don't match across page breaks.
 
+mod readonly;
 pub mod tokenizer;
 
 use std::path::Path;
@@ -134,7 +135,11 @@ impl SearchIndex {
         let directory = tantivy::directory::MmapDirectory::open(dir).map_err(|e| {
             Error::Internal(format!("opening index directory {}: {e}", dir.display()))
         })?;
-        let index = Index::open_or_create(directory, schema)?;
+        let index = if readonly::is_read_only(dir) {
+            Index::open(readonly::ReadOnlyDirectory(directory))?
+        } else {
+            Index::open_or_create(directory, schema)?
+        };
         // For the writer only: these note each document's words for the `words` field.
         // Queries and snippets build `tokenizer::analyzer()` themselves, never these.
         index
@@ -154,20 +159,40 @@ impl SearchIndex {
         })
     }
 
-    /// Whether `err`, from [`SearchIndex::open`], says the index's files are damaged,
-    /// not that the disk, the system or another process got in the way.
-    pub fn is_damaged(err: &Error) -> bool {
-        use tantivy::TantivyError as T;
-        use tantivy::directory::error::OpenReadError;
-        matches!(
-            err,
-            Error::Tantivy(
-                T::DataCorruption(_)
-                    | T::IncompatibleIndex(_)
-                    | T::SchemaError(_)
-                    | T::OpenReadError(OpenReadError::FileDoesNotExist(_))
-            )
-        )
+    /// An empty index in memory: the stand-in while the one on disk cannot be opened,
+    /// so that commands that do not search still run.
+    pub fn in_ram() -> SearchIndex {
+        let (schema, fields) = schema();
+        let index = Index::create_in_ram(schema);
+        index
+            .tokenizers()
+            .register(tokenizer::ANALYZER, tokenizer::indexing_analyzer());
+        index
+            .tokenizers()
+            .register(tokenizer::WORDS_ANALYZER, tokenizer::vocabulary());
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .expect("an empty index in memory opens");
+        SearchIndex {
+            index,
+            reader,
+            fields,
+        }
+    }
+
+    /// Whether a segment file fails its checksum (a bit flipped, a file truncated):
+    /// reads every file of the index, so it is for after an unclean exit, the start of
+    /// an index run, `doctor`, and a search that failed or found nothing.
+    pub fn damaged(&self) -> bool {
+        // Only reads; nothing is left half-changed by a panic.
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.index.validate_checksum()
+        })) {
+            Ok(Ok(bad)) => !bad.is_empty(),
+            _ => true,
+        }
     }
 
     /// Whether an index run (of this or another process) holds the writer of the
@@ -176,8 +201,12 @@ impl SearchIndex {
         tantivy::directory::MmapDirectory::open(dir)
             .map_err(|_| ())
             .and_then(|d| {
-                d.acquire_lock(&tantivy::directory::INDEX_WRITER_LOCK)
-                    .map_err(|_| ())
+                match d.acquire_lock(&tantivy::directory::INDEX_WRITER_LOCK) {
+                    // Only a lock held elsewhere means a run; a lock that cannot be
+                    // taken at all (a read-only mount) means none can run.
+                    Err(tantivy::directory::error::LockError::LockBusy) => Err(()),
+                    _ => Ok(()),
+                }
             })
             .is_err()
     }

@@ -160,8 +160,9 @@ pub fn messaging(data: &dyn ReportData, _index: &SearchIndex, opts: &Options) ->
             t.push(vec![
                 json!("used"),
                 json!(s.0),
-                json!(s.1),
-                json!(s.2),
+                // Counts of documents, kept as f64 for the z score; whole numbers.
+                json!(s.1 as u64),
+                json!(s.2 as u64),
                 json!(round(s.3)),
             ]);
         }
@@ -169,8 +170,9 @@ pub fn messaging(data: &dyn ReportData, _index: &SearchIndex, opts: &Options) ->
             t.push(vec![
                 json!("unused"),
                 json!(s.0),
-                json!(s.1),
-                json!(s.2),
+                // Counts of documents, kept as f64 for the z score; whole numbers.
+                json!(s.1 as u64),
+                json!(s.2 as u64),
                 json!(round(s.3)),
             ]);
         }

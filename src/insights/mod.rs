@@ -308,7 +308,8 @@ impl ColumnKind {
             | "deals_used"
             | "deals_not_used"
             | "zero_result_searches"
-            | "searches_opened" => ColumnKind::Count,
+            | "searches_opened"
+            | "mentions" => ColumnKind::Count,
             _ => ColumnKind::Text,
         }
     }
@@ -362,8 +363,16 @@ impl Table {
         let csv_error = |e: csv::Error| crate::Error::io("writing CSV", std::io::Error::other(e));
         w.write_record(self.names()).map_err(csv_error)?;
         for row in &self.rows {
-            w.write_record(self.columns.iter().map(|c| cell(c.kind, &row[c.name])))
-                .map_err(csv_error)?;
+            // Text comes from people and files (queries, names, titles, paths): quoted
+            // so that a spreadsheet never runs it. Numbers are written as they are.
+            w.write_record(self.columns.iter().map(|c| {
+                let text = cell(c.kind, &row[c.name]);
+                match &row[c.name] {
+                    Value::Number(_) | Value::Bool(_) => text,
+                    _ => crate::csvcell::safe(&text).into_owned(),
+                }
+            }))
+            .map_err(csv_error)?;
         }
         w.flush().map_err(|e| crate::Error::io("writing CSV", e))
     }

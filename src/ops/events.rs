@@ -37,6 +37,20 @@ pub fn export_events(
     Ok(n)
 }
 
+/// [`export_events`] into the file at `path`, written atomically: on any failure (a
+/// full disk included) the file is not left short, and the error says so.
+///
+/// # Errors
+/// As [`export_events`]; [`UserError::DiskFull`] when the disk is full.
+pub fn export_events_to(
+    dd: &DataDir,
+    since: Option<&str>,
+    anonymize: bool,
+    path: &std::path::Path,
+) -> Result<usize> {
+    crate::fsutil::write_atomically(path, |w| export_events(dd, since, anonymize, w))
+}
+
 fn anonymized(dd: &DataDir, since: Option<&str>, out: &mut dyn Write) -> Result<usize> {
     let mut buf = Vec::new();
     let n = exchange::export(&dd.catalog, since, &mut buf)?;

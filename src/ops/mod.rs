@@ -9,6 +9,7 @@
 mod assets;
 mod deals;
 mod events;
+mod maintenance;
 mod open;
 mod reasons;
 mod report;
@@ -26,10 +27,11 @@ pub use deals::{
     DealPatch, Saved, current_deal, edit_deal, find_deals, record_deal, resolve_deal, save_deal,
     set_current_deal, show_deal,
 };
-pub use events::export_events;
+pub use events::{export_events, export_events_to};
+pub use maintenance::{Backup, Checkup, backup, doctor};
 pub use open::{OpenInput, open};
 pub use reasons::find_reasons;
-pub use report::{ReportRequest, report};
+pub use report::{ReportRequest, report, report_csv};
 pub use search::{SearchInput, SearchOutput, record_search, search};
 pub use status::{Status, status};
 

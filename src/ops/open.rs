@@ -29,6 +29,10 @@ pub struct OpenInput {
     /// Record without launching a viewer (for scripts and tests).
     #[serde(default)]
     pub no_launch: bool,
+    /// The event's id (a UUID), chosen by the caller so that a retry of an open whose
+    /// answer was lost records it once and gets the same answer.
+    #[serde(default)]
+    pub event_id: Option<String>,
 }
 
 /// Opens an asset: works out the file, launches it with `launch` (unless a preview or
@@ -57,7 +61,23 @@ pub fn open(
         location: input.location,
         surface: caller.surface,
     };
+    if let Some(id) = &input.event_id
+        && uuid::Uuid::parse_str(id).is_err()
+    {
+        return Err(crate::UserError::InvalidValue {
+            field: "event-id".into(),
+            message: format!("{id:?} is not a UUID"),
+        }
+        .into());
+    }
     let mut plan = capture::plan_open(&dd.catalog, &req, &caller.today().to_string())?;
+    // A retry of an open already recorded: the same answer, and no second viewer.
+    if let Some(id) = &input.event_id
+        && dd.catalog.event_recorded(id)?
+    {
+        plan.event_id = id.clone();
+        return Ok(plan);
+    }
     if !input.preview && !input.no_launch {
         let page = req
             .location
@@ -69,5 +89,5 @@ pub fn open(
         }
     }
     let rep = caller.rep(&dd.catalog)?;
-    capture::record_open(&dd.catalog, &req, plan, &rep, caller.now)
+    capture::record_open(&dd.catalog, &req, plan, input.event_id, &rep, caller.now)
 }

@@ -114,3 +114,42 @@ pub fn report(dd: &DataDir, caller: &Caller, req: &ReportRequest) -> Result<Repo
     let opts = req.options(dd, caller)?;
     insights::run(&dd.catalog, &dd.index, req.name, &opts)
 }
+
+/// Writes one table of a report as CSV to `path` (the first table when `table` is
+/// `None`), atomically: the file is whole or not there. Returns the table's name.
+///
+/// # Errors
+/// As [`report`]; [`UserError::InvalidValue`] for a table the report does not have;
+/// write errors ([`UserError::DiskFull`] on a full disk).
+pub fn report_csv(
+    dd: &DataDir,
+    caller: &Caller,
+    req: &ReportRequest,
+    table: Option<&str>,
+    path: &std::path::Path,
+) -> Result<&'static str> {
+    let report = report(dd, caller, req)?;
+    let table = match table {
+        Some(name) => report.table(name).ok_or_else(|| {
+            invalid(
+                "table",
+                format!(
+                    "no table {name:?} in the {} report (tables: {})",
+                    req.name,
+                    report
+                        .tables
+                        .iter()
+                        .map(|t| t.name)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )
+        })?,
+        None => report
+            .tables
+            .first()
+            .ok_or_else(|| invalid("table", format!("the {} report has no table", req.name)))?,
+    };
+    crate::fsutil::write_atomically(path, |w| table.write_csv(w))?;
+    Ok(table.name)
+}

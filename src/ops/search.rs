@@ -38,6 +38,8 @@ pub struct SearchOutput {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(test, ts(optional))]
     pub facets: Option<Vec<FacetGroup>>,
+    /// The search index was found damaged and rebuilt from the catalog for this search.
+    pub index_rebuilt: bool,
 }
 
 /// Runs a search.
@@ -45,7 +47,7 @@ pub struct SearchOutput {
 /// # Errors
 /// [`UserError::InvalidValue`] for a limit of 0; [`UserError::UnknownField`] for a
 /// filter on a field that does not exist; index and catalog errors.
-pub fn search(dd: &DataDir, caller: &Caller, input: SearchInput) -> Result<SearchOutput> {
+pub fn search(dd: &mut DataDir, caller: &Caller, input: SearchInput) -> Result<SearchOutput> {
     if input.limit == 0 {
         return Err(UserError::InvalidValue {
             field: "limit".into(),
@@ -69,7 +71,32 @@ pub fn search(dd: &DataDir, caller: &Caller, input: SearchInput) -> Result<Searc
         limit: input.limit,
         today: caller.today(),
     };
-    let results = search::search(&dd.index, &dd.catalog, &request)?;
+    if let Some(why) = &dd.index_error {
+        return Err(crate::Error::Internal(format!(
+            "the search index cannot be opened ({why}); `quiver index` rebuilds it from the catalog"
+        )));
+    }
+    // The search boundary: a damaged index may make tantivy fail, panic (flipped
+    // bytes in positions) or silently find nothing (in the term dictionary). Then the
+    // checksums are verified, and a damaged index is rebuilt and the search run again.
+    let run = |dd: &DataDir| {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            search::search(&dd.index, &dd.catalog, &request)
+        }))
+        .unwrap_or_else(|_| Err(crate::Error::Internal("the search index panicked".into())))
+    };
+    let mut index_rebuilt = dd.index_rebuilt;
+    let results = match run(dd) {
+        Ok(r) if r.total > 0 => r,
+        outcome => {
+            if dd.index.damaged() && dd.rebuild_index()? {
+                index_rebuilt = true;
+                run(dd)?
+            } else {
+                outcome?
+            }
+        }
+    };
     let facets = if input.facets {
         Some(search::facets(&dd.index, &request)?)
     } else {
@@ -90,6 +117,7 @@ pub fn search(dd: &DataDir, caller: &Caller, input: SearchInput) -> Result<Searc
         results,
         query_id,
         facets,
+        index_rebuilt,
     })
 }
 

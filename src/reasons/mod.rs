@@ -378,13 +378,14 @@ pub fn export(catalog: &Catalog, format: &str) -> Result<String> {
             ])
             .map_err(csv_err)?;
             for r in reasons {
+                let safe = crate::csvcell::safe;
                 w.write_record([
-                    r.code.as_str(),
-                    &r.label,
+                    safe(&r.code).as_ref(),
+                    &safe(&r.label),
                     r.kind.as_str(),
-                    &r.category,
-                    &r.description,
-                    &r.keywords.join(";"),
+                    &safe(&r.category),
+                    &safe(&r.description),
+                    &safe(&r.keywords.join(";")),
                     if r.low_quality { "true" } else { "false" },
                     &r.status,
                     r.merged_into.as_deref().unwrap_or(""),
@@ -445,7 +446,7 @@ pub fn import(
                         .iter()
                         .position(|h| h == name)
                         .and_then(|p| rec.get(p))
-                        .unwrap_or("")
+                        .map_or("", crate::csvcell::unescape)
                 };
                 out.push(Reason {
                     code: col("code").to_owned(),

@@ -47,6 +47,10 @@ pub struct OpenArgs {
     /// Record a preview (seen inside another tool), not an open; launches nothing.
     #[arg(long)]
     preview: bool,
+    /// The event's id (a UUID): run again with the same id, the open is recorded once
+    /// and the answer is the same (for a retry after an error).
+    #[arg(long, value_name = "UUID")]
+    event_id: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -121,6 +125,7 @@ pub fn open(dd: &DataDir, caller: &Caller, args: OpenArgs, json: bool) -> anyhow
         location,
         preview: args.preview,
         no_launch: args.no_launch,
+        event_id: args.event_id,
     };
     let ack = ops::open(dd, caller, input, quiver_os::open_viewer)?;
     if json {
@@ -150,13 +155,7 @@ pub fn events(
             anonymize,
         } => {
             let n = match out {
-                Some(path) => {
-                    let mut f = std::io::BufWriter::new(
-                        std::fs::File::create(&path)
-                            .with_context(|| format!("creating {}", path.display()))?,
-                    );
-                    ops::export_events(dd, since.as_deref(), anonymize, &mut f)?
-                }
+                Some(path) => ops::export_events_to(dd, since.as_deref(), anonymize, &path)?,
                 None => ops::export_events(
                     dd,
                     since.as_deref(),

@@ -253,8 +253,10 @@ pub fn reasons(
             return Ok(());
         }
         ReasonsCommand::Import { file } => {
-            let text = std::fs::read_to_string(&file)
-                .with_context(|| format!("reading {}", file.display()))?;
+            // In whatever encoding the spreadsheet saved it.
+            let text = quiver::extract::decode_text(
+                &std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?,
+            );
             let format = if file
                 .extension()
                 .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
@@ -463,8 +465,8 @@ pub fn deal(dd: &mut DataDir, caller: &Caller, cmd: DealCommand, json: bool) -> 
             dry_run,
             unknown_as_other,
         } => {
-            let text = std::fs::read_to_string(&file)
-                .with_context(|| format!("reading {}", file.display()))?;
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
             let mut parsed = Vec::new();
             for m in &map {
                 let (col, field) = m
@@ -482,7 +484,7 @@ pub fn deal(dd: &mut DataDir, caller: &Caller, cmd: DealCommand, json: bool) -> 
                 by: &me,
                 unknown_as_other,
             };
-            let mut report = import::import(&mut dd.catalog, &text, &opts, caller.now)?;
+            let mut report = import::import_bytes(&mut dd.catalog, &bytes, &opts, caller.now)?;
             if report.hint.is_some() {
                 report.hint = Some(REASON_HINT.to_owned());
             }

@@ -30,6 +30,10 @@ pub struct ReportArgs {
     /// Which table --csv prints.
     #[arg(long)]
     table: Option<String>,
+    /// With --csv: write the table to this file (whole, or not at all) instead of
+    /// printing it.
+    #[arg(long, requires = "csv", value_name = "FILE")]
+    out: Option<std::path::PathBuf>,
     /// Replace rep names with stable pseudonyms.
     #[arg(long)]
     anonymize: bool,
@@ -66,6 +70,11 @@ pub fn report(dd: &DataDir, caller: &Caller, args: ReportArgs, json: bool) -> an
         min_support: Some(args.min_support),
         grace_days: Some(args.grace_days),
     };
+    if let Some(out) = &args.out {
+        let table = ops::report_csv(dd, caller, &req, args.table.as_deref(), out)?;
+        eprintln!("wrote the {table} table to {}", out.display());
+        return Ok(());
+    }
     let report = ops::report(dd, caller, &req)?;
     if json {
         return print_json(&report);

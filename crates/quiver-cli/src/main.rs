@@ -72,6 +72,19 @@ enum Command {
     /// Reports for marketing (unused, assets, searches, reasons, stages, influence,
     /// coverage, completeness, messaging).
     Report(insights::ReportArgs),
+    /// Copy the data dir (catalog and config) into a new or empty folder, while it is
+    /// in use. The search index is rebuilt from the catalog when a restored copy is
+    /// first opened.
+    Backup {
+        #[arg(value_name = "DEST")]
+        dest: PathBuf,
+    },
+    /// Check the catalog, the search index and that they agree.
+    Doctor {
+        /// Rebuild the search index from the catalog if it is damaged or disagrees.
+        #[arg(long)]
+        repair: bool,
+    },
     /// Fill this data dir with the sample library and a synthetic history, so every
     /// report has something to show.
     Demo {
@@ -196,7 +209,10 @@ fn main() -> ExitCode {
             } else {
                 eprintln!("quiver: {text}");
             }
-            ExitCode::from(if user { 2 } else { 1 })
+            // 2 is for what the user asked; a write the disk refused is a failure of the
+            // command (1), like any failed write, so scripts never take it for success.
+            let refused_write = matches!(code, "user.disk_full" | "user.read_only");
+            ExitCode::from(if user && !refused_write { 2 } else { 1 })
         }
     }
 }
@@ -383,7 +399,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 facets: args.facets,
                 record: !args.no_record,
             };
-            let out = ops::search(&dd, &caller, input)?;
+            let out = ops::search(&mut dd, &caller, input)?;
+            if out.index_rebuilt {
+                eprintln!("the search index was damaged and has been rebuilt from the catalog");
+            }
             if json {
                 return print_json(&out);
             }
@@ -475,6 +494,38 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 "try: quiver --data-dir {} report reasons --by size",
                 dd.root.display()
             );
+        }
+        Command::Backup { dest } => {
+            let done = ops::backup(&dd, &dest)?;
+            if json {
+                return print_json(&done);
+            }
+            println!(
+                "backed up the catalog ({} KiB){} to {}; the search index is rebuilt from it when the copy is first opened",
+                done.catalog_bytes >> 10,
+                if done.config { " and config.toml" } else { "" },
+                done.dest.display()
+            );
+        }
+        Command::Doctor { repair } => {
+            let c = ops::doctor(&mut dd, repair)?;
+            if json {
+                print_json(&c)?;
+            } else {
+                render::checkup(&c);
+            }
+            if !c.healthy {
+                // Exit 1, like a failed check in any tool: nothing about the arguments.
+                return Err(quiver::Error::Internal(
+                    if repair {
+                        "the data dir is not healthy after repair"
+                    } else {
+                        "the data dir is not healthy (`quiver doctor --repair` rebuilds the index)"
+                    }
+                    .into(),
+                )
+                .into());
+            }
         }
         Command::Problems => {
             let problems = dd.catalog.problems()?;

@@ -191,3 +191,31 @@ pub fn status(s: &quiver::ops::Status) {
     );
     println!("recording as  {}", s.current_rep);
 }
+
+pub fn checkup(c: &quiver::ops::Checkup) {
+    if c.catalog_problems.is_empty() {
+        println!("catalog: sound (quick_check)");
+    } else {
+        println!("catalog: DAMAGED; restore it from a backup:");
+        for p in &c.catalog_problems {
+            println!("  {p}");
+        }
+    }
+    println!(
+        "index: {}, {} documents",
+        if c.index_damaged {
+            "DAMAGED"
+        } else {
+            "checksums match"
+        },
+        c.index_documents
+    );
+    println!(
+        "agreement: {} assets indexed by the catalog's account, {} missing from the index, {} extra",
+        c.catalog_indexed, c.missing_from_index, c.extra_in_index
+    );
+    if c.repaired {
+        println!("the index was rebuilt from the catalog");
+    }
+    println!("{}", if c.healthy { "healthy" } else { "not healthy" });
+}

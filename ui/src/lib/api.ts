@@ -115,6 +115,8 @@ export const api = {
         query_id: opts.queryId ?? null,
         location: opts.location ?? null,
         preview: opts.preview ?? false,
+        // A retry of this call records the open once (the core is idempotent by id).
+        event_id: crypto.randomUUID(),
       },
     }),
   preview: (assetId: string) => invoke<Preview>("preview", { assetId }),

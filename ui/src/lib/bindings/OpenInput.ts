@@ -25,4 +25,9 @@ preview: boolean,
 /**
  * Record without launching a viewer (for scripts and tests).
  */
-no_launch: boolean, };
+no_launch: boolean, 
+/**
+ * The event's id (a UUID), chosen by the caller so that a retry of an open whose
+ * answer was lost records it once and gets the same answer.
+ */
+event_id?: string, };

@@ -6,7 +6,11 @@ export type SearchOutput = {
 /**
  * The recorded search's id, which opens that follow it name.
  */
-query_id: string | null, facets?: Array<FacetGroup>, query: string, 
+query_id: string | null, facets?: Array<FacetGroup>, 
+/**
+ * The search index was found damaged and rebuilt from the catalog for this search.
+ */
+index_rebuilt: boolean, query: string, 
 /**
  * The query with misspelt words corrected, when a word was corrected or a rare
  * word has a much more common neighbour: "did you mean".
