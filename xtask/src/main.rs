@@ -82,6 +82,8 @@ const SYSTEM_PACKAGES: &[(&str, &str)] = &[
     ("command -v xauth", "xauth"),
     ("command -v xvfb-run", "xvfb"),
     ("command -v WebKitWebDriver", "webkit2gtk-driver"),
+    // Fails the Nth write, fsync or open of a run in the fault-injection tests.
+    ("command -v strace", "strace"),
 ];
 
 pub(crate) fn have(check: &str) -> bool {
