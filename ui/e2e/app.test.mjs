@@ -57,9 +57,13 @@ async function waitIdle() {
   await driver.wait(async () => (await driver.findElements(By.css("#index-progress"))).length === 0, 60000);
 }
 
-/** Types a query and waits until the results shown are that query's. */
+/** Types a query and waits until the results shown are that query's (facet filters,
+ * which survive switching screens, are cleared first). */
 async function searchFor(query) {
   await screen("search");
+  for (const chip of await driver.findElements(By.css(".chips .chip"))) {
+    await chip.click();
+  }
   const box = await visible("#search-box");
   await box.clear();
   await box.sendKeys(query);
@@ -137,6 +141,10 @@ test("facets narrow the results", async () => {
     return n < before;
   }, 10000);
   await shot("search-facets");
+  // The filter survives switching screens, as the query does.
+  await screen("insights");
+  await screen("search");
+  await visible(".chips .chip");
 });
 
 test("open a hit and see the open counted", async () => {
@@ -206,12 +214,11 @@ test("prepare for an open CRM deal found by its account, keep it, and let it cle
   const imported = JSON.parse(execFileSync(CLI, ["--data-dir", dataDir, "--json", "deal", "import", crm], { encoding: "utf8" }));
   assert.equal(imported.still_open, 1, "the open opportunity is not a closed deal");
   await screen("search");
-  const picker = await visible("#deal-picker");
-  await picker.clear();
-  await picker.sendKeys("globex");
+  await (await visible("#deal-picker")).clear();
+  await $("#deal-picker").sendKeys("globex");
   await visible('#deal-menu li[data-deal="OPP-77"]');
   await shot("deal-picker");
-  await picker.sendKeys(Key.ENTER);
+  await $("#deal-picker").sendKeys(Key.ENTER);
   await driver.wait(async () => (await $("#deal-picker").getAttribute("value")) === "OPP-77", 10000);
   const status = JSON.parse(execFileSync(CLI, ["--data-dir", dataDir, "--json", "status"], { encoding: "utf8" }));
   assert.equal(status.current_deal, "OPP-77", "the choice is kept in the data dir, across restarts");
@@ -228,7 +235,8 @@ test("prepare for an open CRM deal found by its account, keep it, and let it cle
   await deal.sendKeys(Key.TAB, Key.TAB);
   await driver.actions().sendKeys("w").perform();
   await (await visible("#primary-reason")).sendKeys("roi", Key.ENTER);
-  await $("#primary-reason").sendKeys(Key.chord(Key.CONTROL, Key.ENTER));
+  await visible("#primary-note");
+  await driver.actions().keyDown(Key.CONTROL).sendKeys(Key.ENTER).keyUp(Key.CONTROL).perform();
   await driver.wait(until.elementLocated(By.xpath(`//div[contains(@class,"notice") and contains(., "OPP-77")]`)), 10000);
   await driver.wait(async () => (await $("#deal-picker").getAttribute("value")) === "", 10000);
 });
@@ -329,4 +337,17 @@ test("the app and the CLI answer the same operation with the same JSON", async (
   assert.equal(app.err?.code, "user.invalid_value");
   assert.equal(app.err.field, "from");
   assert.deepEqual({ code: app.err.code, message: app.err.message }, shell.err, "an invalid window");
+});
+
+test("the window runs only Quiver's own code and reaches no other origin", async () => {
+  const outcome = await driver.executeAsyncScript(`
+    const done = arguments[arguments.length - 1];
+    const s = document.createElement("script");
+    s.textContent = "window.__injected = true";
+    document.body.appendChild(s);
+    fetch("http://127.0.0.1:4444/status").then(() => done({ injected: !!window.__injected, fetched: true }),
+      () => done({ injected: !!window.__injected, fetched: false }));
+  `);
+  assert.equal(outcome.injected, false, "an inline script does not run (Content-Security-Policy)");
+  assert.equal(outcome.fetched, false, "the page cannot reach another origin, even on this machine");
 });
