@@ -64,14 +64,31 @@ pub fn folder_label(roots: &[PathBuf], path: &str) -> String {
 /// already in the library is not added twice.
 ///
 /// # Errors
-/// [`UserError::NoSuchFolder`] when a path is not an existing folder; nothing is added
-/// then.
+/// [`UserError::NoSuchFolder`] when a path is not an existing folder;
+/// [`UserError::InvalidValue`] for a hidden folder (or one inside a hidden folder:
+/// `~/.ssh`, `~/.config`), whose files the walk would otherwise index although it skips
+/// hidden files below a library folder. Nothing is added then.
 pub fn add(catalog: &Catalog, paths: &[PathBuf], now: DateTime<Utc>) -> Result<Vec<Added>> {
     let mut canonical = Vec::with_capacity(paths.len());
     for p in paths {
         match std::fs::canonicalize(p) {
             Ok(c) if c.is_dir() => canonical.push(c),
             _ => return Err(UserError::NoSuchFolder(p.clone()).into()),
+        }
+    }
+    for c in &canonical {
+        let hidden = c
+            .components()
+            .any(|part| part.as_os_str().to_string_lossy().starts_with('.'));
+        if hidden {
+            return Err(UserError::InvalidValue {
+                field: "folder".into(),
+                message: format!(
+                    "{} is a hidden folder or inside one: collateral is not kept there, and its files may be private",
+                    c.display()
+                ),
+            }
+            .into());
         }
     }
     let mut out = Vec::new();

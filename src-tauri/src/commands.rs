@@ -276,13 +276,34 @@ pub async fn report(shell: State<'_, Arc<Shell>>, input: ReportRequest) -> Answe
 /// Writes one table of a report as CSV to `path` (chosen in a save dialog).
 #[tauri::command]
 pub async fn report_csv(
+    app: tauri::AppHandle,
     shell: State<'_, Arc<Shell>>,
     input: ReportRequest,
     table: String,
-    path: PathBuf,
-) -> Answer<()> {
+) -> Answer<Option<PathBuf>> {
+    // The file is chosen in the native save dialog, here: the page never names a path
+    // Quiver writes to.
+    use tauri_plugin_dialog::DialogExt;
+    let name = format!("quiver-{}-{table}.csv", input.name);
+    let chosen = tauri::async_runtime::spawn_blocking(move || {
+        app.dialog()
+            .file()
+            .set_file_name(name)
+            .add_filter("CSV", &["csv"])
+            .blocking_save_file()
+    })
+    .await
+    .map_err(|e| ApiError {
+        code: "internal.task".into(),
+        message: e.to_string(),
+        field: None,
+    })?;
+    let Some(path) = chosen.and_then(|p| p.into_path().ok()) else {
+        return Ok(None);
+    };
     with_dd(&shell, move |dd| {
-        ops::report_csv(dd, &caller(), &input, Some(table.as_str()), &path).map(|_| ())
+        ops::report_csv(dd, &caller(), &input, Some(table.as_str()), &path)?;
+        Ok(Some(path))
     })
     .await
 }

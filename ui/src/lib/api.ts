@@ -138,8 +138,8 @@ export const api = {
   retireReason: (code: string) => invoke<Reason>("reason_retire", { code }),
   mergeReason: (old: string, into: string) => invoke<Reason>("reason_merge", { old, into }),
   report: (input: ReportRequest) => invoke<Report>("report", { input }),
-  reportCsv: (input: ReportRequest, table: string, path: string) =>
-    invoke<void>("report_csv", { input, table, path }),
+  reportCsv: (input: ReportRequest, table: string) =>
+    invoke<string | null>("report_csv", { input, table }),
   addFolder: (path: string) => invoke<Added[]>("library_add", { path }),
   removeFolder: (path: string) => invoke<string>("library_remove", { path }),
   indexNow: () => invoke<void>("index_now"),
