@@ -704,3 +704,275 @@ fn every_value_is_of_its_columns_kind(q: &Quiver) {
         );
     }
 }
+
+/// Sets a file's modification time to `days` days ago (as a copied or synced library
+/// keeps its files' own times).
+fn age_file(path: &std::path::Path, days: i64) {
+    let when = chrono::Utc::now() - chrono::Duration::days(days);
+    let status = std::process::Command::new("touch")
+        .arg("-m")
+        .arg("-d")
+        .arg(format!("@{}", when.timestamp()))
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn unused_dates_an_existing_library_from_its_files_and_history() {
+    let lib = tempfile::tempdir().unwrap();
+    let names = ["old-a.md", "old-b.md", "reopened.md", "new.md"];
+    for (i, name) in names.iter().enumerate() {
+        fs::write(
+            lib.path().join(name),
+            format!("# Sheet {i}\n\nDistinct body number {i} about widgets {name}.\n"),
+        )
+        .unwrap();
+    }
+    // A year-old library, one file truly 3 days old, and one whose file time is today
+    // but that reps opened 100 days ago (its history is the earliest evidence).
+    for name in ["old-a.md", "old-b.md"] {
+        age_file(&lib.path().join(name), 365);
+    }
+    age_file(&lib.path().join("new.md"), 3);
+    let q = Quiver::new();
+    q.add(lib.path());
+    q.index();
+    let id = |name: &str| q.asset_id_of(&lib.path().join(name));
+    let opened_at = (chrono::Utc::now() - chrono::Duration::days(100)).format("%Y-%m-%dT10:00:00Z");
+    import_events(
+        &q,
+        &format!(
+            r#"{{"id":"h-1","kind":"open","at":"{opened_at}","rep":"ana","asset_id":"{}"}}"#,
+            id("reopened.md")
+        ),
+    );
+    let today = chrono::Utc::now().date_naive();
+    let from = (today - chrono::Duration::days(60)).to_string();
+    let r = q.json(&["report", "unused", "--from", &from]);
+    assert_eq!(
+        r["summary"]["eligible"], 3,
+        "the year-old files and the one opened 100 days ago are judged: {r}"
+    );
+    assert_eq!(
+        r["summary"]["excluded"]["too_new"], 1,
+        "a 3-day-old file is too new to judge"
+    );
+    let listed: BTreeMap<String, (String, String)> = rows(&r, "assets")
+        .iter()
+        .map(|row| {
+            (
+                row["asset_id"].as_str().unwrap().to_owned(),
+                (
+                    row["dated_from"].as_str().unwrap().to_owned(),
+                    row["existed_since"].as_str().unwrap().to_owned(),
+                ),
+            )
+        })
+        .collect();
+    let year_ago = (today - chrono::Duration::days(365)).to_string();
+    let expected: BTreeMap<String, (String, String)> = [
+        (
+            id("old-a.md"),
+            ("file_modified".to_owned(), year_ago.clone()),
+        ),
+        (id("old-b.md"), ("file_modified".to_owned(), year_ago)),
+        (
+            id("reopened.md"),
+            (
+                "first_opened".to_owned(),
+                (today - chrono::Duration::days(100)).to_string(),
+            ),
+        ),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(
+        listed, expected,
+        "none was opened in the last 60 days; each is dated from its earliest evidence"
+    );
+}
+
+/// Newcombe's hybrid score interval (method 10) for p1 - p2, written out here.
+fn newcombe(k1: f64, n1: f64, k2: f64, n2: f64) -> (f64, f64) {
+    let (p1, p2) = (k1 / n1, k2 / n2);
+    let ((l1, u1), (l2, u2)) = (wilson(k1, n1), wilson(k2, n2));
+    let (l1, l2) = (l1.max(0.0), l2.max(0.0));
+    let (u1, u2) = (u1.min(1.0), u2.min(1.0));
+    (
+        p1 - p2 - ((p1 - l1).powi(2) + (u2 - p2).powi(2)).sqrt(),
+        p1 - p2 + ((u1 - p1).powi(2) + (p2 - l2).powi(2)).sqrt(),
+    )
+}
+
+#[test]
+fn influence_counts_tied_opens_for_their_deal_only_and_claims_only_clear_lifts() {
+    let lib = sample_copy();
+    let q = Quiver::new();
+    q.add(lib.path());
+    q.index();
+    let all: Vec<String> = q.json(&["search", "--no-record", "--limit", "50", ""])["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["asset_id"].as_str().unwrap().to_owned())
+        .collect();
+    let target = all[0].clone();
+    let popular = all[1].clone();
+    let random: Vec<String> = all[1..8].to_vec();
+    let base = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+    let mut rng = Lcg(7);
+    let mut csv = String::from("deal_id,rep,outcome,close_date,primary_reason\n");
+    let mut ndjson = String::new();
+    // deal -> (rep, won, close, tied opens, untied opens as (asset, day))
+    struct Deal {
+        rep: String,
+        won: bool,
+        close: chrono::NaiveDate,
+        tied: HashSet<String>,
+    }
+    let mut deals = Vec::new();
+    // Untied opens: (rep, asset, day).
+    let mut untied: Vec<(String, String, chrono::NaiveDate)> = Vec::new();
+    let mut k = 0;
+    let mut event = |ndjson: &mut String,
+                     rep: &str,
+                     asset: &str,
+                     day: chrono::NaiveDate,
+                     deal: Option<&str>| {
+        k += 1;
+        let tie = deal
+            .map(|d| format!(r#","deal_id":"{d}""#))
+            .unwrap_or_default();
+        let _ = writeln!(
+            ndjson,
+            r#"{{"id":"i-{k}","kind":"open","at":"{day}T10:00:00Z","rep":"{rep}","asset_id":"{asset}"{tie}}}"#
+        );
+    };
+    for i in 0..120usize {
+        // Each rep's deals close 40 days apart; even deals have opens tied to them.
+        let rep = format!("rep{}", i % 5);
+        let close = base + chrono::Duration::days(8 * i as i64);
+        let won = rng.below(2) == 0;
+        let id = format!("I-{i}");
+        let _ = writeln!(
+            csv,
+            "{id},{rep},{},{close},{}",
+            if won { "won" } else { "lost" },
+            if won {
+                "VALUE.ROI_CLEAR"
+            } else {
+                "PRICE.TOO_HIGH"
+            }
+        );
+        let tied_deal = i % 2 == 0;
+        let mut chosen: Vec<&String> = Vec::new();
+        if rng.below(10) < if won { 8 } else { 2 } {
+            chosen.push(&target);
+        }
+        for a in &random {
+            if rng.below(10) < 4 {
+                chosen.push(a);
+            }
+        }
+        let mut tied = HashSet::new();
+        for a in chosen {
+            let day = close - chrono::Duration::days(1 + rng.below(10) as i64);
+            if tied_deal {
+                event(&mut ndjson, &rep, a, day, Some(&id));
+                tied.insert(a.clone());
+            } else {
+                event(&mut ndjson, &rep, a, day, None);
+                untied.push((rep.clone(), a.clone(), day));
+            }
+        }
+        if tied_deal {
+            // The much-used asset, opened for this deal 15 days after its close: inside
+            // the 30 days before the same rep's next close, an untied deal.
+            event(
+                &mut ndjson,
+                &rep,
+                &popular,
+                close + chrono::Duration::days(15),
+                Some(&id),
+            );
+            tied.insert(popular.clone());
+        }
+        deals.push(Deal {
+            rep,
+            won,
+            close,
+            tied,
+        });
+    }
+    import_deals(&q, &csv);
+    import_events(&q, &ndjson);
+
+    // The rule, computed here: tied opens for a deal that has them; else the rep's
+    // untied opens in the 30 days up to the close.
+    let mut used: BTreeMap<&str, (f64, f64)> = BTreeMap::new();
+    for d in &deals {
+        let assets: HashSet<&str> = if d.tied.is_empty() {
+            untied
+                .iter()
+                .filter(|(rep, _, day)| {
+                    *rep == d.rep && *day <= d.close && *day >= d.close - chrono::Duration::days(30)
+                })
+                .map(|(_, a, _)| a.as_str())
+                .collect()
+        } else {
+            d.tied.iter().map(String::as_str).collect()
+        };
+        for a in assets {
+            let e = used.entry(a).or_default();
+            e.0 += f64::from(u8::from(d.won));
+            e.1 += 1.0;
+        }
+    }
+    let n = deals.len() as f64;
+    let total_won = deals.iter().filter(|d| d.won).count() as f64;
+    let mut expected_claims = Vec::new();
+    let r = q.json(&["report", "influence", "--limit", "50"]);
+    let table = rows(&r, "assets");
+    assert_eq!(table.len(), used.len(), "every used asset has a row");
+    for (asset, (won, used_n)) in &used {
+        let row = table.iter().find(|row| row["asset_id"] == *asset).unwrap();
+        assert_eq!(row["won"].as_f64().unwrap(), *won, "{asset}: {row}");
+        assert_eq!(
+            row["deals_used"].as_f64().unwrap(),
+            *used_n,
+            "{asset}: {row}"
+        );
+        let (lo, hi) = newcombe(*won, *used_n, total_won - won, n - used_n);
+        let round = |x: f64| (x * 10000.0).round() / 10000.0;
+        assert!(
+            (row["lift_ci_low"].as_f64().unwrap() - round(lo)).abs() < 2e-4
+                && (row["lift_ci_high"].as_f64().unwrap() - round(hi)).abs() < 2e-4,
+            "{asset}: interval [{lo}, {hi}]: {row}"
+        );
+        let claimed = lo > 0.0 || hi < 0.0;
+        assert_eq!(row["claimed"], claimed, "{asset}: [{lo}, {hi}]");
+        if claimed {
+            expected_claims.push(asset.to_string());
+        }
+    }
+    assert_eq!(
+        expected_claims,
+        vec![target.clone()],
+        "only the asset opened in 80% of won and 20% of lost deals has a clear lift"
+    );
+    assert_eq!(
+        used[popular.as_str()].1 as usize,
+        deals.iter().filter(|d| !d.tied.is_empty()).count()
+            + deals
+                .iter()
+                .filter(|d| d.tied.is_empty())
+                .filter(|d| untied.iter().any(|(rep, a, day)| *rep == d.rep
+                    && *a == popular
+                    && *day <= d.close
+                    && *day >= d.close - chrono::Duration::days(30)))
+                .count(),
+        "opens tied to a deal never reach another deal's fallback"
+    );
+}

@@ -50,8 +50,15 @@ pub struct PresentAsset {
     pub format: String,
     pub product: Option<String>,
     pub owner: Option<String>,
-    /// RFC 3339.
+    /// RFC 3339: when Quiver first indexed it.
     pub created_at: String,
+    /// The document's own created date, where extraction found one (RFC 3339 or a
+    /// `YYYY-MM-DD` prefix).
+    pub doc_created: Option<String>,
+    /// The earliest modification time of its present files, in nanoseconds since 1970.
+    pub file_modified_ns: Option<i64>,
+    /// The first day it was opened or previewed.
+    pub first_opened: Option<String>,
     pub expires_on: Option<String>,
     pub path: String,
     /// The library folder the main file is in.
