@@ -976,3 +976,153 @@ fn influence_counts_tied_opens_for_their_deal_only_and_claims_only_clear_lifts()
         "opens tied to a deal never reach another deal's fallback"
     );
 }
+
+#[test]
+fn coverage_segments_and_not_won_follow_rules_a_marketer_would_sign() {
+    let lib = tempfile::tempdir().unwrap();
+    // Covered only by a title that names it; another objection mentioned once in
+    // passing (not covered); a third never raised.
+    fs::write(
+        lib.path().join("escrow.md"),
+        "# Quantum escrow explained\n\nHow our contracts hold keys for customers.\n",
+    )
+    .unwrap();
+    fs::write(
+        lib.path().join("overview.md"),
+        "# Product overview\n\nDashboards, exports and alerts. We also meet data residency needs if asked.\n",
+    )
+    .unwrap();
+    let q = Quiver::new();
+    q.add(lib.path());
+    q.index();
+    for (code, label, keywords) in [
+        ("LEGAL.QUANTUM_ESCROW", "Quantum escrow", "quantum escrow"),
+        ("LEGAL.RESIDENCY", "Data residency", "data residency"),
+        ("LEGAL.ZEBRA", "Zebra clause", "zebra clause"),
+    ] {
+        q.json(&[
+            "reasons",
+            "add",
+            code,
+            "--label",
+            label,
+            "--kind",
+            "objection",
+            "--category",
+            "Product fit and features",
+            "--keywords",
+            keywords,
+        ]);
+    }
+    // 6 lost (4 escrow, 2 residency), 4 no-decision (1 escrow, 3 no budget), 5 won;
+    // the size is spelled three ways.
+    let spellings = ["SMB", "smb", " Smb ", "SMB"];
+    let mut csv = String::from("deal_id,rep,outcome,close_date,size,primary_reason\n");
+    let plan: Vec<(&str, &str)> = [("lost", "LEGAL.QUANTUM_ESCROW"); 4]
+        .into_iter()
+        .chain([("lost", "LEGAL.RESIDENCY"); 2])
+        .chain([("no-decision", "LEGAL.QUANTUM_ESCROW")])
+        .chain([("no-decision", "TIMING.NO_BUDGET"); 3])
+        .chain([("won", "VALUE.ROI_CLEAR"); 5])
+        .collect();
+    for (i, (outcome, code)) in plan.iter().enumerate() {
+        let _ = writeln!(
+            csv,
+            "S-{i},ana,{outcome},2025-03-{:02},{},{code}",
+            1 + i,
+            spellings[i % spellings.len()]
+        );
+    }
+    import_deals(&q, &csv);
+    let window = ["--from", "2025-01-01", "--to", "2025-12-31"];
+
+    let mut args = vec!["report", "coverage"];
+    args.extend(window);
+    let cov = q.json(&args);
+    let objection = |code: &str| {
+        rows(&cov, "objections")
+            .iter()
+            .find(|r| r["code"] == code)
+            .unwrap_or_else(|| panic!("{code} raised: {cov}"))
+            .clone()
+    };
+    let escrow = objection("LEGAL.QUANTUM_ESCROW");
+    assert_eq!(escrow["raised"], 5);
+    assert_eq!(escrow["gap"], false, "the title names it: {escrow}");
+    assert_eq!(escrow["title_matched_assets"], 1);
+    let residency = objection("LEGAL.RESIDENCY");
+    assert_eq!(
+        residency["gap"], true,
+        "one mention in passing covers nothing: {residency}"
+    );
+    let matched: Vec<(&str, &str)> = rows(&cov, "matches")
+        .iter()
+        .filter(|r| r["code"].as_str().unwrap().starts_with("LEGAL."))
+        .map(|r| {
+            (
+                r["code"].as_str().unwrap(),
+                r["matched_by"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(matched, vec![("LEGAL.QUANTUM_ESCROW", "title")]);
+    assert!(
+        rows(&cov, "never_raised")
+            .iter()
+            .any(|r| r["code"] == "LEGAL.ZEBRA"),
+        "never raised: listed apart"
+    );
+    assert!(
+        !rows(&cov, "objections")
+            .iter()
+            .any(|r| r["code"] == "LEGAL.ZEBRA")
+    );
+
+    let mut args = vec!["report", "reasons", "--by", "size"];
+    args.extend(window);
+    let reasons = q.json(&args);
+    let segments: HashSet<&str> = rows(&reasons, "codes")
+        .iter()
+        .map(|r| r["segment"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        segments,
+        HashSet::from(["SMB"]),
+        "three spellings, one segment, shown as the most common"
+    );
+    let row = |outcome: &str, code: &str| {
+        rows(&reasons, "codes")
+            .iter()
+            .find(|r| r["outcome"] == outcome && r["code"] == code)
+            .unwrap_or_else(|| panic!("{outcome} {code}"))
+            .clone()
+    };
+    let not_won = row("not-won", "LEGAL.QUANTUM_ESCROW");
+    assert_eq!(
+        (not_won["primary"].as_u64(), not_won["deals"].as_u64()),
+        (Some(5), Some(10))
+    );
+    let (lo, hi) = wilson(5.0, 10.0);
+    assert!(
+        (not_won["ci_low"].as_f64().unwrap() - lo).abs() < 1e-3,
+        "{not_won}"
+    );
+    assert!(
+        (not_won["ci_high"].as_f64().unwrap() - hi).abs() < 1e-3,
+        "{not_won}"
+    );
+    let lost = row("lost", "LEGAL.QUANTUM_ESCROW");
+    assert_eq!(
+        (lost["primary"].as_u64(), lost["deals"].as_u64()),
+        (Some(4), Some(6))
+    );
+    let nd = row("no-decision", "TIMING.NO_BUDGET");
+    assert_eq!(
+        (nd["primary"].as_u64(), nd["deals"].as_u64()),
+        (Some(3), Some(4))
+    );
+    assert_eq!(
+        reasons["summary"]["deals"], 15,
+        "not-won counts no deal twice"
+    );
+}
