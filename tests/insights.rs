@@ -1126,3 +1126,44 @@ fn coverage_segments_and_not_won_follow_rules_a_marketer_would_sign() {
         "not-won counts no deal twice"
     );
 }
+
+#[test]
+fn pseudonyms_are_keyed_with_the_data_dirs_secret() {
+    let q = Quiver::new();
+    import_deals(
+        &q,
+        "deal_id,rep,outcome,close_date,primary_reason\nK-1,riley,lost,2025-03-01,PRICE.TOO_HIGH\n",
+    );
+    let args = [
+        "report",
+        "completeness",
+        "--anonymize",
+        "--from",
+        "2025-01-01",
+        "--to",
+        "2025-12-31",
+    ];
+    let first = q.json(&args);
+    let pseudonym = rows(&first, "reps")[0]["rep"].as_str().unwrap().to_owned();
+    let unkeyed = format!("rep-{}", &blake3::hash(b"riley").to_hex()[..8]);
+    assert!(pseudonym.starts_with("rep-") && pseudonym != "riley");
+    assert_ne!(
+        pseudonym, unkeyed,
+        "hashing a list of names must not undo a pseudonym"
+    );
+    assert_eq!(
+        rows(&q.json(&args), "reps")[0]["rep"],
+        pseudonym.as_str(),
+        "stable across runs of the same data dir"
+    );
+    let other = Quiver::new();
+    import_deals(
+        &other,
+        "deal_id,rep,outcome,close_date,primary_reason\nK-1,riley,lost,2025-03-01,PRICE.TOO_HIGH\n",
+    );
+    assert_ne!(
+        rows(&other.json(&args), "reps")[0]["rep"],
+        pseudonym.as_str(),
+        "another data dir has its own secret"
+    );
+}

@@ -291,6 +291,10 @@ impl ReportData for Catalog {
         }
         Ok(())
     }
+
+    fn pseudonym_key(&self) -> Result<[u8; 32]> {
+        Catalog::pseudonym_key(self)
+    }
 }
 
 /// Open days read on a second, read-only connection (WAL lets it read while the

@@ -210,6 +210,9 @@ pub trait ReportData {
     /// Searches per query and day in the window, as (query, searches), in no
     /// particular order.
     fn each_query_day(&self, from: &str, to: &str, each: &mut dyn FnMut(&str, i64)) -> Result<()>;
+
+    /// The secret that keys rep pseudonyms (made at first use, kept with the data).
+    fn pseudonym_key(&self) -> Result<[u8; 32]>;
 }
 
 /// The days each rep opened each asset, keyed by numbers: influence folds millions of

@@ -548,28 +548,32 @@ pub fn run(
         ReportName::Messaging => messaging::messaging(data, index, opts)?,
     };
     if opts.anonymize {
-        anonymize(&mut report);
+        anonymize(&mut report, &data.pseudonym_key()?);
     }
     Ok(report)
 }
 
-/// A stable pseudonym: the same rep always gets the same one, and it reveals nothing.
-pub fn pseudonym(rep: &str) -> String {
-    format!("rep-{}", &blake3::hash(rep.as_bytes()).to_hex()[..8])
+/// A stable pseudonym: the same rep always gets the same one under one key, and
+/// without the key (kept in the data dir) hashing a list of names does not undo it.
+pub fn pseudonym(key: &[u8; 32], rep: &str) -> String {
+    format!(
+        "rep-{}",
+        &blake3::keyed_hash(key, rep.as_bytes()).to_hex()[..8]
+    )
 }
 
-fn anonymize(report: &mut Report) {
+fn anonymize(report: &mut Report, secret: &[u8; 32]) {
     let by_rep = report.by == Some("rep");
     for table in &mut report.tables {
         for row in &mut table.rows {
             for key in ["rep", "reps_list"] {
                 if let Some(Value::String(r)) = row.get(key) {
-                    let p = pseudonym(r);
+                    let p = pseudonym(secret, r);
                     row.insert(key.to_owned(), Value::String(p));
                 }
             }
             if by_rep && let Some(Value::String(seg)) = row.get("segment") {
-                let p = pseudonym(seg);
+                let p = pseudonym(secret, seg);
                 row.insert("segment".to_owned(), Value::String(p));
             }
         }
@@ -685,8 +689,10 @@ mod tests {
 
     #[test]
     fn pseudonyms_are_stable_and_distinct() {
-        assert_eq!(pseudonym("Dana"), pseudonym("Dana"));
-        assert_ne!(pseudonym("Dana"), pseudonym("Sam"));
-        assert!(!pseudonym("Dana").contains("Dana"));
+        let (k1, k2) = ([1u8; 32], [2u8; 32]);
+        assert_eq!(pseudonym(&k1, "Dana"), pseudonym(&k1, "Dana"));
+        assert_ne!(pseudonym(&k1, "Dana"), pseudonym(&k1, "Sam"));
+        assert_ne!(pseudonym(&k1, "Dana"), pseudonym(&k2, "Dana"), "keyed");
+        assert!(!pseudonym(&k1, "Dana").contains("Dana"));
     }
 }
