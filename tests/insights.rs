@@ -1167,3 +1167,99 @@ fn pseudonyms_are_keyed_with_the_data_dirs_secret() {
         "another data dir has its own secret"
     );
 }
+
+#[test]
+fn every_signal_the_demo_lists_is_in_its_reports() {
+    let q = Quiver::new();
+    let summary = q.json(&["demo", "--seed", "3"]);
+    let signals: Vec<&str> = summary["signals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        signals.len(),
+        6,
+        "a check below for each signal: {signals:?}"
+    );
+    let table = |report: &Value, name: &str| rows(report, name).clone();
+
+    // "60% of the library is never opened"
+    let unused = q.json(&["report", "unused"]);
+    assert_eq!(unused["summary"]["never_opened"]["share"], 0.6, "{unused}");
+
+    // "PRICE.TOO_HIGH is the primary loss reason in smb deals three times as often as in
+    // enterprise deals" (160 deals: at least twice, allowing for the draw)
+    let reasons = q.json(&["report", "reasons", "--by", "size"]);
+    let price = |segment: &str| {
+        table(&reasons, "codes")
+            .iter()
+            .find(|r| {
+                r["outcome"] == "lost" && r["segment"] == segment && r["code"] == "PRICE.TOO_HIGH"
+            })
+            .map(|r| r["share"].as_f64().unwrap())
+            .unwrap()
+    };
+    assert!(
+        price("smb") >= 2.0 * price("enterprise"),
+        "{} {}",
+        price("smb"),
+        price("enterprise")
+    );
+
+    // "the CFO ROI deck is opened in 80% of won deals and 20% of lost ones"
+    let influence = q.json(&["report", "influence"]);
+    let roi = table(&influence, "assets")
+        .into_iter()
+        .find(|r| r["path"].as_str().unwrap().ends_with("cfo-roi-deck.pptx"))
+        .unwrap();
+    assert_eq!(roi["claimed"], true, "{roi}");
+    assert!(roi["lift_ci_low"].as_f64().unwrap() > 0.0);
+    assert_eq!(
+        table(&influence, "assets")
+            .iter()
+            .filter(|r| r["claimed"] == true)
+            .count(),
+        1,
+        "only the ROI deck has a clear lift"
+    );
+
+    // "Northpeak wins mainly at the proposal stage"
+    let stages = q.json(&["report", "stages"]);
+    let northpeak: Vec<Value> = table(&stages, "competitors")
+        .into_iter()
+        .filter(|r| r["competitor"] == "Northpeak")
+        .collect();
+    let top = northpeak
+        .iter()
+        .max_by_key(|r| r["lost"].as_u64().unwrap())
+        .unwrap();
+    assert_eq!(top["stage"], "proposal");
+    assert!(top["lost"].as_u64().unwrap() * 2 > top["competitor_losses"].as_u64().unwrap());
+
+    // "one rep (Riley Okafor) codes OTHER half the time"
+    let completeness = q.json(&["report", "completeness"]);
+    for r in table(&completeness, "reps") {
+        let share = r["other_or_unknown_share"].as_f64().unwrap();
+        if r["rep"] == "Riley Okafor" {
+            assert!(share > 0.3, "{r}");
+        } else {
+            assert!(share < 0.1, "{r}");
+        }
+    }
+
+    // "reps search for HIPAA and GDPR paperwork that does not exist (zero results)"
+    let searches = q.json(&["report", "searches"]);
+    let zero: Vec<String> = table(&searches, "zero_results")
+        .iter()
+        .map(|r| r["query"].as_str().unwrap().to_owned())
+        .collect();
+    for word in ["hipaa", "gdpr"] {
+        assert!(zero.iter().any(|z| z.contains(word)), "{word}: {zero:?}");
+    }
+
+    // And the demo's usage trends: the last four weeks against the four before.
+    let assets = q.json(&["report", "assets"]);
+    assert!(!table(&assets, "trending").is_empty(), "Trending has rows");
+}

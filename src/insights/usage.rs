@@ -287,6 +287,10 @@ fn window_usage(
 ) -> Result<HashMap<String, WindowUsage>> {
     let mut out: HashMap<String, WindowUsage> = HashMap::new();
     let mut rep_ids: HashMap<String, u32> = HashMap::new();
+    // Trending's two four-week spans end on the window's last day.
+    let end = day(to);
+    let recent_from = (end - Duration::days(27)).to_string();
+    let previous_from = (end - Duration::days(55)).to_string();
     data.each_usage_day(from, to, &mut |u: UsageDay<'_>| {
         let (day, asset, rep) = (u.day, u.asset_id, u.rep);
         let w = match out.get_mut(asset) {
@@ -294,6 +298,11 @@ fn window_usage(
             None => out.entry(asset.to_owned()).or_default(),
         };
         w.opens += u.opens;
+        if day >= recent_from.as_str() {
+            w.recent += u.opens;
+        } else if day >= previous_from.as_str() {
+            w.previous += u.opens;
+        }
         let next = rep_ids.len() as u32;
         let rep_id = match rep_ids.get(rep) {
             Some(id) => *id,

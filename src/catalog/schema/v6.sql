@@ -25,15 +25,3 @@ BEGIN
         (SELECT no FROM asset_numbers WHERE asset_id = NEW.asset_id)
     );
 END;
-
--- CRM picklist values (a "Closed Lost Reason" of "Price") mapped to reason codes, kept
--- so that every later import applies them.
-CREATE TABLE reason_value_map (
-    value      TEXT PRIMARY KEY,           -- lower-cased, trimmed
-    code       TEXT NOT NULL REFERENCES reasons(code),
-    updated_at TEXT NOT NULL
-) STRICT;
-
--- The reason value as the CRM gave it, when it was mapped to a code.
-ALTER TABLE deal_reasons ADD COLUMN crm_value TEXT;
-CREATE INDEX deal_reasons_by_crm_value ON deal_reasons(crm_value) WHERE crm_value IS NOT NULL;
