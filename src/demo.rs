@@ -59,7 +59,7 @@ const USED: [&str; 6] = [
 ];
 const ROI_DECK: &str = "decks/cfo-roi-deck.pptx";
 
-const QUERIES: [&str; 14] = [
+const QUERIES: [&str; 15] = [
     "pricing",
     "roi",
     "acmeworks",
@@ -73,6 +73,7 @@ const QUERIES: [&str; 14] = [
     "cfo",
     "soc 3 report",
     "gdpr dpa template",
+    "hipaa baa template",
     "forecast",
 ];
 

@@ -704,3 +704,562 @@ fn every_value_is_of_its_columns_kind(q: &Quiver) {
         );
     }
 }
+
+/// Sets a file's modification time to `days` days ago (as a copied or synced library
+/// keeps its files' own times).
+fn age_file(path: &std::path::Path, days: i64) {
+    let when = chrono::Utc::now() - chrono::Duration::days(days);
+    let status = std::process::Command::new("touch")
+        .arg("-m")
+        .arg("-d")
+        .arg(format!("@{}", when.timestamp()))
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn unused_dates_an_existing_library_from_its_files_and_history() {
+    let lib = tempfile::tempdir().unwrap();
+    let names = ["old-a.md", "old-b.md", "reopened.md", "new.md"];
+    for (i, name) in names.iter().enumerate() {
+        fs::write(
+            lib.path().join(name),
+            format!("# Sheet {i}\n\nDistinct body number {i} about widgets {name}.\n"),
+        )
+        .unwrap();
+    }
+    // A year-old library, one file truly 3 days old, and one whose file time is today
+    // but that reps opened 100 days ago (its history is the earliest evidence).
+    for name in ["old-a.md", "old-b.md"] {
+        age_file(&lib.path().join(name), 365);
+    }
+    age_file(&lib.path().join("new.md"), 3);
+    let q = Quiver::new();
+    q.add(lib.path());
+    q.index();
+    let id = |name: &str| q.asset_id_of(&lib.path().join(name));
+    let opened_at = (chrono::Utc::now() - chrono::Duration::days(100)).format("%Y-%m-%dT10:00:00Z");
+    import_events(
+        &q,
+        &format!(
+            r#"{{"id":"h-1","kind":"open","at":"{opened_at}","rep":"ana","asset_id":"{}"}}"#,
+            id("reopened.md")
+        ),
+    );
+    let today = chrono::Utc::now().date_naive();
+    let from = (today - chrono::Duration::days(60)).to_string();
+    let r = q.json(&["report", "unused", "--from", &from]);
+    assert_eq!(
+        r["summary"]["eligible"], 3,
+        "the year-old files and the one opened 100 days ago are judged: {r}"
+    );
+    assert_eq!(
+        r["summary"]["excluded"]["too_new"], 1,
+        "a 3-day-old file is too new to judge"
+    );
+    let listed: BTreeMap<String, (String, String)> = rows(&r, "assets")
+        .iter()
+        .map(|row| {
+            (
+                row["asset_id"].as_str().unwrap().to_owned(),
+                (
+                    row["dated_from"].as_str().unwrap().to_owned(),
+                    row["existed_since"].as_str().unwrap().to_owned(),
+                ),
+            )
+        })
+        .collect();
+    let year_ago = (today - chrono::Duration::days(365)).to_string();
+    let expected: BTreeMap<String, (String, String)> = [
+        (
+            id("old-a.md"),
+            ("file_modified".to_owned(), year_ago.clone()),
+        ),
+        (id("old-b.md"), ("file_modified".to_owned(), year_ago)),
+        (
+            id("reopened.md"),
+            (
+                "first_opened".to_owned(),
+                (today - chrono::Duration::days(100)).to_string(),
+            ),
+        ),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(
+        listed, expected,
+        "none was opened in the last 60 days; each is dated from its earliest evidence"
+    );
+}
+
+/// Newcombe's hybrid score interval (method 10) for p1 - p2, written out here.
+fn newcombe(k1: f64, n1: f64, k2: f64, n2: f64) -> (f64, f64) {
+    let (p1, p2) = (k1 / n1, k2 / n2);
+    let ((l1, u1), (l2, u2)) = (wilson(k1, n1), wilson(k2, n2));
+    let (l1, l2) = (l1.max(0.0), l2.max(0.0));
+    let (u1, u2) = (u1.min(1.0), u2.min(1.0));
+    (
+        p1 - p2 - ((p1 - l1).powi(2) + (u2 - p2).powi(2)).sqrt(),
+        p1 - p2 + ((u1 - p1).powi(2) + (p2 - l2).powi(2)).sqrt(),
+    )
+}
+
+#[test]
+fn influence_counts_tied_opens_for_their_deal_only_and_claims_only_clear_lifts() {
+    let lib = sample_copy();
+    let q = Quiver::new();
+    q.add(lib.path());
+    q.index();
+    let all: Vec<String> = q.json(&["search", "--no-record", "--limit", "50", ""])["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["asset_id"].as_str().unwrap().to_owned())
+        .collect();
+    let target = all[0].clone();
+    let popular = all[1].clone();
+    let random: Vec<String> = all[1..8].to_vec();
+    let base = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+    let mut rng = Lcg(7);
+    let mut csv = String::from("deal_id,rep,outcome,close_date,primary_reason\n");
+    let mut ndjson = String::new();
+    // deal -> (rep, won, close, tied opens, untied opens as (asset, day))
+    struct Deal {
+        rep: String,
+        won: bool,
+        close: chrono::NaiveDate,
+        tied: HashSet<String>,
+    }
+    let mut deals = Vec::new();
+    // Untied opens: (rep, asset, day).
+    let mut untied: Vec<(String, String, chrono::NaiveDate)> = Vec::new();
+    let mut k = 0;
+    let mut event = |ndjson: &mut String,
+                     rep: &str,
+                     asset: &str,
+                     day: chrono::NaiveDate,
+                     deal: Option<&str>| {
+        k += 1;
+        let tie = deal
+            .map(|d| format!(r#","deal_id":"{d}""#))
+            .unwrap_or_default();
+        let _ = writeln!(
+            ndjson,
+            r#"{{"id":"i-{k}","kind":"open","at":"{day}T10:00:00Z","rep":"{rep}","asset_id":"{asset}"{tie}}}"#
+        );
+    };
+    for i in 0..120usize {
+        // Each rep's deals close 40 days apart; even deals have opens tied to them.
+        let rep = format!("rep{}", i % 5);
+        let close = base + chrono::Duration::days(8 * i as i64);
+        let won = rng.below(2) == 0;
+        let id = format!("I-{i}");
+        let _ = writeln!(
+            csv,
+            "{id},{rep},{},{close},{}",
+            if won { "won" } else { "lost" },
+            if won {
+                "VALUE.ROI_CLEAR"
+            } else {
+                "PRICE.TOO_HIGH"
+            }
+        );
+        let tied_deal = i % 2 == 0;
+        let mut chosen: Vec<&String> = Vec::new();
+        if rng.below(10) < if won { 8 } else { 2 } {
+            chosen.push(&target);
+        }
+        for a in &random {
+            if rng.below(10) < 4 {
+                chosen.push(a);
+            }
+        }
+        let mut tied = HashSet::new();
+        for a in chosen {
+            let day = close - chrono::Duration::days(1 + rng.below(10) as i64);
+            if tied_deal {
+                event(&mut ndjson, &rep, a, day, Some(&id));
+                tied.insert(a.clone());
+            } else {
+                event(&mut ndjson, &rep, a, day, None);
+                untied.push((rep.clone(), a.clone(), day));
+            }
+        }
+        if tied_deal {
+            // The much-used asset, opened for this deal 15 days after its close: inside
+            // the 30 days before the same rep's next close, an untied deal.
+            event(
+                &mut ndjson,
+                &rep,
+                &popular,
+                close + chrono::Duration::days(15),
+                Some(&id),
+            );
+            tied.insert(popular.clone());
+        }
+        deals.push(Deal {
+            rep,
+            won,
+            close,
+            tied,
+        });
+    }
+    import_deals(&q, &csv);
+    import_events(&q, &ndjson);
+
+    // The rule, computed here: tied opens for a deal that has them; else the rep's
+    // untied opens in the 30 days up to the close.
+    let mut used: BTreeMap<&str, (f64, f64)> = BTreeMap::new();
+    for d in &deals {
+        let assets: HashSet<&str> = if d.tied.is_empty() {
+            untied
+                .iter()
+                .filter(|(rep, _, day)| {
+                    *rep == d.rep && *day <= d.close && *day >= d.close - chrono::Duration::days(30)
+                })
+                .map(|(_, a, _)| a.as_str())
+                .collect()
+        } else {
+            d.tied.iter().map(String::as_str).collect()
+        };
+        for a in assets {
+            let e = used.entry(a).or_default();
+            e.0 += f64::from(u8::from(d.won));
+            e.1 += 1.0;
+        }
+    }
+    let n = deals.len() as f64;
+    let total_won = deals.iter().filter(|d| d.won).count() as f64;
+    let mut expected_claims = Vec::new();
+    let r = q.json(&["report", "influence", "--limit", "50"]);
+    let table = rows(&r, "assets");
+    assert_eq!(table.len(), used.len(), "every used asset has a row");
+    for (asset, (won, used_n)) in &used {
+        let row = table.iter().find(|row| row["asset_id"] == *asset).unwrap();
+        assert_eq!(row["won"].as_f64().unwrap(), *won, "{asset}: {row}");
+        assert_eq!(
+            row["deals_used"].as_f64().unwrap(),
+            *used_n,
+            "{asset}: {row}"
+        );
+        let (lo, hi) = newcombe(*won, *used_n, total_won - won, n - used_n);
+        let round = |x: f64| (x * 10000.0).round() / 10000.0;
+        assert!(
+            (row["lift_ci_low"].as_f64().unwrap() - round(lo)).abs() < 2e-4
+                && (row["lift_ci_high"].as_f64().unwrap() - round(hi)).abs() < 2e-4,
+            "{asset}: interval [{lo}, {hi}]: {row}"
+        );
+        let claimed = lo > 0.0 || hi < 0.0;
+        assert_eq!(row["claimed"], claimed, "{asset}: [{lo}, {hi}]");
+        if claimed {
+            expected_claims.push(asset.to_string());
+        }
+    }
+    assert_eq!(
+        expected_claims,
+        vec![target.clone()],
+        "only the asset opened in 80% of won and 20% of lost deals has a clear lift"
+    );
+    assert_eq!(
+        used[popular.as_str()].1 as usize,
+        deals.iter().filter(|d| !d.tied.is_empty()).count()
+            + deals
+                .iter()
+                .filter(|d| d.tied.is_empty())
+                .filter(|d| untied.iter().any(|(rep, a, day)| *rep == d.rep
+                    && *a == popular
+                    && *day <= d.close
+                    && *day >= d.close - chrono::Duration::days(30)))
+                .count(),
+        "opens tied to a deal never reach another deal's fallback"
+    );
+}
+
+#[test]
+fn coverage_segments_and_not_won_follow_rules_a_marketer_would_sign() {
+    let lib = tempfile::tempdir().unwrap();
+    // Covered only by a title that names it; another objection mentioned once in
+    // passing (not covered); a third never raised.
+    fs::write(
+        lib.path().join("escrow.md"),
+        "# Quantum escrow explained\n\nHow our contracts hold keys for customers.\n",
+    )
+    .unwrap();
+    fs::write(
+        lib.path().join("overview.md"),
+        "# Product overview\n\nDashboards, exports and alerts. We also meet data residency needs if asked.\n",
+    )
+    .unwrap();
+    let q = Quiver::new();
+    q.add(lib.path());
+    q.index();
+    for (code, label, keywords) in [
+        ("LEGAL.QUANTUM_ESCROW", "Quantum escrow", "quantum escrow"),
+        ("LEGAL.RESIDENCY", "Data residency", "data residency"),
+        ("LEGAL.ZEBRA", "Zebra clause", "zebra clause"),
+    ] {
+        q.json(&[
+            "reasons",
+            "add",
+            code,
+            "--label",
+            label,
+            "--kind",
+            "objection",
+            "--category",
+            "Product fit and features",
+            "--keywords",
+            keywords,
+        ]);
+    }
+    // 6 lost (4 escrow, 2 residency), 4 no-decision (1 escrow, 3 no budget), 5 won;
+    // the size is spelled three ways.
+    let spellings = ["SMB", "smb", " Smb ", "SMB"];
+    let mut csv = String::from("deal_id,rep,outcome,close_date,size,primary_reason\n");
+    let plan: Vec<(&str, &str)> = [("lost", "LEGAL.QUANTUM_ESCROW"); 4]
+        .into_iter()
+        .chain([("lost", "LEGAL.RESIDENCY"); 2])
+        .chain([("no-decision", "LEGAL.QUANTUM_ESCROW")])
+        .chain([("no-decision", "TIMING.NO_BUDGET"); 3])
+        .chain([("won", "VALUE.ROI_CLEAR"); 5])
+        .collect();
+    for (i, (outcome, code)) in plan.iter().enumerate() {
+        let _ = writeln!(
+            csv,
+            "S-{i},ana,{outcome},2025-03-{:02},{},{code}",
+            1 + i,
+            spellings[i % spellings.len()]
+        );
+    }
+    import_deals(&q, &csv);
+    let window = ["--from", "2025-01-01", "--to", "2025-12-31"];
+
+    let mut args = vec!["report", "coverage"];
+    args.extend(window);
+    let cov = q.json(&args);
+    let objection = |code: &str| {
+        rows(&cov, "objections")
+            .iter()
+            .find(|r| r["code"] == code)
+            .unwrap_or_else(|| panic!("{code} raised: {cov}"))
+            .clone()
+    };
+    let escrow = objection("LEGAL.QUANTUM_ESCROW");
+    assert_eq!(escrow["raised"], 5);
+    assert_eq!(escrow["gap"], false, "the title names it: {escrow}");
+    assert_eq!(escrow["title_matched_assets"], 1);
+    let residency = objection("LEGAL.RESIDENCY");
+    assert_eq!(
+        residency["gap"], true,
+        "one mention in passing covers nothing: {residency}"
+    );
+    let matched: Vec<(&str, &str)> = rows(&cov, "matches")
+        .iter()
+        .filter(|r| r["code"].as_str().unwrap().starts_with("LEGAL."))
+        .map(|r| {
+            (
+                r["code"].as_str().unwrap(),
+                r["matched_by"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(matched, vec![("LEGAL.QUANTUM_ESCROW", "title")]);
+    assert!(
+        rows(&cov, "never_raised")
+            .iter()
+            .any(|r| r["code"] == "LEGAL.ZEBRA"),
+        "never raised: listed apart"
+    );
+    assert!(
+        !rows(&cov, "objections")
+            .iter()
+            .any(|r| r["code"] == "LEGAL.ZEBRA")
+    );
+
+    let mut args = vec!["report", "reasons", "--by", "size"];
+    args.extend(window);
+    let reasons = q.json(&args);
+    let segments: HashSet<&str> = rows(&reasons, "codes")
+        .iter()
+        .map(|r| r["segment"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        segments,
+        HashSet::from(["SMB"]),
+        "three spellings, one segment, shown as the most common"
+    );
+    let row = |outcome: &str, code: &str| {
+        rows(&reasons, "codes")
+            .iter()
+            .find(|r| r["outcome"] == outcome && r["code"] == code)
+            .unwrap_or_else(|| panic!("{outcome} {code}"))
+            .clone()
+    };
+    let not_won = row("not-won", "LEGAL.QUANTUM_ESCROW");
+    assert_eq!(
+        (not_won["primary"].as_u64(), not_won["deals"].as_u64()),
+        (Some(5), Some(10))
+    );
+    let (lo, hi) = wilson(5.0, 10.0);
+    assert!(
+        (not_won["ci_low"].as_f64().unwrap() - lo).abs() < 1e-3,
+        "{not_won}"
+    );
+    assert!(
+        (not_won["ci_high"].as_f64().unwrap() - hi).abs() < 1e-3,
+        "{not_won}"
+    );
+    let lost = row("lost", "LEGAL.QUANTUM_ESCROW");
+    assert_eq!(
+        (lost["primary"].as_u64(), lost["deals"].as_u64()),
+        (Some(4), Some(6))
+    );
+    let nd = row("no-decision", "TIMING.NO_BUDGET");
+    assert_eq!(
+        (nd["primary"].as_u64(), nd["deals"].as_u64()),
+        (Some(3), Some(4))
+    );
+    assert_eq!(
+        reasons["summary"]["deals"], 15,
+        "not-won counts no deal twice"
+    );
+}
+
+#[test]
+fn pseudonyms_are_keyed_with_the_data_dirs_secret() {
+    let q = Quiver::new();
+    import_deals(
+        &q,
+        "deal_id,rep,outcome,close_date,primary_reason\nK-1,riley,lost,2025-03-01,PRICE.TOO_HIGH\n",
+    );
+    let args = [
+        "report",
+        "completeness",
+        "--anonymize",
+        "--from",
+        "2025-01-01",
+        "--to",
+        "2025-12-31",
+    ];
+    let first = q.json(&args);
+    let pseudonym = rows(&first, "reps")[0]["rep"].as_str().unwrap().to_owned();
+    let unkeyed = format!("rep-{}", &blake3::hash(b"riley").to_hex()[..8]);
+    assert!(pseudonym.starts_with("rep-") && pseudonym != "riley");
+    assert_ne!(
+        pseudonym, unkeyed,
+        "hashing a list of names must not undo a pseudonym"
+    );
+    assert_eq!(
+        rows(&q.json(&args), "reps")[0]["rep"],
+        pseudonym.as_str(),
+        "stable across runs of the same data dir"
+    );
+    let other = Quiver::new();
+    import_deals(
+        &other,
+        "deal_id,rep,outcome,close_date,primary_reason\nK-1,riley,lost,2025-03-01,PRICE.TOO_HIGH\n",
+    );
+    assert_ne!(
+        rows(&other.json(&args), "reps")[0]["rep"],
+        pseudonym.as_str(),
+        "another data dir has its own secret"
+    );
+}
+
+#[test]
+fn every_signal_the_demo_lists_is_in_its_reports() {
+    let q = Quiver::new();
+    let summary = q.json(&["demo", "--seed", "3"]);
+    let signals: Vec<&str> = summary["signals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        signals.len(),
+        6,
+        "a check below for each signal: {signals:?}"
+    );
+    let table = |report: &Value, name: &str| rows(report, name).clone();
+
+    // "60% of the library is never opened"
+    let unused = q.json(&["report", "unused"]);
+    assert_eq!(unused["summary"]["never_opened"]["share"], 0.6, "{unused}");
+
+    // "PRICE.TOO_HIGH is the primary loss reason in smb deals three times as often as in
+    // enterprise deals" (160 deals: at least twice, allowing for the draw)
+    let reasons = q.json(&["report", "reasons", "--by", "size"]);
+    let price = |segment: &str| {
+        table(&reasons, "codes")
+            .iter()
+            .find(|r| {
+                r["outcome"] == "lost" && r["segment"] == segment && r["code"] == "PRICE.TOO_HIGH"
+            })
+            .map(|r| r["share"].as_f64().unwrap())
+            .unwrap()
+    };
+    assert!(
+        price("smb") >= 2.0 * price("enterprise"),
+        "{} {}",
+        price("smb"),
+        price("enterprise")
+    );
+
+    // "the CFO ROI deck is opened in 80% of won deals and 20% of lost ones"
+    let influence = q.json(&["report", "influence"]);
+    let roi = table(&influence, "assets")
+        .into_iter()
+        .find(|r| r["path"].as_str().unwrap().ends_with("cfo-roi-deck.pptx"))
+        .unwrap();
+    assert_eq!(roi["claimed"], true, "{roi}");
+    assert!(roi["lift_ci_low"].as_f64().unwrap() > 0.0);
+    assert_eq!(
+        table(&influence, "assets")
+            .iter()
+            .filter(|r| r["claimed"] == true)
+            .count(),
+        1,
+        "only the ROI deck has a clear lift"
+    );
+
+    // "Northpeak wins mainly at the proposal stage"
+    let stages = q.json(&["report", "stages"]);
+    let northpeak: Vec<Value> = table(&stages, "competitors")
+        .into_iter()
+        .filter(|r| r["competitor"] == "Northpeak")
+        .collect();
+    let top = northpeak
+        .iter()
+        .max_by_key(|r| r["lost"].as_u64().unwrap())
+        .unwrap();
+    assert_eq!(top["stage"], "proposal");
+    assert!(top["lost"].as_u64().unwrap() * 2 > top["competitor_losses"].as_u64().unwrap());
+
+    // "one rep (Riley Okafor) codes OTHER half the time"
+    let completeness = q.json(&["report", "completeness"]);
+    for r in table(&completeness, "reps") {
+        let share = r["other_or_unknown_share"].as_f64().unwrap();
+        if r["rep"] == "Riley Okafor" {
+            assert!(share > 0.3, "{r}");
+        } else {
+            assert!(share < 0.1, "{r}");
+        }
+    }
+
+    // "reps search for HIPAA and GDPR paperwork that does not exist (zero results)"
+    let searches = q.json(&["report", "searches"]);
+    let zero: Vec<String> = table(&searches, "zero_results")
+        .iter()
+        .map(|r| r["query"].as_str().unwrap().to_owned())
+        .collect();
+    for word in ["hipaa", "gdpr"] {
+        assert!(zero.iter().any(|z| z.contains(word)), "{word}: {zero:?}");
+    }
+
+    // And the demo's usage trends: the last four weeks against the four before.
+    let assets = q.json(&["report", "assets"]);
+    assert!(!table(&assets, "trending").is_empty(), "Trending has rows");
+}

@@ -41,6 +41,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema/v3.sql"),
     include_str!("schema/v4.sql"),
     include_str!("schema/v5.sql"),
+    include_str!("schema/v6.sql"),
 ];
 
 /// How much the catalog holds.
@@ -272,6 +273,40 @@ impl Catalog {
             .conn
             .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
             .optional()?)
+    }
+
+    /// The secret that keys rep pseudonyms: 32 bytes made at first use (from two random
+    /// UUIDs, 244 random bits) and kept in the catalog, so a pseudonym is stable for
+    /// this data dir and cannot be undone by hashing a list of names.
+    ///
+    /// # Errors
+    /// Catalog errors (the first use writes).
+    pub fn pseudonym_key(&self) -> Result<[u8; 32]> {
+        let parse = |hex: &str| -> Option<[u8; 32]> {
+            let bytes: Vec<u8> = (0..hex.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
+                .collect::<Option<_>>()?;
+            bytes.try_into().ok()
+        };
+        if let Some(key) = self.meta("pseudonym_key")?.as_deref().and_then(parse) {
+            return Ok(key);
+        }
+        let mut key = [0u8; 32];
+        key[..16].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+        key[16..].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+        let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+        // Another process may have made one first: theirs is kept.
+        self.conn.execute(
+            "INSERT OR IGNORE INTO meta (key, value) VALUES ('pseudonym_key', ?1)",
+            [hex],
+        )?;
+        self.meta("pseudonym_key")?
+            .as_deref()
+            .and_then(parse)
+            .ok_or_else(|| {
+                crate::Error::Internal("the pseudonym key is not 32 bytes of hex".into())
+            })
     }
 
     pub(crate) fn set_meta(&self, key: &str, value: &str) -> Result<()> {

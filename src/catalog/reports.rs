@@ -78,10 +78,12 @@ impl ReportData for Catalog {
     }
 
     fn present_assets(&self) -> Result<Vec<PresentAsset>> {
-        // One ordered join; the first row of each asset is its main file.
+        // One ordered join; the first row of each asset is its main file. The first
+        // open is one probe of `usage_by_asset` per row.
         let mut stmt = self.conn.prepare(
             "SELECT a.id, coalesce(a.title, ''), coalesce(a.format, ''), a.product, a.owner, a.created_at, a.expires_on,
-               l.path, l.root
+               l.path, l.root, a.doc_created, l.mtime_ns,
+               (SELECT min(u.day) FROM usage_daily u WHERE u.asset_id = a.id)
              FROM assets a JOIN locations l ON l.asset_id = a.id AND l.status = 'present'
              WHERE a.status = 'present'
              ORDER BY a.id, l.version_id = a.current_version DESC, l.path",
@@ -90,7 +92,9 @@ impl ReportData for Catalog {
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
             let id = text(r, 0)?;
-            if out.last().is_some_and(|a| a.id == id) {
+            let mtime: i64 = r.get(10)?;
+            if let Some(a) = out.last_mut().filter(|a| a.id == id) {
+                a.file_modified_ns = Some(a.file_modified_ns.map_or(mtime, |m| m.min(mtime)));
                 continue;
             }
             out.push(PresentAsset {
@@ -103,6 +107,9 @@ impl ReportData for Catalog {
                 expires_on: r.get(6)?,
                 path: r.get(7)?,
                 root: r.get(8)?,
+                doc_created: r.get(9)?,
+                file_modified_ns: Some(mtime),
+                first_opened: r.get(11)?,
             });
         }
         Ok(out)
@@ -283,6 +290,10 @@ impl ReportData for Catalog {
             each(text(r, 0)?, r.get(1)?);
         }
         Ok(())
+    }
+
+    fn pseudonym_key(&self) -> Result<[u8; 32]> {
+        Catalog::pseudonym_key(self)
     }
 }
 

@@ -1,7 +1,7 @@
-//! Objection coverage: for each objection, how often it was raised and which assets
-//! address it, by tag (`quiver asset set ID addresses=CODE`) or by text (the code's
-//! keywords, searched in the index). Objections raised often with no collateral are
-//! content gaps.
+//! Objection coverage: for each objection, how often it was raised and which current
+//! assets cover it: tagged by marketing (`addresses`), named in the title, or named
+//! repeatedly in the text (the best index matches, read to count mentions).
+//! Objections raised with no collateral are content gaps.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -13,13 +13,18 @@ use crate::index::SearchIndex;
 use crate::reasons::Kind;
 use crate::search::matching_assets;
 
+/// Mentions of an objection's words that make its text cover it.
+const MIN_MENTIONS: usize = 3;
+/// The best text matches read per objection.
+const TEXT_CANDIDATES: usize = 50;
+
 pub fn coverage(data: &dyn ReportData, index: &SearchIndex, opts: &Options) -> Result<Report> {
     let mut report = Report::new(ReportName::Coverage, opts);
     let canon = canonical_codes(data)?;
     // Deals raising each (canonical) code, any rank.
     let mut raised: HashMap<String, HashSet<String>> = HashMap::new();
     let mut all_deals = HashSet::new();
-    for r in data.deal_reasons(&opts.window_start(), &opts.window_end())? {
+    for r in super::deal_reasons(data, opts)? {
         all_deals.insert(r.deal_id.clone());
         let code = canon.get(&r.code).cloned().unwrap_or(r.code);
         raised.entry(code).or_default().insert(r.deal_id);
@@ -30,6 +35,15 @@ pub fn coverage(data: &dyn ReportData, index: &SearchIndex, opts: &Options) -> R
         let code = canon.get(&tag.code).cloned().unwrap_or(tag.code);
         tagged.entry(code).or_default().insert(tag.asset_id);
     }
+    // Current assets (present, not expired): the only ones that cover anything, since
+    // reps must not send the rest.
+    let today = opts.today.to_string();
+    let current: HashMap<String, (String, String)> = data
+        .present_assets()?
+        .into_iter()
+        .filter(|a| a.expires_on.as_deref().is_none_or(|d| d >= today.as_str()))
+        .map(|a| (a.id, (a.path, a.title)))
+        .collect();
     let mut t = Table::new(
         "objections",
         &[
@@ -39,9 +53,25 @@ pub fn coverage(data: &dyn ReportData, index: &SearchIndex, opts: &Options) -> R
             "closed_deals",
             "raised_share",
             "tagged_assets",
+            "title_matched_assets",
             "text_matched_assets",
             "top_assets",
             "gap",
+        ],
+    );
+    let mut never = Table::new(
+        "never_raised",
+        &["code", "label", "covering_assets", "top_assets"],
+    );
+    let mut matches = Table::new(
+        "matches",
+        &[
+            "code",
+            "asset_id",
+            "path",
+            "title",
+            "matched_by",
+            "mentions",
         ],
     );
     let mut rows = Vec::new();
@@ -51,65 +81,88 @@ pub fn coverage(data: &dyn ReportData, index: &SearchIndex, opts: &Options) -> R
         .filter(|r| r.status == "active" && r.kind == Kind::Objection)
     {
         let n = raised.get(&r.code).map_or(0, HashSet::len);
-        let tags = tagged.get(&r.code).cloned().unwrap_or_default();
-        // An asset matches by text when it has at least one of the code's keyword phrases;
-        // assets with more of them rank first.
-        let mut hits: HashMap<String, (usize, usize)> = HashMap::new();
-        for kw in &r.keywords {
-            for (rank, id) in matching_assets(index, &format!("\"{kw}\""), 200)?
-                .into_iter()
-                .enumerate()
-            {
-                let e = hits.entry(id).or_insert((0, usize::MAX));
-                e.0 += 1;
-                e.1 = e.1.min(rank);
+        let phrases: Vec<String> = std::iter::once(r.label.to_lowercase())
+            .chain(r.keywords.iter().map(|k| k.trim().to_lowercase()))
+            .filter(|p| !p.is_empty())
+            .collect();
+        // asset -> (rule, mentions); the first rule that matches wins, in this order.
+        let mut covered: BTreeMap<String, (&'static str, usize)> = BTreeMap::new();
+        for id in tagged.get(&r.code).into_iter().flatten() {
+            if current.contains_key(id) {
+                covered.insert(id.clone(), ("tagged", 0));
             }
         }
-        // Expired material addresses nothing: reps must not send it.
-        let today = opts.today.to_string();
-        let live = |id: &String| -> Result<bool> {
-            Ok(data
-                .asset_card(id)?
-                .is_some_and(|r| r.expires_on.as_deref().is_none_or(|d| d >= today.as_str())))
-        };
-        let mut ranked: Vec<(String, (usize, usize))> = Vec::new();
-        for (id, v) in hits {
-            if live(&id)? {
-                ranked.push((id, v));
+        for (id, (_, title)) in &current {
+            let title = title.to_lowercase();
+            if !covered.contains_key(id) && phrases.iter().any(|p| title.contains(p.as_str())) {
+                covered.insert(id.clone(), ("title", 0));
             }
         }
-        let mut tags_live = HashSet::new();
-        for id in tags {
-            if live(&id)? {
-                tags_live.insert(id);
+        // By text: the best BM25 matches of its phrases, read to count mentions. A
+        // mention in passing (a filler line) is not coverage.
+        let mut candidates: Vec<String> = Vec::new();
+        for p in &phrases {
+            for id in matching_assets(index, &format!("\"{p}\""), TEXT_CANDIDATES)? {
+                if !candidates.contains(&id) && current.contains_key(&id) {
+                    candidates.push(id);
+                }
             }
         }
-        let tags = tags_live;
-        ranked.sort_by(|a, b| {
-            tags.contains(&b.0)
-                .cmp(&tags.contains(&a.0))
-                .then(b.1.0.cmp(&a.1.0))
-                .then(a.1.1.cmp(&b.1.1))
-        });
-        let text_matched = ranked.len();
-        let mut top = Vec::new();
-        for id in tags.iter().cloned().chain(ranked.into_iter().map(|r| r.0)) {
-            if top.len() == 3 {
-                break;
-            }
-            if top
-                .iter()
-                .any(|t: &serde_json::Value| t["asset_id"] == id.as_str())
-            {
+        for id in candidates.into_iter().take(TEXT_CANDIDATES) {
+            if covered.contains_key(&id) {
                 continue;
             }
-            let (path, title) = data
-                .asset_card(&id)?
-                .map(|r| (r.path, r.title))
-                .unwrap_or_default();
-            top.push(json!({"asset_id": id, "path": path, "title": title}));
+            let mut mentions = 0;
+            data.each_asset_text(&id, &mut |text| {
+                let text = text.to_lowercase();
+                mentions += phrases
+                    .iter()
+                    .map(|p| text.matches(p.as_str()).count())
+                    .sum::<usize>();
+                mentions < MIN_MENTIONS
+            })?;
+            if mentions >= MIN_MENTIONS {
+                covered.insert(id, ("text", mentions));
+            }
         }
-        let gap = n > 0 && tags.is_empty() && text_matched == 0;
+        let count = |rule: &str| covered.values().filter(|c| c.0 == rule).count();
+        let mut ranked: Vec<(&String, &(&'static str, usize))> = covered.iter().collect();
+        let order = |rule: &str| ["tagged", "title", "text"].iter().position(|r| *r == rule);
+        ranked.sort_by(|a, b| {
+            order(a.1.0)
+                .cmp(&order(b.1.0))
+                .then(b.1.1.cmp(&a.1.1))
+                .then(a.0.cmp(b.0))
+        });
+        let top: Vec<serde_json::Value> = ranked
+            .iter()
+            .take(3)
+            .map(|(id, _)| {
+                let (path, title) = &current[*id];
+                json!({"asset_id": id, "path": path, "title": title})
+            })
+            .collect();
+        for (id, (rule, mentions)) in &ranked {
+            let (path, title) = &current[*id];
+            matches.push(vec![
+                json!(r.code),
+                json!(id),
+                json!(path),
+                json!(title),
+                json!(rule),
+                json!(mentions),
+            ]);
+        }
+        if n == 0 {
+            never.push(vec![
+                json!(r.code),
+                json!(r.label),
+                json!(covered.len()),
+                json!(top),
+            ]);
+            continue;
+        }
+        let gap = covered.is_empty();
         rows.push((
             n,
             r.code.clone(),
@@ -123,15 +176,16 @@ pub fn coverage(data: &dyn ReportData, index: &SearchIndex, opts: &Options) -> R
                 } else {
                     round(n as f64 / all_deals.len() as f64)
                 }),
-                json!(tags.len()),
-                json!(text_matched),
+                json!(count("tagged")),
+                json!(count("title")),
+                json!(count("text")),
                 json!(top),
                 json!(gap),
             ],
         ));
     }
     rows.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-    let gaps = rows.iter().filter(|r| r.2[8] == json!(true)).count();
+    let gaps = rows.iter().filter(|r| r.2[9] == json!(true)).count();
     for (_, _, v) in rows {
         t.push(v);
     }
@@ -139,12 +193,17 @@ pub fn coverage(data: &dyn ReportData, index: &SearchIndex, opts: &Options) -> R
         .summary
         .insert("objections".into(), json!(t.rows.len()));
     report.summary.insert("gaps".into(), json!(gaps));
-    report.notes.push("raised = closed deals (any outcome) that name the objection, primary or secondary, out of all closed deals in the window. An unexpired asset addresses it when tagged with its code, or when its text contains one of the code's keywords (the taxonomy lists them). gap = raised, with no asset either way.".into());
+    report
+        .summary
+        .insert("never_raised".into(), json!(never.rows.len()));
+    report.notes.push(format!("raised = closed deals (any outcome) that name the objection, primary or secondary, out of all closed deals in the window. A current asset (present, not expired) covers it when marketing tagged it with the code (tagged), when its title names the objection or one of its keywords (title), or when its text names them at least {MIN_MENTIONS} times (text; a mention in passing is not coverage); matched_by says which. gap = raised, with no asset covering it. Objections not raised in the window are listed apart."));
     if all_deals.is_empty() {
         report
             .notes
             .push("No closed deals in this window yet.".into());
     }
     report.tables.push(t);
+    report.tables.push(matches);
+    report.tables.push(never);
     Ok(report)
 }

@@ -50,8 +50,15 @@ pub struct PresentAsset {
     pub format: String,
     pub product: Option<String>,
     pub owner: Option<String>,
-    /// RFC 3339.
+    /// RFC 3339: when Quiver first indexed it.
     pub created_at: String,
+    /// The document's own created date, where extraction found one (RFC 3339 or a
+    /// `YYYY-MM-DD` prefix).
+    pub doc_created: Option<String>,
+    /// The earliest modification time of its present files, in nanoseconds since 1970.
+    pub file_modified_ns: Option<i64>,
+    /// The first day it was opened or previewed.
+    pub first_opened: Option<String>,
     pub expires_on: Option<String>,
     pub path: String,
     /// The library folder the main file is in.
@@ -203,6 +210,9 @@ pub trait ReportData {
     /// Searches per query and day in the window, as (query, searches), in no
     /// particular order.
     fn each_query_day(&self, from: &str, to: &str, each: &mut dyn FnMut(&str, i64)) -> Result<()>;
+
+    /// The secret that keys rep pseudonyms (made at first use, kept with the data).
+    fn pseudonym_key(&self) -> Result<[u8; 32]>;
 }
 
 /// The days each rep opened each asset, keyed by numbers: influence folds millions of

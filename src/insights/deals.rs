@@ -11,6 +11,9 @@ use super::{
 use crate::Result;
 use crate::deals::Outcome;
 
+/// The outcome group of lost and no-decision deals together.
+const NOT_WON: &str = "not-won";
+
 /// One coded reason of a deal in the window.
 struct Coded {
     deal: String,
@@ -27,8 +30,7 @@ struct Coded {
 fn coded(data: &dyn ReportData, opts: &Options) -> Result<Vec<Coded>> {
     let canon = canonical_codes(data)?;
     let none = |v: &Option<String>| v.clone().unwrap_or_else(|| "(none)".to_owned());
-    Ok(data
-        .deal_reasons(&opts.window_start(), &opts.window_end())?
+    Ok(super::deal_reasons(data, opts)?
         .into_iter()
         .map(|r| Coded {
             segment: segment_of(opts.by, &r),
@@ -79,36 +81,54 @@ pub fn reasons(data: &dyn ReportData, opts: &Options) -> Result<Report> {
     let mut report = Report::new(ReportName::Reasons, opts);
     let info = reason_info(data)?;
     let rows = coded(data, opts)?;
-    // Deals per (outcome, segment): the denominators.
-    let mut groups: BTreeMap<(Outcome, String), std::collections::HashSet<&str>> = BTreeMap::new();
-    let mut primary: BTreeMap<(Outcome, String, String), usize> = BTreeMap::new();
-    let mut mentions: BTreeMap<(Outcome, String, String), std::collections::HashSet<&str>> =
+    // Deals per (outcome group, segment): the denominators. A lost or no-decision
+    // deal counts in its own group and in "not-won", their union.
+    let mut groups: BTreeMap<(&'static str, String), std::collections::HashSet<&str>> =
         BTreeMap::new();
-    let mut categories: BTreeMap<(Outcome, String, String), std::collections::HashSet<&str>> =
+    let mut primary: BTreeMap<(&'static str, String, String), usize> = BTreeMap::new();
+    let mut mentions: BTreeMap<(&'static str, String, String), std::collections::HashSet<&str>> =
+        BTreeMap::new();
+    let mut categories: BTreeMap<(&'static str, String, String), std::collections::HashSet<&str>> =
         BTreeMap::new();
     for r in &rows {
-        let g = (r.outcome, r.segment.clone());
-        groups.entry(g.clone()).or_default().insert(&r.deal);
-        let key = (g.0, g.1.clone(), r.code.clone());
-        if r.rank == 0 {
-            *primary.entry(key.clone()).or_default() += 1;
-            let cat = info
-                .get(&r.code)
-                .map_or_else(|| "(unknown)".to_owned(), |i| i.category.clone());
-            categories
-                .entry((g.0, g.1, cat))
-                .or_default()
-                .insert(&r.deal);
+        let outcome_groups: &[&'static str] = match r.outcome {
+            Outcome::Won => &["won"],
+            Outcome::Lost => &["lost", NOT_WON],
+            Outcome::NoDecision => &["no-decision", NOT_WON],
+        };
+        for &group in outcome_groups {
+            let g = (group, r.segment.clone());
+            groups.entry(g.clone()).or_default().insert(&r.deal);
+            let key = (g.0, g.1.clone(), r.code.clone());
+            if r.rank == 0 {
+                *primary.entry(key.clone()).or_default() += 1;
+                let cat = info
+                    .get(&r.code)
+                    .map_or_else(|| "(unknown)".to_owned(), |i| i.category.clone());
+                categories
+                    .entry((g.0, g.1, cat))
+                    .or_default()
+                    .insert(&r.deal);
+            }
+            mentions.entry(key).or_default().insert(&r.deal);
         }
-        mentions.entry(key).or_default().insert(&r.deal);
     }
-    let deals: usize = groups.values().map(|s| s.len()).sum();
+    let order = |g: &str| {
+        ["won", "lost", "no-decision", NOT_WON]
+            .iter()
+            .position(|x| *x == g)
+    };
+    let deals: usize = groups
+        .iter()
+        .filter(|(g, _)| g.0 != NOT_WON)
+        .map(|(_, s)| s.len())
+        .sum();
     report.summary.insert("deals".into(), json!(deals));
     report
         .summary
         .insert("small_sample_below".into(), json!(opts.small_sample));
     report.notes.push(format!(
-        "share = deals with this primary reason / deals in the group (outcome{}); mention_share counts primary and secondary reasons. Intervals are 95% Wilson; groups under {} deals are flagged small_sample.",
+        "share = deals with this primary reason / deals in the group (outcome{}); not-won is lost and no-decision deals together. mention_share counts primary and secondary reasons. Intervals are 95% Wilson; groups under {} deals are flagged small_sample.",
         opts.by.map(|b| format!(" and {}", b.name())).unwrap_or_default(),
         opts.small_sample
     ));
@@ -136,8 +156,8 @@ pub fn reasons(data: &dyn ReportData, opts: &Options) -> Result<Report> {
     );
     let mut code_rows: Vec<_> = mentions.iter().collect();
     code_rows.sort_by(|a, b| {
-        (&a.0.0, &a.0.1)
-            .cmp(&(&b.0.0, &b.0.1))
+        (order(a.0.0), &a.0.1)
+            .cmp(&(order(b.0.0), &b.0.1))
             .then(
                 primary
                     .get(b.0)

@@ -45,7 +45,7 @@ pub fn messaging(data: &dyn ReportData, _index: &SearchIndex, opts: &Options) ->
         .collect();
     let mut counts: BTreeMap<(String, String), BTreeMap<String, (String, usize)>> = BTreeMap::new();
     // Primary reasons only, of the kind their code was recorded as.
-    for r in data.deal_reasons(&opts.window_start(), &opts.window_end())? {
+    for r in super::deal_reasons(data, opts)? {
         if r.rank != 0 {
             continue;
         }

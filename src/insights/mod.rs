@@ -161,6 +161,64 @@ impl By {
     }
 }
 
+/// The coded reasons of the deals closed in the window, with every segment field
+/// normalised the same way: values that differ only in case or surrounding space are
+/// one segment, shown in its most common spelling (by deals; ties go to the first in
+/// byte order), and a blank value is none.
+fn deal_reasons(data: &dyn ReportData, opts: &Options) -> Result<Vec<data::DealReason>> {
+    let mut rows = data.deal_reasons(&opts.window_start(), &opts.window_end())?;
+    type Field = fn(&mut data::DealReason) -> &mut Option<String>;
+    let fields: [Field; 5] = [
+        |d| &mut d.industry,
+        |d| &mut d.size,
+        |d| &mut d.region,
+        |d| &mut d.competitor,
+        |d| &mut d.stage,
+    ];
+    for field in fields {
+        // key -> spelling -> deals
+        let mut spellings: std::collections::HashMap<
+            String,
+            std::collections::BTreeMap<String, std::collections::HashSet<String>>,
+        > = std::collections::HashMap::new();
+        for d in &mut rows {
+            let deal = d.deal_id.clone();
+            let v = field(d);
+            if let Some(text) = v.as_deref().map(str::trim) {
+                if text.is_empty() {
+                    *v = None;
+                    continue;
+                }
+                let text = text.to_owned();
+                spellings
+                    .entry(text.to_lowercase())
+                    .or_default()
+                    .entry(text)
+                    .or_default()
+                    .insert(deal);
+            }
+        }
+        let shown: std::collections::HashMap<String, String> = spellings
+            .into_iter()
+            .map(|(key, by_spelling)| {
+                let best = by_spelling
+                    .iter()
+                    .max_by(|a, b| a.1.len().cmp(&b.1.len()).then(b.0.cmp(a.0)))
+                    .map(|(s, _)| s.clone())
+                    .unwrap_or_default();
+                (key, best)
+            })
+            .collect();
+        for d in &mut rows {
+            let v = field(d);
+            if let Some(text) = v.as_deref() {
+                *v = shown.get(&text.trim().to_lowercase()).cloned();
+            }
+        }
+    }
+    Ok(rows)
+}
+
 /// The segment of a deal when a report is split `by` one, else `all`.
 fn segment_of(by: Option<By>, d: &data::DealReason) -> String {
     by.map_or_else(|| "all".to_owned(), |b| b.segment(d))
@@ -269,9 +327,9 @@ impl ColumnKind {
         match column {
             "asset_id" => ColumnKind::Id,
             "path" => ColumnKind::Path,
-            "last_opened" | "last_searched" | "week" => ColumnKind::Date,
+            "last_opened" | "last_searched" | "week" | "existed_since" => ColumnKind::Date,
             "small_sample" | "gap" | "claimed" => ColumnKind::Flag,
-            "lift" => ColumnKind::Points,
+            "lift" | "lift_ci_low" | "lift_ci_high" => ColumnKind::Points,
             "top_reasons" => ColumnKind::Codes,
             "top_assets" => ColumnKind::Assets,
             "z" | "mean_coded_reasons" | "opens_per_week" => ColumnKind::Number,
@@ -289,6 +347,8 @@ impl ColumnKind {
             | "closed_deals"
             | "tagged_assets"
             | "text_matched_assets"
+            | "title_matched_assets"
+            | "covering_assets"
             | "primary"
             | "denominator"
             | "competitor_losses"
@@ -488,28 +548,32 @@ pub fn run(
         ReportName::Messaging => messaging::messaging(data, index, opts)?,
     };
     if opts.anonymize {
-        anonymize(&mut report);
+        anonymize(&mut report, &data.pseudonym_key()?);
     }
     Ok(report)
 }
 
-/// A stable pseudonym: the same rep always gets the same one, and it reveals nothing.
-pub fn pseudonym(rep: &str) -> String {
-    format!("rep-{}", &blake3::hash(rep.as_bytes()).to_hex()[..8])
+/// A stable pseudonym: the same rep always gets the same one under one key, and
+/// without the key (kept in the data dir) hashing a list of names does not undo it.
+pub fn pseudonym(key: &[u8; 32], rep: &str) -> String {
+    format!(
+        "rep-{}",
+        &blake3::keyed_hash(key, rep.as_bytes()).to_hex()[..8]
+    )
 }
 
-fn anonymize(report: &mut Report) {
+fn anonymize(report: &mut Report, secret: &[u8; 32]) {
     let by_rep = report.by == Some("rep");
     for table in &mut report.tables {
         for row in &mut table.rows {
             for key in ["rep", "reps_list"] {
                 if let Some(Value::String(r)) = row.get(key) {
-                    let p = pseudonym(r);
+                    let p = pseudonym(secret, r);
                     row.insert(key.to_owned(), Value::String(p));
                 }
             }
             if by_rep && let Some(Value::String(seg)) = row.get("segment") {
-                let p = pseudonym(seg);
+                let p = pseudonym(secret, seg);
                 row.insert("segment".to_owned(), Value::String(p));
             }
         }
@@ -528,6 +592,22 @@ pub fn wilson(k: usize, n: usize) -> (f64, f64) {
     let centre = (p + z * z / (2.0 * n)) / denom;
     let half = z * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt() / denom;
     ((centre - half).max(0.0), (centre + half).min(1.0))
+}
+
+/// 95% interval of the difference `k1/n1 - k2/n2` of two proportions: Newcombe's
+/// hybrid score method (his method 10), built from the two Wilson intervals. It keeps
+/// within [-1, 1] and behaves at small counts and rates near 0 or 1, where the
+/// textbook (Wald) interval does not.
+pub fn newcombe(k1: usize, n1: usize, k2: usize, n2: usize) -> (f64, f64) {
+    if n1 == 0 || n2 == 0 {
+        return (-1.0, 1.0);
+    }
+    let (p1, p2) = (k1 as f64 / n1 as f64, k2 as f64 / n2 as f64);
+    let ((l1, u1), (l2, u2)) = (wilson(k1, n1), wilson(k2, n2));
+    let d = p1 - p2;
+    let below = ((p1 - l1).powi(2) + (u2 - p2).powi(2)).sqrt();
+    let above = ((u1 - p1).powi(2) + (p2 - l2).powi(2)).sqrt();
+    ((d - below).max(-1.0), (d + above).min(1.0))
 }
 
 /// A share as JSON: count, denominator, share, and its interval.
@@ -591,9 +671,28 @@ mod tests {
     }
 
     #[test]
+    fn newcombe_matches_his_worked_example() {
+        // Newcombe (1998), table II, example (a): 56/70 against 48/80, method 10 gives
+        // [0.0524, 0.3339].
+        let (lo, hi) = newcombe(56, 70, 48, 80);
+        assert!(
+            (lo - 0.0524).abs() < 1e-3 && (hi - 0.3339).abs() < 1e-3,
+            "{lo} {hi}"
+        );
+        // 9/10 against 3/10: [0.1705, 0.8090].
+        let (lo, hi) = newcombe(9, 10, 3, 10);
+        assert!(
+            (lo - 0.1705).abs() < 1e-3 && (hi - 0.8090).abs() < 1e-3,
+            "{lo} {hi}"
+        );
+    }
+
+    #[test]
     fn pseudonyms_are_stable_and_distinct() {
-        assert_eq!(pseudonym("Dana"), pseudonym("Dana"));
-        assert_ne!(pseudonym("Dana"), pseudonym("Sam"));
-        assert!(!pseudonym("Dana").contains("Dana"));
+        let (k1, k2) = ([1u8; 32], [2u8; 32]);
+        assert_eq!(pseudonym(&k1, "Dana"), pseudonym(&k1, "Dana"));
+        assert_ne!(pseudonym(&k1, "Dana"), pseudonym(&k1, "Sam"));
+        assert_ne!(pseudonym(&k1, "Dana"), pseudonym(&k2, "Dana"), "keyed");
+        assert!(!pseudonym(&k1, "Dana").contains("Dana"));
     }
 }

@@ -20,7 +20,9 @@ struct AssetRow {
     format: String,
     product: Option<String>,
     owner: Option<String>,
+    /// The earliest evidence that it existed, and which evidence that was.
     created: NaiveDate,
+    dated_from: &'static str,
     expires_on: Option<String>,
     path: String,
     folder: String,
@@ -48,21 +50,47 @@ fn day(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(&s[..s.len().min(10)], "%Y-%m-%d").unwrap_or(NaiveDate::MIN)
 }
 
+/// The earliest evidence that an asset existed: its files' modification times, the
+/// document's own created date, its first open, and its first index (always there).
+/// A date before 1980 (a zeroed timestamp) or after today is no evidence.
+fn existed_since(a: &super::data::PresentAsset, today: NaiveDate) -> (NaiveDate, &'static str) {
+    let floor = NaiveDate::from_ymd_opt(1980, 1, 2).expect("a valid date");
+    let parse = |s: &str| NaiveDate::parse_from_str(s.get(..10)?, "%Y-%m-%d").ok();
+    let file = a
+        .file_modified_ns
+        .map(|ns| chrono::DateTime::from_timestamp_nanos(ns).date_naive());
+    let candidates = [
+        (parse(&a.created_at), "first_indexed"),
+        (file, "file_modified"),
+        (a.doc_created.as_deref().and_then(parse), "document_created"),
+        (a.first_opened.as_deref().and_then(parse), "first_opened"),
+    ];
+    candidates
+        .into_iter()
+        .filter_map(|(d, from)| d.filter(|d| *d >= floor && *d <= today).map(|d| (d, from)))
+        .min_by_key(|(d, _)| *d)
+        .unwrap_or((today, "first_indexed"))
+}
+
 /// Present assets with their main file and top folder.
-fn present_assets(data: &dyn ReportData) -> Result<Vec<AssetRow>> {
+fn present_assets(data: &dyn ReportData, today: NaiveDate) -> Result<Vec<AssetRow>> {
     Ok(data
         .present_assets()?
         .into_iter()
-        .map(|a| AssetRow {
-            created: day(&a.created_at),
-            folder: top_folder(&a.path, &a.root),
-            id: a.id,
-            title: a.title,
-            format: a.format,
-            product: a.product,
-            owner: a.owner,
-            expires_on: a.expires_on,
-            path: a.path,
+        .map(|a| {
+            let (created, dated_from) = existed_since(&a, today);
+            AssetRow {
+                created,
+                dated_from,
+                folder: top_folder(&a.path, &a.root),
+                id: a.id,
+                title: a.title,
+                format: a.format,
+                product: a.product,
+                owner: a.owner,
+                expires_on: a.expires_on,
+                path: a.path,
+            }
         })
         .collect())
 }
@@ -105,7 +133,7 @@ pub fn unused(data: &dyn ReportData, opts: &Options) -> Result<Report> {
     let today = opts.today.to_string();
     let (mut expired, mut too_new) = (0, 0);
     let mut eligible = Vec::new();
-    for a in present_assets(data)? {
+    for a in present_assets(data, opts.today)? {
         if a.expires_on.as_deref().is_some_and(|d| d < today.as_str()) {
             expired += 1;
             continue;
@@ -141,7 +169,7 @@ pub fn unused(data: &dyn ReportData, opts: &Options) -> Result<Report> {
         json!({"missing": missing, "expired": expired, "too_new": too_new, "grace_days": opts.grace_days}),
     );
     report.notes.push(format!(
-        "Denominator: present, unexpired assets. An asset is judged only on the part of the window it existed for, and one that existed for under {} days of it is too new to judge ({} left out). Missing ({missing}) and expired ({expired}) assets are left out.",
+        "Denominator: present, unexpired assets. An asset is dated from the earliest evidence that it existed (its file's modification time, the document's created date, its first open, its first index; `dated_from` says which). An asset is judged only on the part of the window it existed for, and one that existed for under {} days of it is too new to judge ({} left out). Missing ({missing}) and expired ({expired}) assets are left out.",
         opts.grace_days, too_new
     ));
     if n == 0 && too_new > 0 {
@@ -169,6 +197,8 @@ pub fn unused(data: &dyn ReportData, opts: &Options) -> Result<Report> {
             "product",
             "owner",
             "age_days",
+            "existed_since",
+            "dated_from",
             "last_opened",
             "opens_ever",
         ],
@@ -186,6 +216,8 @@ pub fn unused(data: &dyn ReportData, opts: &Options) -> Result<Report> {
             json!(a.product),
             json!(a.owner),
             json!((opts.today - a.created).num_days()),
+            json!(a.created.to_string()),
+            json!(a.dated_from),
             json!(u.map(|u| u.1.clone())),
             json!(u.map_or(0, |u| u.0)),
         ]);
@@ -255,6 +287,10 @@ fn window_usage(
 ) -> Result<HashMap<String, WindowUsage>> {
     let mut out: HashMap<String, WindowUsage> = HashMap::new();
     let mut rep_ids: HashMap<String, u32> = HashMap::new();
+    // Trending's two four-week spans end on the window's last day.
+    let end = day(to);
+    let recent_from = (end - Duration::days(27)).to_string();
+    let previous_from = (end - Duration::days(55)).to_string();
     data.each_usage_day(from, to, &mut |u: UsageDay<'_>| {
         let (day, asset, rep) = (u.day, u.asset_id, u.rep);
         let w = match out.get_mut(asset) {
@@ -262,6 +298,11 @@ fn window_usage(
             None => out.entry(asset.to_owned()).or_default(),
         };
         w.opens += u.opens;
+        if day >= recent_from.as_str() {
+            w.recent += u.opens;
+        } else if day >= previous_from.as_str() {
+            w.previous += u.opens;
+        }
         let next = rep_ids.len() as u32;
         let rep_id = match rep_ids.get(rep) {
             Some(id) => *id,
@@ -499,10 +540,12 @@ pub fn influence(data: &dyn ReportData, opts: &Options) -> Result<Report> {
     let rule = match opts.influence_rule {
         InfluenceRule::Deal => "opened for the deal".to_owned(),
         InfluenceRule::RepWindow => {
-            format!("opened by the deal's rep in the {n_days} days up to the close date")
+            format!(
+                "opened by the deal's rep, not for another deal, in the {n_days} days up to the close date"
+            )
         }
         InfluenceRule::Both => format!(
-            "opened for the deal, or, for a deal with no opens tied to it, opened by the deal's rep in the {n_days} days up to the close date"
+            "opened for the deal, or, for a deal with no opens tied to it, opened by the deal's rep, not for any deal, in the {n_days} days up to the close date"
         ),
     };
     report.summary.insert("rule".into(), json!(rule));
@@ -510,7 +553,7 @@ pub fn influence(data: &dyn ReportData, opts: &Options) -> Result<Report> {
         .summary
         .insert("min_support".into(), json!(opts.min_support));
     report.notes.push(format!(
-        "An asset is used in a deal when it was {rule}. Win rates compare deals that used it with deals that did not; lift is the difference between them. Below {} deals on either side nothing is claimed.",
+        "An asset is used in a deal when it was {rule}; an open tied to a deal counts for that deal only. Win rates compare deals that used it with deals that did not; lift is the difference between them, with its 95% interval (Newcombe's method). A lift is claimed only when that interval excludes 0; below {} deals on either side no win rate is shown.",
         opts.min_support
     ));
     if total == 0 {
@@ -658,72 +701,101 @@ pub fn influence(data: &dyn ReportData, opts: &Options) -> Result<Report> {
             "win_rate_used",
             "win_rate_not_used",
             "lift",
+            "lift_ci_low",
+            "lift_ci_high",
             "claimed",
         ],
     );
-    // Rank every asset, then describe only the rows shown.
+    // Rank every asset, then describe only the rows shown. A lift is claimed only when
+    // its 95% interval (Newcombe's hybrid score) excludes 0, and with enough deals on
+    // each side to show win rates at all.
+    struct Ranked {
+        supported: bool,
+        claimed: bool,
+        lift: f64,
+        ci: (f64, f64),
+        asset: String,
+        won: usize,
+        lost: usize,
+        nd: usize,
+        used_n: usize,
+        unused_n: usize,
+    }
     let mut ranked = Vec::new();
     for (asset, won, lost, nd) in rows {
         let used_n = won + lost + nd;
         let unused_n = total - used_n;
-        let claimed = used_n >= opts.min_support && unused_n >= opts.min_support;
+        let supported = used_n >= opts.min_support && unused_n >= opts.min_support;
         let rate_used = won as f64 / used_n as f64;
         let rate_unused = if unused_n == 0 {
             0.0
         } else {
             (total_won - won) as f64 / unused_n as f64
         };
-        let lift = if claimed {
-            rate_used - rate_unused
-        } else {
-            f64::MIN
-        };
-        ranked.push((
+        let ci = super::newcombe(won, used_n, total_won - won, unused_n);
+        let claimed = supported && (ci.0 > 0.0 || ci.1 < 0.0);
+        ranked.push(Ranked {
+            supported,
             claimed,
-            lift,
+            lift: if supported {
+                rate_used - rate_unused
+            } else {
+                f64::MIN
+            },
+            ci,
             asset,
             won,
             lost,
             nd,
             used_n,
             unused_n,
-            rate_used,
-            rate_unused,
-        ));
+        });
     }
     ranked.sort_by(|a, b| {
-        b.0.cmp(&a.0)
-            .then(b.1.total_cmp(&a.1))
-            .then(b.6.cmp(&a.6))
-            .then(a.2.cmp(&b.2))
+        b.claimed
+            .cmp(&a.claimed)
+            .then(b.supported.cmp(&a.supported))
+            .then(b.lift.total_cmp(&a.lift))
+            .then(b.used_n.cmp(&a.used_n))
+            .then(a.asset.cmp(&b.asset))
     });
     report
         .summary
         .insert("assets_used".into(), json!(ranked.len()));
-    for (claimed, lift, asset, won, lost, nd, used_n, unused_n, rate_used, rate_unused) in
-        ranked.into_iter().take(opts.limit)
-    {
-        let (path, title) = describe(data, &asset)?;
-        let claim = |x: f64| {
-            if claimed {
+    report.summary.insert(
+        "claimed".into(),
+        json!(ranked.iter().filter(|r| r.claimed).count()),
+    );
+    for r in ranked.into_iter().take(opts.limit) {
+        let (path, title) = describe(data, &r.asset)?;
+        let shown = |x: f64| {
+            if r.supported {
                 json!(round(x))
             } else {
                 Value::Null
             }
         };
+        let rate_used = r.won as f64 / r.used_n as f64;
+        let rate_unused = if r.unused_n == 0 {
+            0.0
+        } else {
+            (total_won - r.won) as f64 / r.unused_n as f64
+        };
         t.push(vec![
-            json!(asset),
+            json!(r.asset),
             json!(path),
             json!(title),
-            json!(won),
-            json!(lost),
-            json!(nd),
-            json!(used_n),
-            json!(unused_n),
-            claim(rate_used),
-            claim(rate_unused),
-            claim(lift),
-            json!(claimed),
+            json!(r.won),
+            json!(r.lost),
+            json!(r.nd),
+            json!(r.used_n),
+            json!(r.unused_n),
+            shown(rate_used),
+            shown(rate_unused),
+            shown(r.lift),
+            shown(r.ci.0),
+            shown(r.ci.1),
+            json!(r.claimed),
         ]);
     }
     report.tables.push(t);

@@ -54,11 +54,12 @@ pub fn export_events_to(
 fn anonymized(dd: &DataDir, since: Option<&str>, out: &mut dyn Write) -> Result<usize> {
     let mut buf = Vec::new();
     let n = exchange::export(&dd.catalog, since, &mut buf)?;
+    let key = dd.catalog.pseudonym_key()?;
     for line in buf.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
         let mut e: serde_json::Value = serde_json::from_slice(line)
             .map_err(|e| Error::Internal(format!("an exported event is not JSON: {e}")))?;
         if let Some(rep) = e["rep"].as_str() {
-            e["rep"] = serde_json::json!(crate::insights::pseudonym(rep));
+            e["rep"] = serde_json::json!(crate::insights::pseudonym(&key, rep));
         }
         writeln!(out, "{e}").map_err(|e| Error::io("writing events", e))?;
     }
