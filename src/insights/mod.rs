@@ -11,6 +11,7 @@
 mod coverage;
 pub mod data;
 mod deals;
+mod influence;
 mod messaging;
 mod searches;
 mod usage;
@@ -539,7 +540,7 @@ pub fn run(
     let mut report = match name {
         ReportName::Unused => usage::unused(data, opts)?,
         ReportName::Assets => usage::assets(data, opts)?,
-        ReportName::Influence => usage::influence(data, opts)?,
+        ReportName::Influence => influence::influence(data, opts)?,
         ReportName::Searches => searches::searches(data, opts)?,
         ReportName::Reasons => deals::reasons(data, opts)?,
         ReportName::Stages => deals::stages(data, opts)?,
