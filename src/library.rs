@@ -60,35 +60,44 @@ pub fn folder_label(roots: &[PathBuf], path: &str) -> String {
     parent.to_string_lossy().into_owned()
 }
 
+/// Refuses a folder that a page typed, not a person in a shell: one that is hidden or
+/// inside a hidden folder (`~/.ssh`, `~/.config`). The walk skips hidden files below a
+/// library folder, but a hidden library folder's own files would be indexed, and
+/// collateral is never kept there.
+///
+/// # Errors
+/// [`UserError::NoSuchFolder`]; [`UserError::InvalidValue`] for a hidden folder.
+pub fn check_not_hidden(path: &Path) -> Result<()> {
+    let canonical =
+        std::fs::canonicalize(path).map_err(|_| UserError::NoSuchFolder(path.to_owned()))?;
+    let hidden = canonical
+        .components()
+        .any(|part| part.as_os_str().to_string_lossy().starts_with('.'));
+    if hidden {
+        return Err(UserError::InvalidValue {
+            field: "folder".into(),
+            message: format!(
+                "{} is a hidden folder or inside one: collateral is not kept there, and its files may be private",
+                canonical.display()
+            ),
+        }
+        .into());
+    }
+    Ok(())
+}
+
 /// Adds folders. Each is stored canonical (symlinks resolved), and a folder inside one
 /// already in the library is not added twice.
 ///
 /// # Errors
-/// [`UserError::NoSuchFolder`] when a path is not an existing folder;
-/// [`UserError::InvalidValue`] for a hidden folder (or one inside a hidden folder:
-/// `~/.ssh`, `~/.config`), whose files the walk would otherwise index although it skips
-/// hidden files below a library folder. Nothing is added then.
+/// [`UserError::NoSuchFolder`] when a path is not an existing folder; nothing is added
+/// then.
 pub fn add(catalog: &Catalog, paths: &[PathBuf], now: DateTime<Utc>) -> Result<Vec<Added>> {
     let mut canonical = Vec::with_capacity(paths.len());
     for p in paths {
         match std::fs::canonicalize(p) {
             Ok(c) if c.is_dir() => canonical.push(c),
             _ => return Err(UserError::NoSuchFolder(p.clone()).into()),
-        }
-    }
-    for c in &canonical {
-        let hidden = c
-            .components()
-            .any(|part| part.as_os_str().to_string_lossy().starts_with('.'));
-        if hidden {
-            return Err(UserError::InvalidValue {
-                field: "folder".into(),
-                message: format!(
-                    "{} is a hidden folder or inside one: collateral is not kept there, and its files may be private",
-                    c.display()
-                ),
-            }
-            .into());
         }
     }
     let mut out = Vec::new();
@@ -133,4 +142,21 @@ pub fn remove(catalog: &Catalog, path: &Path) -> Result<PathBuf> {
         }
     }
     Err(UserError::NotInLibrary(path.to_owned()).into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hidden_folder_or_one_inside_it_is_refused() {
+        let home = tempfile::Builder::new().prefix("home").tempdir().unwrap();
+        let ssh = home.path().join(".ssh");
+        std::fs::create_dir_all(ssh.join("keys")).unwrap();
+        for hidden in [ssh.clone(), ssh.join("keys"), ssh.join(".")] {
+            let err = check_not_hidden(&hidden).unwrap_err();
+            assert_eq!(err.field(), Some("folder"), "{}", hidden.display());
+        }
+        check_not_hidden(home.path()).expect("a plain folder is fine");
+    }
 }

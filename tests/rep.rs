@@ -367,22 +367,3 @@ fn hits_say_their_folder_and_facets_combine_without_repeating_folders() {
         "a second facet narrows: {narrowed} of {pdf}"
     );
 }
-
-#[test]
-fn a_hidden_folder_is_not_a_library_folder() {
-    let q = Quiver::new();
-    let home = tempfile::tempdir().unwrap();
-    let ssh = home.path().join(".ssh");
-    std::fs::create_dir(&ssh).unwrap();
-    std::fs::write(
-        ssh.join("id_ed25519"),
-        "-----BEGIN OPENSSH PRIVATE KEY-----",
-    )
-    .unwrap();
-    for folder in [ssh.clone(), ssh.join(".")] {
-        let out = q.run(&["--json", "library", "add", folder.to_str().unwrap()]);
-        assert_eq!(out.status.code(), Some(2), "{}", folder.display());
-        assert_eq!(error_of(&out)["code"], "user.invalid_value");
-    }
-    assert!(q.json(&["library", "list"]).as_array().unwrap().is_empty());
-}

@@ -313,7 +313,10 @@ pub async fn library_add(
     shell: State<'_, Arc<Shell>>,
     path: PathBuf,
 ) -> Answer<Vec<quiver::library::Added>> {
+    // A path from the page: never a hidden folder (the folder dialog, or a person
+    // typing, picks collateral; an injected script might pick ~/.ssh).
     let added = with_dd(&shell, move |dd| {
+        quiver::library::check_not_hidden(&path)?;
         quiver::library::add(&dd.catalog, &[path], Utc::now())
     })
     .await?;
