@@ -128,7 +128,23 @@ test("search the sample library and see a highlighted snippet", async () => {
   assert.match((await marks[0].getText()).toLowerCase(), /audit|fee|compression/);
   assert.match(await $("#result-count").getText(), /^1 result/);
   await visible("#preview");
+  // The preview marks the match too, and shows where it is.
+  const mark = await visible("#preview mark");
+  assert.match((await mark.getText()).toLowerCase(), /audit|fee|compression/);
   await shot("search");
+});
+
+test("previews show a price list as a table and a deck as slides", async () => {
+  await searchFor("list price per seat");
+  await visible("#preview table.cells td");
+  const cells = await driver.findElements(By.css("#preview table.cells tr:first-child td"));
+  assert.ok(cells.length >= 8, `the CSV's columns are table cells (${cells.length})`);
+  await shot("preview-table");
+  await searchFor("seat ramp");
+  const slide = await visible("#preview section.slide.hit");
+  assert.match(await slide.findElement(By.css("h3")).getText(), /^Slide 8/);
+  await visible("#preview section.slide.hit mark");
+  await shot("preview-slides");
 });
 
 test("facets narrow the results", async () => {
