@@ -217,7 +217,7 @@ test("record a lost deal with primary and secondary reasons in under 15 seconds"
   assert.equal(saved.reasons[1]?.code, "COMPETITION.CHEAPER", "the secondary reason is recorded");
   assert.equal(saved.competitor, "Acmeworks");
   assert.equal(saved.stage, "proposal");
-  await shot("insights-reasons");
+  await shot("insights-reasons-after-recording");
 });
 
 test("prepare for an open CRM deal found by its account, keep it, and let it clear when the deal closes", async () => {
@@ -305,6 +305,16 @@ test("insights: every report renders", async () => {
     await (await visible(`.tabs button[data-report="${r}"]`)).click();
     await visible(`#report[data-report="${r}"]`);
   }
+  // Reasons: the shares with their 95% intervals, no zero rows, sample sizes shown.
+  await (await visible('.tabs button[data-report="reasons"]')).click();
+  const chart = await visible('#report[data-report="reasons"] .chart');
+  const labels = JSON.parse(await chart.getAttribute("data-labels"));
+  const intervals = JSON.parse(await chart.getAttribute("data-intervals"));
+  assert.ok(labels.length > 0 && intervals.length === labels.length, "an interval per bar");
+  assert.ok(intervals.every(([lo, hi]) => lo >= 0 && lo <= hi && hi <= 1), JSON.stringify(intervals));
+  assert.ok(labels.every((l) => /\((\d+) of \d+\)$/.test(l) && !/\(0 of/.test(l)), "no zero rows, n on every bar");
+  assert.ok(labels.every((l) => !l.includes("(none)")), "the segment (none) is kept apart");
+  await shot("insights-reasons");
   await (await visible('.tabs button[data-report="unused"]')).click();
   await visible('#report[data-report="unused"] canvas');
   await shot("insights-unused");
