@@ -643,6 +643,32 @@ written before the stop",
         "the table shows the same numbers, shares as percentages: {ci_low} in {human}"
     );
     every_value_is_of_its_columns_kind(&demo);
+    human_reports_fit_100_columns(&demo);
+}
+
+/// People read reports in a terminal: every line of every report fits 100 columns
+/// (long notes wrap, columns that do not fit are named, `--json` keeps all).
+fn human_reports_fit_100_columns(q: &Quiver) {
+    for name in [
+        "unused",
+        "assets",
+        "searches",
+        "reasons",
+        "stages",
+        "influence",
+        "coverage",
+        "completeness",
+        "messaging",
+    ] {
+        let out = String::from_utf8(q.run(&["report", name]).stdout).unwrap();
+        for line in out.lines() {
+            assert!(
+                line.chars().count() <= 100,
+                "{name}: {} chars: {line}",
+                line.chars().count()
+            );
+        }
+    }
 }
 
 /// Every column declares its kind, and every value of every report on the demo is of

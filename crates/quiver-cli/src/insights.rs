@@ -128,10 +128,10 @@ fn print_report(r: &Report) {
                 .join(", "),
             other => insights::cell(ColumnKind::Text, other),
         };
-        println!("  {k:<20} {text}");
+        print_wrapped(&format!("{k:<20} "), &text);
     }
     for note in &r.notes {
-        println!("  note: {note}");
+        print_wrapped("note: ", note);
     }
     for t in &r.tables {
         println!(
@@ -181,10 +181,21 @@ fn print_report(r: &Report) {
                     .max(c.name.len())
             })
             .collect();
+        // As many columns as fit in 100 (with the indent); --json and --csv keep all.
+        let mut fit = 0;
+        let mut used = 2;
+        for w in &widths {
+            if fit > 0 && used + w > WIDTH {
+                break;
+            }
+            used += w + 2;
+            fit += 1;
+        }
         let line = |values: Vec<String>| {
             values
                 .iter()
                 .zip(&widths)
+                .take(fit)
                 .map(|(v, w)| format!("{v:<w$}"))
                 .collect::<Vec<_>>()
                 .join("  ")
@@ -198,7 +209,49 @@ fn print_report(r: &Report) {
         for row in cells {
             println!("  {}", line(row));
         }
+        if fit < shown.len() {
+            let more = format!(
+                "{} more column{}: {}; see --json or --csv",
+                shown.len() - fit,
+                if shown.len() - fit == 1 { "" } else { "s" },
+                shown[fit..]
+                    .iter()
+                    .map(|c| c.name)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            print_wrapped("", &format!("({more})"));
+        }
     }
+}
+
+/// The width human output fits in, as a terminal of 100 columns.
+const WIDTH: usize = 100;
+
+/// Prints `text` after `lead`, indented by two, wrapped at word boundaries to fit
+/// [`WIDTH`]; continuation lines line up under the text.
+fn print_wrapped(lead: &str, text: &str) {
+    let indent = 2 + lead.chars().count();
+    let mut line = format!("  {lead}");
+    let mut len = indent;
+    let mut first = true;
+    for word in text.split_whitespace() {
+        let w = word.chars().count();
+        if !first && len + 1 + w > WIDTH {
+            println!("{line}");
+            line = " ".repeat(indent);
+            len = indent;
+            first = true;
+        }
+        if !first {
+            line.push(' ');
+            len += 1;
+        }
+        line.push_str(word);
+        len += w;
+        first = false;
+    }
+    println!("{line}");
 }
 
 /// A cell for people, by its column's kind: shares as percentages and lifts in points,
