@@ -1289,3 +1289,73 @@ fn every_signal_the_demo_lists_is_in_its_reports() {
     let assets = q.json(&["report", "assets"]);
     assert!(!table(&assets, "trending").is_empty(), "Trending has rows");
 }
+
+/// An asset's page: its opens by week, page, rep, deal (with outcomes) and the searches
+/// before them, counted from the events the test made.
+#[test]
+fn an_asset_page_counts_its_opens_by_what_a_marketer_asks() {
+    let q = Quiver::new();
+    q.json(&["rep", "set", "--name", "Ada"]);
+    q.add(&crate::util::samples());
+    q.index();
+    let deck = crate::util::samples().join("decks/cfo-roi-deck.pptx");
+    let deck = deck.to_str().unwrap();
+    let search = q.json(&["search", "roi"]);
+    let qid = search["query_id"].as_str().unwrap().to_owned();
+    for (deal, at) in [
+        ("OPP-1", "slide:3"),
+        ("OPP-1", "slide:3"),
+        ("OPP-2", "slide:4"),
+    ] {
+        q.json(&[
+            "open",
+            "--no-launch",
+            "--deal",
+            deal,
+            "--at",
+            at,
+            "--query-id",
+            &qid,
+            deck,
+        ]);
+    }
+    q.json(&["open", "--no-launch", deck]);
+    q.json(&[
+        "deal",
+        "record",
+        "--id",
+        "OPP-1",
+        "--outcome",
+        "won",
+        "--close-date",
+        "2026-01-02",
+        "--primary",
+        "VALUE.ROI_CLEAR",
+    ]);
+    let page = q.json(&["asset", "usage", deck]);
+    let a = &page["activity"];
+    let total: u64 = a["weekly"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["opens"].as_u64().unwrap())
+        .sum();
+    assert_eq!(total, 4, "{page}");
+    assert_eq!(
+        a["locations"][0],
+        serde_json::json!({"value": "slide 3", "opens": 2})
+    );
+    assert_eq!(a["reps"], serde_json::json!([{"value": "Ada", "opens": 4}]));
+    assert_eq!(
+        a["deals"],
+        serde_json::json!([
+            {"deal_id": "OPP-1", "outcome": "won", "opens": 2},
+            {"deal_id": "OPP-2", "outcome": null, "opens": 1}
+        ])
+    );
+    assert_eq!(
+        a["queries"],
+        serde_json::json!([{"value": "roi", "opens": 3}])
+    );
+    assert_eq!(page["detail"]["format"], "pptx");
+}

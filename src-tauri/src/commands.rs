@@ -124,6 +124,20 @@ pub async fn asset_detail(
     .await
 }
 
+/// An asset's page: its fields and its use in the report window.
+#[tauri::command]
+pub async fn asset_page(
+    shell: State<'_, Arc<Shell>>,
+    target: String,
+    from: Option<chrono::NaiveDate>,
+    to: Option<chrono::NaiveDate>,
+) -> Answer<ops::AssetPage> {
+    with_dd(&shell, move |dd| {
+        ops::asset_page(dd, &caller(), &target, from, to)
+    })
+    .await
+}
+
 #[tauri::command]
 pub async fn asset_set(
     shell: State<'_, Arc<Shell>>,

@@ -64,6 +64,7 @@ fn main() -> ExitCode {
             commands::asset_file,
             commands::asset_detail,
             commands::asset_set,
+            commands::asset_page,
             commands::deals,
             commands::deal_save,
             commands::deals_find,

@@ -5,6 +5,7 @@
 //! WAL with `synchronous = FULL`: a write that a command has acknowledged is on disk,
 //! so neither a kill nor a power cut loses it; readers never block the writer.
 
+mod activity;
 mod assets;
 mod deals;
 mod events;
@@ -23,6 +24,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 use rusqlite_migration::{M, Migrations};
 
+pub use activity::{Activity, DealUse, Tally};
 pub use assets::{
     AssetDetail, AssetField, HistoryEntry, IndexDoc, LocationInfo, SearchRecord, SectionHead,
     SectionText, SectionTexts,

@@ -102,3 +102,38 @@ pub fn asset_bytes(dd: &DataDir, asset_id: &str) -> Result<Vec<u8>> {
         .ok_or_else(|| UserError::NoSuchAsset(asset_id.to_owned()))?;
     std::fs::read(&record.path).map_err(|e| Error::io(format!("reading {}", record.path), e))
 }
+
+/// Everything about one asset a marketer asks, on one page: its fields and files, and
+/// its use in a window (opens by week, page, rep, deal and the searches before them).
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(export))]
+pub struct AssetPage {
+    pub detail: AssetDetail,
+    pub activity: crate::catalog::Activity,
+    pub from: Option<chrono::NaiveDate>,
+    pub to: chrono::NaiveDate,
+}
+
+/// An asset's page (by id, prefix or path), over `from` (default: the beginning) to `to`
+/// (default: today).
+///
+/// # Errors
+/// [`UserError::NoSuchAsset`]; catalog errors.
+pub fn asset_page(
+    dd: &DataDir,
+    caller: &super::Caller,
+    target: &str,
+    from: Option<chrono::NaiveDate>,
+    to: Option<chrono::NaiveDate>,
+) -> Result<AssetPage> {
+    let id = dd.catalog.resolve_asset(target)?;
+    let to = to.unwrap_or(caller.today());
+    let start = from.map_or_else(|| "0000-01-01".to_owned(), |d| d.to_string());
+    Ok(AssetPage {
+        detail: dd.catalog.asset_detail(&id)?,
+        activity: dd.catalog.asset_activity(&id, &start, &to.to_string())?,
+        from,
+        to,
+    })
+}

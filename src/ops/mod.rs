@@ -22,7 +22,9 @@ use crate::Result;
 use crate::capture::{self, Surface};
 use crate::catalog::Catalog;
 
-pub use assets::{AssetSet, Preview, asset_bytes, preview, set_asset_fields};
+pub use assets::{
+    AssetPage, AssetSet, Preview, asset_bytes, asset_page, preview, set_asset_fields,
+};
 pub use deals::{
     DealPatch, Saved, current_deal, edit_deal, find_deals, record_deal, resolve_deal, save_deal,
     set_current_deal, show_deal,

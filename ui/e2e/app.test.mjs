@@ -318,6 +318,20 @@ test("insights: every report renders", async () => {
   await (await visible('.tabs button[data-report="unused"]')).click();
   await visible('#report[data-report="unused"] canvas');
   await shot("insights-unused");
+
+  // An asset's page opens from the reports that name assets.
+  for (const r of ["unused", "influence"]) {
+    await (await visible(`.tabs button[data-report="${r}"]`)).click();
+    const link = await visible(`#report[data-report="${r}"] .asset-link`);
+    const name = await link.getText();
+    await link.click();
+    const page = await visible("#asset-page");
+    await visible("#asset-deals");
+    assert.ok((await page.getText()).length > 0, `${r}: ${name}`);
+    await shot(`asset-page-${r}`);
+    await page.findElement(By.css('button[aria-label="Close"]')).click();
+    await driver.wait(async () => (await driver.findElements(By.css("#asset-page"))).length === 0, 5000);
+  }
 });
 
 /** Calls a command of the app the way the UI does, through Tauri's IPC in the window. */

@@ -136,6 +136,18 @@ enum AssetCommand {
         /// Asset id (or a unique prefix of 6+ characters) or a file path.
         id: String,
     },
+    /// An asset's use: opens by week, page or slide, rep, deal and the searches before
+    /// them, with its fields.
+    Usage {
+        /// Asset id (or a unique prefix of 6+ characters) or a file path.
+        id: String,
+        /// Start of the window (YYYY-MM-DD). Default: the beginning.
+        #[arg(long)]
+        from: Option<chrono::NaiveDate>,
+        /// End of the window (YYYY-MM-DD). Default: today.
+        #[arg(long)]
+        to: Option<chrono::NaiveDate>,
+    },
     /// Set catalog fields: product, persona, stage, industry, owner, expires_on
     /// (YYYY-MM-DD), tags and addresses (comma-separated), title. Empty clears.
     Set {
@@ -431,6 +443,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 return print_json(&detail);
             }
             render::asset(&detail);
+        }
+        Command::Asset(AssetCommand::Usage { id, from, to }) => {
+            let page = ops::asset_page(&dd, &caller, &id, from, to)?;
+            if json {
+                return print_json(&page);
+            }
+            render::asset(&page.detail);
+            render::activity(&page.activity);
         }
         Command::Asset(AssetCommand::Set { id, assignments }) => {
             let mut fields = Vec::new();

@@ -219,3 +219,32 @@ pub fn checkup(c: &quiver::ops::Checkup) {
     }
     println!("{}", if c.healthy { "healthy" } else { "not healthy" });
 }
+
+pub fn activity(a: &quiver::catalog::Activity) {
+    let list = |name: &str, items: &[quiver::catalog::Tally]| {
+        if items.is_empty() {
+            return;
+        }
+        println!("{name}:");
+        for t in items {
+            println!("  {:<40} {}", t.value, t.opens);
+        }
+    };
+    let opens: i64 = a.weekly.iter().map(|w| w.opens).sum();
+    println!("opens in the window: {opens}");
+    list("opens by week", &a.weekly);
+    list("by page or slide", &a.locations);
+    list("by rep", &a.reps);
+    if !a.deals.is_empty() {
+        println!("deals opened for:");
+        for d in &a.deals {
+            println!(
+                "  {:<24} {:<12} {}",
+                d.deal_id,
+                d.outcome.as_deref().unwrap_or("open"),
+                d.opens
+            );
+        }
+    }
+    list("searches before the opens", &a.queries);
+}

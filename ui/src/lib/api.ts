@@ -41,8 +41,9 @@ import type { ProblemRow } from "./bindings/ProblemRow";
 import type { Added } from "./bindings/Added";
 import type { ReasonMatch } from "./bindings/ReasonMatch";
 import type { KnownDeal } from "./bindings/KnownDeal";
+import type { AssetPage } from "./bindings/AssetPage";
 
-export type { ReasonMatch, KnownDeal };
+export type { ReasonMatch, KnownDeal, AssetPage };
 export type { Hit, ReportName, IndexReport, Rep, Status, Location, OpenAck, Preview, AssetDetail, Deal, DealInput, Reason, Report, ReportRequest, ProblemRow };
 export type { Table } from "./bindings/Table";
 export type { Column } from "./bindings/Column";
@@ -122,6 +123,8 @@ export const api = {
   preview: (assetId: string) => invoke<Preview>("preview", { assetId }),
   assetFile: (assetId: string) => invoke<ArrayBuffer>("asset_file", { assetId }),
   assetDetail: (target: string) => invoke<AssetDetail>("asset_detail", { target }),
+  assetPage: (target: string, from?: string, to?: string) =>
+    invoke<AssetPage>("asset_page", { target, from: from || null, to: to || null }),
   assetSet: (assetId: string, field: string, value: string) =>
     invoke<AssetSet>("asset_set", { assetId, field, value }),
   deals: () => invoke<Deal[]>("deals"),
