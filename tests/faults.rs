@@ -205,17 +205,7 @@ fn no_report_csv_cell_is_a_formula() {
         cell.starts_with(['=', '+', '-', '@', '\t', '\r']) && cell.parse::<f64>().is_err()
     };
     let mut neutralised = Vec::new();
-    for name in [
-        "unused",
-        "assets",
-        "searches",
-        "reasons",
-        "stages",
-        "influence",
-        "coverage",
-        "completeness",
-        "messaging",
-    ] {
+    for name in crate::util::REPORTS {
         let mut splits = vec![None];
         if matches!(name, "reasons" | "messaging") {
             splits.extend([Some("competitor"), Some("rep"), Some("industry")]);

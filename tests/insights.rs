@@ -555,17 +555,7 @@ fn searches_report_finds_content_gaps() {
 fn empty_data_dir_reports_say_so_and_csv_agrees_with_json() {
     let q = Quiver::new();
     q.json(&["rep", "set", "--name", "Ada"]);
-    for name in [
-        "unused",
-        "assets",
-        "searches",
-        "reasons",
-        "stages",
-        "influence",
-        "coverage",
-        "completeness",
-        "messaging",
-    ] {
+    for name in crate::util::REPORTS {
         let out = q.run(&["report", name]);
         assert!(out.status.success(), "{name} on an empty data dir");
         let text = String::from_utf8_lossy(&out.stdout);
@@ -649,17 +639,7 @@ written before the stop",
 /// People read reports in a terminal: every line of every report fits 100 columns
 /// (long notes wrap, columns that do not fit are named, `--json` keeps all).
 fn human_reports_fit_100_columns(q: &Quiver) {
-    for name in [
-        "unused",
-        "assets",
-        "searches",
-        "reasons",
-        "stages",
-        "influence",
-        "coverage",
-        "completeness",
-        "messaging",
-    ] {
+    for name in crate::util::REPORTS {
         let out = String::from_utf8(q.run(&["report", name]).stdout).unwrap();
         for line in out.lines() {
             assert!(
@@ -675,17 +655,7 @@ fn human_reports_fit_100_columns(q: &Quiver) {
 /// it: the fronts format by kind, so a wrong kind is a wrong number on screen.
 fn every_value_is_of_its_columns_kind(q: &Quiver) {
     let mut seen = std::collections::HashSet::new();
-    for name in [
-        "unused",
-        "assets",
-        "searches",
-        "reasons",
-        "stages",
-        "influence",
-        "coverage",
-        "completeness",
-        "messaging",
-    ] {
+    for name in crate::util::REPORTS {
         let report = q.json(&["report", name]);
         for table in report["tables"].as_array().unwrap() {
             for column in table["columns"].as_array().unwrap() {

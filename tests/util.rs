@@ -8,6 +8,19 @@ use tempfile::TempDir;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_quiver");
 
+/// Every report, as `quiver report` names them.
+pub const REPORTS: [&str; 9] = [
+    "unused",
+    "assets",
+    "searches",
+    "reasons",
+    "stages",
+    "influence",
+    "coverage",
+    "completeness",
+    "messaging",
+];
+
 /// The repository (the tests belong to `crates/quiver-cli`, two levels down).
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")

@@ -140,14 +140,7 @@ impl SearchIndex {
         } else {
             Index::open_or_create(directory, schema)?
         };
-        // For the writer only: these note each document's words for the `words` field.
-        // Queries and snippets build `tokenizer::analyzer()` themselves, never these.
-        index
-            .tokenizers()
-            .register(tokenizer::ANALYZER, tokenizer::indexing_analyzer());
-        index
-            .tokenizers()
-            .register(tokenizer::WORDS_ANALYZER, tokenizer::vocabulary());
+        Self::register_analyzers(&index);
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::OnCommitWithDelay)
@@ -159,17 +152,23 @@ impl SearchIndex {
         })
     }
 
-    /// An empty index in memory: the stand-in while the one on disk cannot be opened,
-    /// so that commands that do not search still run.
-    pub fn in_ram() -> SearchIndex {
-        let (schema, fields) = schema();
-        let index = Index::create_in_ram(schema);
+    /// For the writer only: these note each document's words for the `words` field.
+    /// Queries and snippets build `tokenizer::analyzer()` themselves, never these.
+    fn register_analyzers(index: &Index) {
         index
             .tokenizers()
             .register(tokenizer::ANALYZER, tokenizer::indexing_analyzer());
         index
             .tokenizers()
             .register(tokenizer::WORDS_ANALYZER, tokenizer::vocabulary());
+    }
+
+    /// An empty index in memory: the stand-in while the one on disk cannot be opened,
+    /// so that commands that do not search still run.
+    pub fn in_ram() -> SearchIndex {
+        let (schema, fields) = schema();
+        let index = Index::create_in_ram(schema);
+        Self::register_analyzers(&index);
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)

@@ -509,6 +509,37 @@ impl Report {
     pub fn table(&self, name: &str) -> Option<&Table> {
         self.tables.iter().find(|t| t.name == name)
     }
+
+    /// The table named, or the first: the one a CSV export writes.
+    ///
+    /// # Errors
+    /// [`UserError::InvalidValue`] naming the tables there are.
+    pub fn pick_table(&self, name: Option<&str>) -> Result<&Table> {
+        let invalid = |message: String| -> crate::Error {
+            UserError::InvalidValue {
+                field: "table".into(),
+                message,
+            }
+            .into()
+        };
+        match name {
+            Some(name) => self.table(name).ok_or_else(|| {
+                invalid(format!(
+                    "no table {name:?} in the {} report (tables: {})",
+                    self.report,
+                    self.tables
+                        .iter()
+                        .map(|t| t.name)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            }),
+            None => self
+                .tables
+                .first()
+                .ok_or_else(|| invalid(format!("the {} report has no table", self.report))),
+        }
+    }
 }
 
 /// Runs one report.

@@ -129,27 +129,7 @@ pub fn report_csv(
     path: &std::path::Path,
 ) -> Result<&'static str> {
     let report = report(dd, caller, req)?;
-    let table = match table {
-        Some(name) => report.table(name).ok_or_else(|| {
-            invalid(
-                "table",
-                format!(
-                    "no table {name:?} in the {} report (tables: {})",
-                    req.name,
-                    report
-                        .tables
-                        .iter()
-                        .map(|t| t.name)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            )
-        })?,
-        None => report
-            .tables
-            .first()
-            .ok_or_else(|| invalid("table", format!("the {} report has no table", req.name)))?,
-    };
+    let table = report.pick_table(table)?;
     crate::fsutil::write_atomically(path, |w| table.write_csv(w))?;
     Ok(table.name)
 }

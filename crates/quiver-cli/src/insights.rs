@@ -1,6 +1,5 @@
 //! `quiver report` and `quiver demo`.
 
-use anyhow::Context;
 use chrono::NaiveDate;
 use clap::Args;
 use serde_json::Value;
@@ -80,20 +79,7 @@ pub fn report(dd: &DataDir, caller: &Caller, args: ReportArgs, json: bool) -> an
         return print_json(&report);
     }
     if args.csv {
-        let table = match &args.table {
-            Some(name) => report.table(name).with_context(|| {
-                format!(
-                    "no table {name:?} in this report (tables: {})",
-                    report
-                        .tables
-                        .iter()
-                        .map(|t| t.name)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
-            })?,
-            None => report.tables.first().context("this report has no table")?,
-        };
+        let table = report.pick_table(args.table.as_deref())?;
         table.write_csv(std::io::stdout().lock())?;
         return Ok(());
     }
