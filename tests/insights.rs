@@ -1263,3 +1263,103 @@ fn every_signal_the_demo_lists_is_in_its_reports() {
     let assets = q.json(&["report", "assets"]);
     assert!(!table(&assets, "trending").is_empty(), "Trending has rows");
 }
+
+#[test]
+fn funnel_gives_each_stages_loss_rate_and_what_if_revenue() {
+    let q = Quiver::new();
+    // 6 won (100..600), 4 lost at discovery (50 each), 3 lost and 1 no-decision at
+    // proposal (1000 each), 1 lost at no stage (left out of the funnel).
+    let mut csv = String::from("deal_id,rep,outcome,close_date,amount,stage,primary_reason\n");
+    for i in 1..=6 {
+        let _ = writeln!(csv, "W{i},ana,won,2025-03-01,{},,VALUE.ROI_CLEAR", i * 100);
+    }
+    for (i, code) in [
+        "PRICE.TOO_HIGH",
+        "PRICE.TOO_HIGH",
+        "PRICE.TOO_HIGH",
+        "PRODUCT.MISSING_FEATURE",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let _ = writeln!(csv, "D{i},ana,lost,2025-03-02,50,discovery,{code}");
+    }
+    for i in 0..3 {
+        let _ = writeln!(
+            csv,
+            "P{i},bo,lost,2025-03-03,1000,Proposal,COMPETITION.CHEAPER"
+        );
+    }
+    let _ = writeln!(
+        csv,
+        "P3,bo,no-decision,2025-03-03,1000,proposal,NO_DECISION.STATUS_QUO"
+    );
+    let _ = writeln!(csv, "X0,bo,lost,2025-03-03,70,,PRICE.TOO_HIGH");
+    import_deals(&q, &csv);
+    let window = ["--from", "2025-01-01", "--to", "2025-12-31"];
+
+    // By hand: 14 deals in the funnel; 2100 won, mean won amount 350.
+    // (stage, reached, lost there, amount lost)
+    let truth = [
+        ("prospecting", 14.0, 0.0, 0.0),
+        ("discovery", 14.0, 4.0, 200.0),
+        ("demo", 10.0, 0.0, 0.0),
+        ("proposal", 10.0, 4.0, 4000.0),
+        ("negotiation", 6.0, 0.0, 0.0),
+        ("closing", 6.0, 0.0, 0.0),
+    ];
+    for points in [None, Some(20.0)] {
+        let mut args = vec!["report", "stages"];
+        args.extend(window);
+        let p = points.map(|p: f64| p.to_string());
+        if let Some(p) = &p {
+            args.extend(["--what-if", p.as_str()]);
+        }
+        let report = q.json(&args);
+        assert!(!rows(&report, "stages").is_empty(), "the old tables stay");
+        assert_eq!(report["summary"]["funnel_unplaced"], 1);
+        let funnel = rows(&report, "funnel");
+        assert_eq!(funnel.len(), truth.len(), "{report}");
+        let n = points.unwrap_or(10.0);
+        for (row, (stage, reached, lost, amount)) in funnel.iter().zip(truth) {
+            assert_eq!(row["stage"], stage);
+            assert_eq!(row["reached"].as_f64().unwrap(), reached, "{row}");
+            assert_eq!(row["lost_here"].as_f64().unwrap(), lost, "{row}");
+            let rate = lost / reached;
+            assert!(
+                (row["loss_rate"].as_f64().unwrap() - rate).abs() < 1e-3,
+                "{row}"
+            );
+            let (lo, hi) = wilson(lost, reached);
+            assert!((row["ci_low"].as_f64().unwrap() - lo).abs() < 1e-3, "{row}");
+            assert!(
+                (row["ci_high"].as_f64().unwrap() - hi).abs() < 1e-3,
+                "{row}"
+            );
+            assert_eq!(row["amount_lost"].as_f64().unwrap(), amount, "{row}");
+            // More deals pass (reached × n%, at most those lost), win at the rate of
+            // those that passed (6 won of reached − lost), at 350 each.
+            let extra = (reached * n / 100.0).min(lost);
+            let gain = extra * 6.0 / (reached - lost) * 350.0;
+            let got = row["what_if_revenue"].as_f64().unwrap();
+            assert!(
+                (got - (2100.0 + gain)).abs() < 1e-2,
+                "{stage} at {n}: {got}"
+            );
+        }
+        // Spelled out for the default 10 points: discovery 1.4 × 0.6 × 350 = 294,
+        // proposal 1.0 × 1.0 × 350 = 350.
+        if points.is_none() {
+            assert!((funnel[1]["what_if_gain"].as_f64().unwrap() - 294.0).abs() < 1e-2);
+            assert!((funnel[3]["what_if_gain"].as_f64().unwrap() - 350.0).abs() < 1e-2);
+            assert_eq!(
+                funnel[1]["top_reasons"],
+                serde_json::json!([
+                    {"code": "PRICE.TOO_HIGH", "deals": 3},
+                    {"code": "PRODUCT.MISSING_FEATURE", "deals": 1}
+                ])
+            );
+        }
+    }
+    every_value_is_of_its_columns_kind(&q);
+}
