@@ -1363,3 +1363,108 @@ fn funnel_gives_each_stages_loss_rate_and_what_if_revenue() {
     }
     every_value_is_of_its_columns_kind(&q);
 }
+
+#[test]
+fn removing_the_demo_keeps_a_reps_own_folder_events_and_deals() {
+    let q = Quiver::new();
+    q.json(&["demo", "--seed", "5"]);
+    // The rep's own folder, events (a search and an open of their file) and deals,
+    // added after the demo.
+    let lib = tempfile::tempdir().unwrap();
+    fs::write(
+        lib.path().join("own-pitch.md"),
+        "# Own pitch\n\nZanzibar widgets for everyone.\n",
+    )
+    .unwrap();
+    q.add(lib.path());
+    q.index();
+    let own = q.asset_id_of(&lib.path().join("own-pitch.md"));
+    import_events(
+        &q,
+        &format!(
+            "{}\n{}\n",
+            r#"{"id":"own-s","kind":"search","at":"2025-06-02T10:00:00Z","rep":"ana","query":"zanzibar","result_count":1}"#,
+            format_args!(
+                r#"{{"id":"own-o","kind":"open","at":"2025-06-02T10:01:00Z","rep":"ana","asset_id":"{own}","query_id":"own-s"}}"#
+            ),
+        ),
+    );
+    import_deals(
+        &q,
+        "deal_id,rep,outcome,close_date,stage,primary_reason\nOWN-1,ana,won,2025-06-20,,VALUE.ROI_CLEAR\nOWN-2,ana,lost,2025-06-21,demo,PRICE.TOO_HIGH\n",
+    );
+    let before = q.json(&["report", "reasons"]);
+    assert!(before["summary"]["deals"].as_u64().unwrap() > 2, "{before}");
+
+    let removed = q.json(&["demo", "remove"]);
+    assert_eq!(removed["deals"], 160, "{removed}");
+    assert!(removed["assets"].as_u64().unwrap() >= 10, "{removed}");
+    assert!(removed["events"].as_u64().unwrap() > 100, "{removed}");
+
+    // The rep's folder stays, the demo's is gone from the library and the data dir.
+    let roots = q.json(&["library", "list"]);
+    let text = roots.to_string();
+    assert!(!text.contains("sample-library"), "{roots}");
+    assert!(!q.data.path().join("sample-library").exists());
+    assert!(
+        text.contains(lib.path().file_name().unwrap().to_str().unwrap()),
+        "{roots}"
+    );
+    // Only the rep's events stay, and the reports count
+    // only the rep's deals and events.
+    let events = String::from_utf8(q.run(&["events", "export"]).stdout).unwrap();
+    let ids: HashSet<String> = events
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(
+        ids,
+        ["own-s", "own-o"].map(String::from).into_iter().collect()
+    );
+    let reasons = q.json(&[
+        "report",
+        "reasons",
+        "--from",
+        "2025-01-01",
+        "--to",
+        "2025-12-31",
+    ]);
+    assert_eq!(reasons["summary"]["deals"], 2, "{reasons}");
+    let searches = q.json(&[
+        "report",
+        "searches",
+        "--from",
+        "2025-01-01",
+        "--to",
+        "2025-12-31",
+    ]);
+    let queries: Vec<&str> = rows(&searches, "top")
+        .iter()
+        .map(|r| r["query"].as_str().unwrap())
+        .collect();
+    assert_eq!(queries, vec!["zanzibar"], "{searches}");
+    let unused = q.json(&["report", "unused"]);
+    assert_eq!(
+        unused["summary"]["eligible"], 1,
+        "only the rep's file: {unused}"
+    );
+    every_value_is_of_its_columns_kind(&q);
+    // Search finds the rep's file and no sample.
+    let hits = q.json(&["search", "zanzibar"]);
+    assert_eq!(hits["hits"][0]["asset_id"], own.as_str(), "{hits}");
+    assert_eq!(
+        q.json(&["search", "cfo roi"])["hits"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    // Nothing left to remove.
+    let again = q.run(&["demo", "remove"]);
+    assert!(!again.status.success());
+}

@@ -7,6 +7,7 @@
 
 mod assets;
 mod deals;
+mod demo;
 mod events;
 mod ingest;
 mod library;

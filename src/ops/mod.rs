@@ -21,6 +21,7 @@ use chrono::{DateTime, Utc};
 use crate::Result;
 use crate::capture::{self, Surface};
 use crate::catalog::Catalog;
+use crate::datadir::DataDir;
 
 pub use assets::{AssetSet, Preview, asset_bytes, preview, set_asset_fields};
 pub use deals::{
@@ -66,4 +67,12 @@ impl Caller {
     pub fn today(&self) -> chrono::NaiveDate {
         self.now.date_naive()
     }
+}
+
+/// Removes the sample library and its history (`quiver demo remove`, Settings).
+///
+/// # Errors
+/// As [`crate::demo::remove`].
+pub fn remove_demo(dd: &mut DataDir, _caller: &Caller) -> Result<crate::demo::Removed> {
+    crate::demo::remove(dd)
 }
