@@ -317,6 +317,7 @@ pub fn populate(
         today: now.date_naive(),
         by: "quiver demo",
         unknown_as_other: false,
+        map_values: vec![],
     };
     let deals = import::import(&mut dd.catalog, &csv, &opts, now)?;
     if let Some(f) = deals.failed.first() {

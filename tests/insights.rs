@@ -1468,3 +1468,161 @@ fn removing_the_demo_keeps_a_reps_own_folder_events_and_deals() {
     let again = q.run(&["demo", "remove"]);
     assert!(!again.status.success());
 }
+
+#[test]
+fn crm_reason_values_are_mapped_once_and_read_on_every_later_import() {
+    let q = Quiver::new();
+    let dir = tempfile::tempdir().unwrap();
+    let header = "Record ID,Deal Name,Deal owner,Deal Stage,Close Date,Closed Lost Reason,Closed Won Reason\n";
+    // (id prefix, values): lost with "Price" (one spelled " price "), "Went with
+    // competitor", won with "Great ROI".
+    let export = |prefix: &str, lost: &[&str], won: &[&str]| {
+        let mut csv = String::from(header);
+        for (i, v) in lost.iter().enumerate() {
+            let _ = writeln!(
+                csv,
+                "{prefix}L{i},Deal,ana,Closed lost,2025-03-0{},\"{v}\",",
+                1 + i % 9
+            );
+        }
+        for (i, v) in won.iter().enumerate() {
+            let _ = writeln!(
+                csv,
+                "{prefix}W{i},Deal,ana,Closed won,2025-03-0{},,\"{v}\"",
+                1 + i % 9
+            );
+        }
+        let file = dir.path().join(format!("{prefix}.csv"));
+        fs::write(&file, csv).unwrap();
+        file.to_str().unwrap().to_owned()
+    };
+    let first = export(
+        "A",
+        &[
+            "Price",
+            "Price",
+            " price ",
+            "Price",
+            "Went with competitor",
+            "Went with competitor",
+        ],
+        &["Great ROI", "Great ROI"],
+    );
+    q.json(&["reasons", "map", "set", "Budget cut", "TIMING.NO_BUDGET"]);
+    // The dry run lists the distinct unmapped values with their counts.
+    let dry = q.json(&["deal", "import", &first, "--dry-run"]);
+    assert_eq!(dry["created"], 0, "{dry}");
+    let unmapped: Vec<(String, u64)> = dry["unmapped_values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| {
+            (
+                u["value"].as_str().unwrap().to_owned(),
+                u["rows"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        unmapped,
+        vec![
+            ("Price".to_owned(), 4),
+            ("Great ROI".to_owned(), 2),
+            ("Went with competitor".to_owned(), 2)
+        ]
+    );
+    // A dry run with mappings keeps none of them.
+    let dry = q.json(&[
+        "deal",
+        "import",
+        &first,
+        "--dry-run",
+        "--map-value",
+        "Price=PRICE.TOO_HIGH",
+    ]);
+    assert_eq!(dry["unmapped_values"].as_array().unwrap().len(), 2, "{dry}");
+    assert_eq!(
+        q.json(&["reasons", "map", "list"]),
+        serde_json::json!([{"value": "Budget cut", "code": "TIMING.NO_BUDGET"}])
+    );
+    // An unknown code is refused, naming the flag's field.
+    let bad = q.run(&[
+        "deal",
+        "import",
+        &first,
+        "--map-value",
+        "Price=NOPE.NOT_A_CODE",
+    ]);
+    assert!(!bad.status.success());
+
+    // Mapped once...
+    let r = q.json(&[
+        "deal",
+        "import",
+        &first,
+        "--map-value",
+        "Price=PRICE.TOO_HIGH",
+        "--map-value",
+        "Went with competitor=COMPETITION.PREFERRED",
+        "--map-value",
+        "great roi=Clear ROI and business case",
+    ]);
+    assert_eq!(r["created"], 8, "{r}");
+    assert!(r["failed"].as_array().unwrap().is_empty(), "{r}");
+    assert!(r["unmapped_values"].as_array().unwrap().is_empty(), "{r}");
+    let list = q.json(&["reasons", "map", "list"]);
+    let pairs: Vec<(String, String)> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["value"].as_str().unwrap().to_owned(),
+                m["code"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        pairs,
+        vec![
+            ("Budget cut".to_owned(), "TIMING.NO_BUDGET".to_owned()),
+            ("great roi".to_owned(), "VALUE.ROI_CLEAR".to_owned()),
+            ("Price".to_owned(), "PRICE.TOO_HIGH".to_owned()),
+            (
+                "Went with competitor".to_owned(),
+                "COMPETITION.PREFERRED".to_owned()
+            ),
+        ]
+    );
+    // ...and read on a later export imported without flags.
+    let second = export(
+        "B",
+        &["PRICE", "Budget cut", "Went with competitor"],
+        &["Great ROI"],
+    );
+    let r = q.json(&["deal", "import", &second]);
+    assert_eq!(r["created"], 4, "{r}");
+    assert!(r["unmapped_values"].as_array().unwrap().is_empty(), "{r}");
+
+    // By hand: lost 5 PRICE.TOO_HIGH, 3 COMPETITION.PREFERRED, 1 TIMING.NO_BUDGET;
+    // won 3 VALUE.ROI_CLEAR.
+    let reasons = q.json(&[
+        "report",
+        "reasons",
+        "--from",
+        "2025-01-01",
+        "--to",
+        "2025-12-31",
+    ]);
+    let primary = |outcome: &str, code: &str| {
+        rows(&reasons, "codes")
+            .iter()
+            .find(|r| r["outcome"] == outcome && r["code"] == code)
+            .map_or(0, |r| r["primary"].as_u64().unwrap())
+    };
+    assert_eq!(primary("lost", "PRICE.TOO_HIGH"), 5, "{reasons}");
+    assert_eq!(primary("lost", "COMPETITION.PREFERRED"), 3);
+    assert_eq!(primary("lost", "TIMING.NO_BUDGET"), 1);
+    assert_eq!(primary("won", "VALUE.ROI_CLEAR"), 3);
+    assert_eq!(primary("lost", "OTHER"), 0);
+}

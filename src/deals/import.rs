@@ -158,6 +158,9 @@ pub struct ImportReport {
     /// Reasons not in the taxonomy, coded OTHER (with `unknown_as_other`).
     pub as_other: usize,
     pub failed: Vec<RowError>,
+    /// The distinct reason values that are neither a code, a label nor a mapped CRM
+    /// value, with the rows that carry them, most first: what to map.
+    pub unmapped_values: Vec<UnmappedValue>,
     pub dry_run: bool,
     /// What to do about the failures, when rows failed on their reasons: a CRM's
     /// reason column often holds free text, not codes.
@@ -167,6 +170,13 @@ pub struct ImportReport {
 
 /// Said once per import in which a reason was not a code or label of the taxonomy.
 const REASON_HINT: &str = "a reason must be a code or label of the taxonomy, optionally with the buyer's words (`PRICE.TOO_HIGH: over budget`); a column of free text can be imported with unknown reasons coded OTHER, their words kept as the note, to recode later by editing the deals";
+
+/// A reason value no code, label or mapping reads.
+#[derive(Debug, Serialize)]
+pub struct UnmappedValue {
+    pub value: String,
+    pub rows: usize,
+}
 
 #[derive(Debug, Serialize)]
 pub struct RowError {
@@ -187,6 +197,9 @@ pub struct Options<'a> {
     /// text) is coded OTHER, its words kept as the reason's note, instead of failing
     /// the row.
     pub unknown_as_other: bool,
+    /// CRM values to read as codes (`Price` = `PRICE.TOO_HIGH`): kept in the catalog
+    /// for every later import (unless this is a dry run).
+    pub map_values: Vec<(String, String)>,
 }
 
 /// Imports a CSV of closed deals.
@@ -271,6 +284,16 @@ pub fn import(
     }
     let tx = catalog.transaction()?;
     let db = tx.tables();
+    for (value, code) in &opts.map_values {
+        reasons::map_value_in(db, value, code, now)?;
+    }
+    let value_map: HashMap<String, String> = db
+        .reason_value_map()?
+        .into_iter()
+        .map(|(v, c)| (v.trim().to_lowercase(), c))
+        .collect();
+    // lower-cased value -> (value as first seen, rows)
+    let mut unmapped: HashMap<String, (String, usize)> = HashMap::new();
     let mut lines = Lines::new(csv_text);
     for rec in reader.records() {
         let (line, rec) = match rec {
@@ -336,7 +359,13 @@ pub fn import(
         let deal = owner.and_then(|rep| {
             let mut d = row_deal(&get)?;
             d.rep = rep;
-            unknown = settle_reasons(db, &mut d.reasons, opts.unknown_as_other)?;
+            unknown = settle_reasons(
+                db,
+                &mut d.reasons,
+                opts.unknown_as_other,
+                &value_map,
+                &mut unmapped,
+            )?;
             Ok(d)
         });
         let outcome = match deal {
@@ -364,6 +393,12 @@ pub fn import(
             }),
         }
     }
+    let mut unmapped: Vec<UnmappedValue> = unmapped
+        .into_values()
+        .map(|(value, rows)| UnmappedValue { value, rows })
+        .collect();
+    unmapped.sort_by(|a, b| b.rows.cmp(&a.rows).then(a.value.cmp(&b.value)));
+    report.unmapped_values = unmapped;
     if opts.dry_run {
         tx.rollback()?;
     } else {
@@ -470,7 +505,13 @@ impl<'a> Lines<'a> {
 /// `as_other`, reasons that are neither are coded OTHER, all their words kept as the
 /// note (several of them as one OTHER). Returns how many reasons were not in the
 /// taxonomy.
-fn settle_reasons(db: Tables<'_>, reasons: &mut Vec<ReasonEntry>, as_other: bool) -> Result<usize> {
+fn settle_reasons(
+    db: Tables<'_>,
+    reasons: &mut Vec<ReasonEntry>,
+    as_other: bool,
+    value_map: &HashMap<String, String>,
+    unmapped: &mut HashMap<String, (String, usize)>,
+) -> Result<usize> {
     let mut unknown = 0;
     for r in reasons.iter_mut() {
         if reasons::lookup(db, &r.code)?.is_some() {
@@ -487,6 +528,24 @@ fn settle_reasons(db: Tables<'_>, reasons: &mut Vec<ReasonEntry>, as_other: bool
             };
             continue;
         }
+        // A CRM value mapped to a code: the whole value, else the part before a colon
+        // (the words after it stay the note).
+        let key = |v: &str| v.trim().to_lowercase();
+        if let Some(code) = value_map.get(&key(&whole)) {
+            *r = ReasonEntry {
+                code: code.clone(),
+                note: None,
+            };
+            continue;
+        }
+        if let Some(code) = value_map.get(&key(&r.code)) {
+            r.code = code.clone();
+            continue;
+        }
+        let seen = unmapped
+            .entry(key(&whole))
+            .or_insert_with(|| (whole.trim().to_owned(), 0));
+        seen.1 += 1;
         unknown += 1;
         if as_other {
             *r = ReasonEntry {
@@ -753,6 +812,7 @@ mod tests {
                     today: NaiveDate::from_ymd_opt(2026, 12, 5).unwrap(),
                     by: "Dana",
                     unknown_as_other: false,
+                    map_values: vec![],
                 };
                 let report = import(&mut catalog, &text, &opts, Utc::now()).unwrap();
                 prop_assert!(report.failed.is_empty(), "{:?}", report.failed.iter().map(|f| &f.message).collect::<Vec<_>>());

@@ -283,6 +283,7 @@ impl Command {
             Command::Reasons(r) => !matches!(
                 r,
                 ReasonsCommand::List { .. }
+                    | ReasonsCommand::Map(deals::MapCommand::List)
                     | ReasonsCommand::Export { .. }
                     | ReasonsCommand::Find { .. }
             ),
