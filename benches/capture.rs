@@ -135,6 +135,7 @@ fn main() {
         today: now.date_naive(),
         by: "bench",
         unknown_as_other: false,
+        map_values: vec![],
     };
     let t = Instant::now();
     let report = import::import(&mut dd.catalog, &csv, &opts, now).expect("deal import");

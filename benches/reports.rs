@@ -191,6 +191,7 @@ fn main() {
         today: now.date_naive(),
         by: "bench",
         unknown_as_other: false,
+        map_values: vec![],
     };
     let r = import::import(&mut dd.catalog, &csv, &opts, now).unwrap();
     assert_eq!(r.created, DEALS, "{:?}", r.failed.first());

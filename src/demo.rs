@@ -225,6 +225,7 @@ pub fn populate(
         "RELATIONSHIP.NO_CHAMPION",
         "PRODUCT.SECURITY",
     ];
+    let mut deal_ids = Vec::with_capacity(n_deals);
     for i in 0..n_deals {
         let rep = &reps[rng.usize(..reps.len())];
         let size_band = sizes[rng.usize(..3)];
@@ -278,6 +279,7 @@ pub fn populate(
             ""
         };
         let id = format!("DEMO-{i:05}");
+        deal_ids.push(id.clone());
         let _ = writeln!(
             csv,
             "{id},Deal {i},Account {},{rep},{outcome},{},{},USD,{competitor},{},{},{size_band},{},{primary},{secondary},{note}",
@@ -315,6 +317,7 @@ pub fn populate(
         today: now.date_naive(),
         by: "quiver demo",
         unknown_as_other: false,
+        map_values: vec![],
     };
     let deals = import::import(&mut dd.catalog, &csv, &opts, now)?;
     if let Some(f) = deals.failed.first() {
@@ -323,6 +326,18 @@ pub fn populate(
             f.line, f.message
         )));
     }
+    // What the demo added, so that it can be taken out again exactly: the data dir
+    // held no history before (`check_fits`), so every event so far is the demo's.
+    let mark = Mark {
+        library: std::fs::canonicalize(&lib)
+            .map_err(|e| Error::io(lib.display().to_string(), e))?
+            .to_string_lossy()
+            .into_owned(),
+        events_through: dd.catalog.last_event_rowid()?,
+        deals: deal_ids,
+    };
+    let json = serde_json::to_string(&mark).map_err(|e| Error::Internal(e.to_string()))?;
+    dd.catalog.set_meta(MARK, &json)?;
     Ok(Summary {
         library: lib,
         assets: dd.catalog.present_assets()?.len(),
@@ -330,6 +345,76 @@ pub fn populate(
         events: imported.imported,
         deals: deals.created + deals.unchanged,
         signals: SIGNALS.to_vec(),
+    })
+}
+
+/// The catalog's `meta` key that lists what the demo added.
+const MARK: &str = "demo";
+
+/// What the demo added: its library folder (canonical), the events up to a rowid, and
+/// its deals' ids.
+#[derive(Debug, Serialize, serde::Deserialize)]
+struct Mark {
+    library: String,
+    events_through: i64,
+    deals: Vec<String>,
+}
+
+/// What removing the sample library and its history took out.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(export))]
+pub struct Removed {
+    pub library: PathBuf,
+    pub assets: usize,
+    pub events: usize,
+    pub deals: usize,
+}
+
+/// Removes exactly what [`populate`] added: its library folder (from the library and
+/// from the data dir), the assets found only there, its events and its deals; a rep's
+/// own folders, events and deals stay, and the reports stop counting the demo's.
+///
+/// # Errors
+/// [`crate::UserError::InvalidValue`] (field `demo`) when this data dir holds no
+/// sample library; [`crate::UserError::IndexingRunning`] while an index run holds the
+/// index; catalog and index errors.
+pub fn remove(dd: &mut DataDir) -> Result<Removed> {
+    let mark: Mark = match dd.catalog.meta(MARK)? {
+        Some(json) => serde_json::from_str(&json).map_err(|e| Error::Internal(e.to_string()))?,
+        None => {
+            return Err(crate::UserError::InvalidValue {
+                field: "demo".into(),
+                message: "this data dir holds no sample library to remove".into(),
+            }
+            .into());
+        }
+    };
+    // The index writer first: while an index run holds it, nothing is removed.
+    let mut writer = dd.index.writer(&dd.index_dir())?;
+    let tx = dd.catalog.write()?;
+    let (counts, removed) =
+        tx.tables()
+            .remove_demo(&mark.library, mark.events_through, &mark.deals)?;
+    tx.tables().delete_meta(MARK)?;
+    tx.commit()?;
+    for id in &removed {
+        writer.delete_term(dd.index.id_term(id));
+    }
+    writer.commit()?;
+    drop(writer);
+    dd.index.reload()?;
+    crate::indexer::refresh(dd)?;
+    let folder = sample_library(dd);
+    if folder.is_dir() {
+        std::fs::remove_dir_all(&folder)
+            .map_err(|e| Error::io(format!("removing {}", folder.display()), e))?;
+    }
+    Ok(Removed {
+        library: PathBuf::from(mark.library),
+        assets: counts.assets,
+        events: counts.events,
+        deals: counts.deals,
     })
 }
 

@@ -1329,3 +1329,366 @@ fn an_asset_page_counts_its_opens_by_what_a_marketer_asks() {
     );
     assert_eq!(page["detail"]["format"], "pptx");
 }
+
+#[test]
+fn funnel_gives_each_stages_loss_rate_and_what_if_revenue() {
+    let q = Quiver::new();
+    // 6 won (100..600), 4 lost at discovery (50 each), 3 lost and 1 no-decision at
+    // proposal (1000 each), 1 lost at no stage (left out of the funnel).
+    let mut csv = String::from("deal_id,rep,outcome,close_date,amount,stage,primary_reason\n");
+    for i in 1..=6 {
+        let _ = writeln!(csv, "W{i},ana,won,2025-03-01,{},,VALUE.ROI_CLEAR", i * 100);
+    }
+    for (i, code) in [
+        "PRICE.TOO_HIGH",
+        "PRICE.TOO_HIGH",
+        "PRICE.TOO_HIGH",
+        "PRODUCT.MISSING_FEATURE",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let _ = writeln!(csv, "D{i},ana,lost,2025-03-02,50,discovery,{code}");
+    }
+    for i in 0..3 {
+        let _ = writeln!(
+            csv,
+            "P{i},bo,lost,2025-03-03,1000,Proposal,COMPETITION.CHEAPER"
+        );
+    }
+    let _ = writeln!(
+        csv,
+        "P3,bo,no-decision,2025-03-03,1000,proposal,NO_DECISION.STATUS_QUO"
+    );
+    let _ = writeln!(csv, "X0,bo,lost,2025-03-03,70,,PRICE.TOO_HIGH");
+    import_deals(&q, &csv);
+    let window = ["--from", "2025-01-01", "--to", "2025-12-31"];
+
+    // By hand: 14 deals in the funnel; 2100 won, mean won amount 350.
+    // (stage, reached, lost there, amount lost)
+    let truth = [
+        ("prospecting", 14.0, 0.0, 0.0),
+        ("discovery", 14.0, 4.0, 200.0),
+        ("demo", 10.0, 0.0, 0.0),
+        ("proposal", 10.0, 4.0, 4000.0),
+        ("negotiation", 6.0, 0.0, 0.0),
+        ("closing", 6.0, 0.0, 0.0),
+    ];
+    for points in [None, Some(20.0)] {
+        let mut args = vec!["report", "stages"];
+        args.extend(window);
+        let p = points.map(|p: f64| p.to_string());
+        if let Some(p) = &p {
+            args.extend(["--what-if", p.as_str()]);
+        }
+        let report = q.json(&args);
+        assert!(!rows(&report, "stages").is_empty(), "the old tables stay");
+        assert_eq!(report["summary"]["funnel_unplaced"], 1);
+        let funnel = rows(&report, "funnel");
+        assert_eq!(funnel.len(), truth.len(), "{report}");
+        let n = points.unwrap_or(10.0);
+        for (row, (stage, reached, lost, amount)) in funnel.iter().zip(truth) {
+            assert_eq!(row["stage"], stage);
+            assert_eq!(row["reached"].as_f64().unwrap(), reached, "{row}");
+            assert_eq!(row["lost_here"].as_f64().unwrap(), lost, "{row}");
+            let rate = lost / reached;
+            assert!(
+                (row["loss_rate"].as_f64().unwrap() - rate).abs() < 1e-3,
+                "{row}"
+            );
+            let (lo, hi) = wilson(lost, reached);
+            assert!((row["ci_low"].as_f64().unwrap() - lo).abs() < 1e-3, "{row}");
+            assert!(
+                (row["ci_high"].as_f64().unwrap() - hi).abs() < 1e-3,
+                "{row}"
+            );
+            assert_eq!(row["amount_lost"].as_f64().unwrap(), amount, "{row}");
+            // More deals pass (reached × n%, at most those lost), win at the rate of
+            // those that passed (6 won of reached − lost), at 350 each.
+            let extra = (reached * n / 100.0).min(lost);
+            let gain = extra * 6.0 / (reached - lost) * 350.0;
+            let got = row["what_if_revenue"].as_f64().unwrap();
+            assert!(
+                (got - (2100.0 + gain)).abs() < 1e-2,
+                "{stage} at {n}: {got}"
+            );
+        }
+        // Spelled out for the default 10 points: discovery 1.4 × 0.6 × 350 = 294,
+        // proposal 1.0 × 1.0 × 350 = 350.
+        if points.is_none() {
+            assert!((funnel[1]["what_if_gain"].as_f64().unwrap() - 294.0).abs() < 1e-2);
+            assert!((funnel[3]["what_if_gain"].as_f64().unwrap() - 350.0).abs() < 1e-2);
+            assert_eq!(
+                funnel[1]["top_reasons"],
+                serde_json::json!([
+                    {"code": "PRICE.TOO_HIGH", "deals": 3},
+                    {"code": "PRODUCT.MISSING_FEATURE", "deals": 1}
+                ])
+            );
+        }
+    }
+    every_value_is_of_its_columns_kind(&q);
+}
+
+#[test]
+fn removing_the_demo_keeps_a_reps_own_folder_events_and_deals() {
+    let q = Quiver::new();
+    q.json(&["demo", "--seed", "5"]);
+    // The rep's own folder, events (a search and an open of their file) and deals,
+    // added after the demo.
+    let lib = tempfile::tempdir().unwrap();
+    fs::write(
+        lib.path().join("own-pitch.md"),
+        "# Own pitch\n\nZanzibar widgets for everyone.\n",
+    )
+    .unwrap();
+    q.add(lib.path());
+    q.index();
+    let own = q.asset_id_of(&lib.path().join("own-pitch.md"));
+    import_events(
+        &q,
+        &format!(
+            "{}\n{}\n",
+            r#"{"id":"own-s","kind":"search","at":"2025-06-02T10:00:00Z","rep":"ana","query":"zanzibar","result_count":1}"#,
+            format_args!(
+                r#"{{"id":"own-o","kind":"open","at":"2025-06-02T10:01:00Z","rep":"ana","asset_id":"{own}","query_id":"own-s"}}"#
+            ),
+        ),
+    );
+    import_deals(
+        &q,
+        "deal_id,rep,outcome,close_date,stage,primary_reason\nOWN-1,ana,won,2025-06-20,,VALUE.ROI_CLEAR\nOWN-2,ana,lost,2025-06-21,demo,PRICE.TOO_HIGH\n",
+    );
+    let before = q.json(&["report", "reasons"]);
+    assert!(before["summary"]["deals"].as_u64().unwrap() > 2, "{before}");
+
+    let removed = q.json(&["demo", "remove"]);
+    assert_eq!(removed["deals"], 160, "{removed}");
+    assert!(removed["assets"].as_u64().unwrap() >= 10, "{removed}");
+    assert!(removed["events"].as_u64().unwrap() > 100, "{removed}");
+
+    // The rep's folder stays, the demo's is gone from the library and the data dir.
+    let roots = q.json(&["library", "list"]);
+    let text = roots.to_string();
+    assert!(!text.contains("sample-library"), "{roots}");
+    assert!(!q.data.path().join("sample-library").exists());
+    assert!(
+        text.contains(lib.path().file_name().unwrap().to_str().unwrap()),
+        "{roots}"
+    );
+    // Only the rep's events stay, and the reports count
+    // only the rep's deals and events.
+    let events = String::from_utf8(q.run(&["events", "export"]).stdout).unwrap();
+    let ids: HashSet<String> = events
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(
+        ids,
+        ["own-s", "own-o"].map(String::from).into_iter().collect()
+    );
+    let reasons = q.json(&[
+        "report",
+        "reasons",
+        "--from",
+        "2025-01-01",
+        "--to",
+        "2025-12-31",
+    ]);
+    assert_eq!(reasons["summary"]["deals"], 2, "{reasons}");
+    let searches = q.json(&[
+        "report",
+        "searches",
+        "--from",
+        "2025-01-01",
+        "--to",
+        "2025-12-31",
+    ]);
+    let queries: Vec<&str> = rows(&searches, "top")
+        .iter()
+        .map(|r| r["query"].as_str().unwrap())
+        .collect();
+    assert_eq!(queries, vec!["zanzibar"], "{searches}");
+    let unused = q.json(&["report", "unused"]);
+    assert_eq!(
+        unused["summary"]["eligible"], 1,
+        "only the rep's file: {unused}"
+    );
+    every_value_is_of_its_columns_kind(&q);
+    // Search finds the rep's file and no sample.
+    let hits = q.json(&["search", "zanzibar"]);
+    assert_eq!(hits["hits"][0]["asset_id"], own.as_str(), "{hits}");
+    assert_eq!(
+        q.json(&["search", "cfo roi"])["hits"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    // Nothing left to remove.
+    let again = q.run(&["demo", "remove"]);
+    assert!(!again.status.success());
+}
+
+#[test]
+fn crm_reason_values_are_mapped_once_and_read_on_every_later_import() {
+    let q = Quiver::new();
+    let dir = tempfile::tempdir().unwrap();
+    let header = "Record ID,Deal Name,Deal owner,Deal Stage,Close Date,Closed Lost Reason,Closed Won Reason\n";
+    // (id prefix, values): lost with "Price" (one spelled " price "), "Went with
+    // competitor", won with "Great ROI".
+    let export = |prefix: &str, lost: &[&str], won: &[&str]| {
+        let mut csv = String::from(header);
+        for (i, v) in lost.iter().enumerate() {
+            let _ = writeln!(
+                csv,
+                "{prefix}L{i},Deal,ana,Closed lost,2025-03-0{},\"{v}\",",
+                1 + i % 9
+            );
+        }
+        for (i, v) in won.iter().enumerate() {
+            let _ = writeln!(
+                csv,
+                "{prefix}W{i},Deal,ana,Closed won,2025-03-0{},,\"{v}\"",
+                1 + i % 9
+            );
+        }
+        let file = dir.path().join(format!("{prefix}.csv"));
+        fs::write(&file, csv).unwrap();
+        file.to_str().unwrap().to_owned()
+    };
+    let first = export(
+        "A",
+        &[
+            "Price",
+            "Price",
+            " price ",
+            "Price",
+            "Went with competitor",
+            "Went with competitor",
+        ],
+        &["Great ROI", "Great ROI"],
+    );
+    q.json(&["reasons", "map", "set", "Budget cut", "TIMING.NO_BUDGET"]);
+    // The dry run lists the distinct unmapped values with their counts.
+    let dry = q.json(&["deal", "import", &first, "--dry-run"]);
+    assert_eq!(dry["created"], 0, "{dry}");
+    let unmapped: Vec<(String, u64)> = dry["unmapped_values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| {
+            (
+                u["value"].as_str().unwrap().to_owned(),
+                u["rows"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        unmapped,
+        vec![
+            ("Price".to_owned(), 4),
+            ("Great ROI".to_owned(), 2),
+            ("Went with competitor".to_owned(), 2)
+        ]
+    );
+    // A dry run with mappings keeps none of them.
+    let dry = q.json(&[
+        "deal",
+        "import",
+        &first,
+        "--dry-run",
+        "--map-value",
+        "Price=PRICE.TOO_HIGH",
+    ]);
+    assert_eq!(dry["unmapped_values"].as_array().unwrap().len(), 2, "{dry}");
+    assert_eq!(
+        q.json(&["reasons", "map", "list"]),
+        serde_json::json!([{"value": "Budget cut", "code": "TIMING.NO_BUDGET"}])
+    );
+    // An unknown code is refused, naming the flag's field.
+    let bad = q.run(&[
+        "deal",
+        "import",
+        &first,
+        "--map-value",
+        "Price=NOPE.NOT_A_CODE",
+    ]);
+    assert!(!bad.status.success());
+
+    // Mapped once...
+    let r = q.json(&[
+        "deal",
+        "import",
+        &first,
+        "--map-value",
+        "Price=PRICE.TOO_HIGH",
+        "--map-value",
+        "Went with competitor=COMPETITION.PREFERRED",
+        "--map-value",
+        "great roi=Clear ROI and business case",
+    ]);
+    assert_eq!(r["created"], 8, "{r}");
+    assert!(r["failed"].as_array().unwrap().is_empty(), "{r}");
+    assert!(r["unmapped_values"].as_array().unwrap().is_empty(), "{r}");
+    let list = q.json(&["reasons", "map", "list"]);
+    let pairs: Vec<(String, String)> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["value"].as_str().unwrap().to_owned(),
+                m["code"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        pairs,
+        vec![
+            ("Budget cut".to_owned(), "TIMING.NO_BUDGET".to_owned()),
+            ("great roi".to_owned(), "VALUE.ROI_CLEAR".to_owned()),
+            ("Price".to_owned(), "PRICE.TOO_HIGH".to_owned()),
+            (
+                "Went with competitor".to_owned(),
+                "COMPETITION.PREFERRED".to_owned()
+            ),
+        ]
+    );
+    // ...and read on a later export imported without flags.
+    let second = export(
+        "B",
+        &["PRICE", "Budget cut", "Went with competitor"],
+        &["Great ROI"],
+    );
+    let r = q.json(&["deal", "import", &second]);
+    assert_eq!(r["created"], 4, "{r}");
+    assert!(r["unmapped_values"].as_array().unwrap().is_empty(), "{r}");
+
+    // By hand: lost 5 PRICE.TOO_HIGH, 3 COMPETITION.PREFERRED, 1 TIMING.NO_BUDGET;
+    // won 3 VALUE.ROI_CLEAR.
+    let reasons = q.json(&[
+        "report",
+        "reasons",
+        "--from",
+        "2025-01-01",
+        "--to",
+        "2025-12-31",
+    ]);
+    let primary = |outcome: &str, code: &str| {
+        rows(&reasons, "codes")
+            .iter()
+            .find(|r| r["outcome"] == outcome && r["code"] == code)
+            .map_or(0, |r| r["primary"].as_u64().unwrap())
+    };
+    assert_eq!(primary("lost", "PRICE.TOO_HIGH"), 5, "{reasons}");
+    assert_eq!(primary("lost", "COMPETITION.PREFERRED"), 3);
+    assert_eq!(primary("lost", "TIMING.NO_BUDGET"), 1);
+    assert_eq!(primary("won", "VALUE.ROI_CLEAR"), 3);
+    assert_eq!(primary("lost", "OTHER"), 0);
+}

@@ -368,6 +368,13 @@ pub async fn rep_set(shell: State<'_, Arc<Shell>>, rep: Rep) -> Answer<Rep> {
     .await
 }
 
+/// Settings: removes the sample library and its history (its events and deals), and
+/// nothing else.
+#[tauri::command]
+pub async fn demo_remove(shell: State<'_, Arc<Shell>>) -> Answer<quiver::demo::Removed> {
+    with_dd(&shell, |dd| ops::remove_demo(dd, &caller())).await
+}
+
 /// First run: the sample library with a demo history, loaded in the background.
 #[tauri::command]
 pub async fn load_demo(shell: State<'_, Arc<Shell>>) -> Answer<()> {

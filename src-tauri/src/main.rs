@@ -84,6 +84,7 @@ fn main() -> ExitCode {
             commands::problems,
             commands::rep_set,
             commands::load_demo,
+            commands::demo_remove,
         ])
         .run(tauri::generate_context!());
     match result {

@@ -8,6 +8,7 @@
 mod activity;
 mod assets;
 mod deals;
+mod demo;
 mod events;
 mod ingest;
 mod library;
@@ -44,6 +45,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema/v4.sql"),
     include_str!("schema/v5.sql"),
     include_str!("schema/v6.sql"),
+    include_str!("schema/v7.sql"),
 ];
 
 /// How much the catalog holds.

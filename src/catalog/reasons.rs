@@ -114,6 +114,26 @@ impl Tables<'_> {
             .optional()?)
     }
 
+    /// The CRM values mapped to codes, as (value, code), by value.
+    pub(crate) fn reason_value_map(&self) -> Result<Vec<(String, String)>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT value, code FROM reason_value_map ORDER BY key")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Maps a CRM value (compared lower-cased and trimmed) to a code.
+    pub(crate) fn set_reason_value(&self, value: &str, code: &str, at: &str) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO reason_value_map (key, value, code, updated_at)
+             VALUES (lower(trim(?1)), trim(?1), ?2, ?3)
+             ON CONFLICT (key) DO UPDATE SET code = excluded.code, updated_at = excluded.updated_at",
+            [value, code, at],
+        )?;
+        Ok(())
+    }
+
     pub(crate) fn relabel_reason(&self, code: &str, label: &str) -> Result<()> {
         self.conn.execute(
             "UPDATE reasons SET label = ?2 WHERE code = ?1",

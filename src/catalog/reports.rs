@@ -24,7 +24,7 @@ impl ReportData for Catalog {
 
     fn deals(&self, from: &str, to: &str) -> Result<Vec<DealRow>> {
         let mut stmt = self.conn.prepare(
-            "SELECT id, rep, outcome, close_date FROM deals WHERE close_date BETWEEN ?1 AND ?2",
+            "SELECT id, rep, outcome, close_date, stage, amount FROM deals WHERE close_date BETWEEN ?1 AND ?2",
         )?;
         let rows = stmt.query_map([from, to], |r| {
             Ok(DealRow {
@@ -32,6 +32,8 @@ impl ReportData for Catalog {
                 rep: r.get(1)?,
                 outcome: r.get(2)?,
                 close_date: r.get(3)?,
+                stage: r.get(4)?,
+                amount: r.get(5)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

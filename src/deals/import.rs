@@ -8,142 +8,11 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde::Serialize;
 
+pub use super::columns::Field;
+use super::columns::{HUBSPOT, QUIVER, SALESFORCE};
 use super::{Change, DealInput, ReasonEntry, record, validate};
 use crate::catalog::{Catalog, Tables};
 use crate::{Result, UserError, reasons};
-
-/// The fields a column can feed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Field {
-    DealId,
-    Name,
-    Account,
-    Rep,
-    Outcome,
-    CloseDate,
-    Amount,
-    Currency,
-    Competitor,
-    Stage,
-    Industry,
-    Size,
-    Region,
-    PrimaryReason,
-    SecondaryReasons,
-    Notes,
-    /// CRMs keep win and loss reasons in separate columns; the outcome picks one.
-    WonReason,
-    LostReason,
-}
-
-impl Field {
-    pub fn parse(name: &str) -> Result<Field> {
-        Ok(match name.trim().to_ascii_lowercase().as_str() {
-            "deal_id" => Field::DealId,
-            "name" => Field::Name,
-            "account" => Field::Account,
-            "rep" => Field::Rep,
-            "outcome" => Field::Outcome,
-            "close_date" => Field::CloseDate,
-            "amount" => Field::Amount,
-            "currency" => Field::Currency,
-            "competitor" => Field::Competitor,
-            "stage" => Field::Stage,
-            "industry" => Field::Industry,
-            "size" => Field::Size,
-            "region" => Field::Region,
-            "primary_reason" => Field::PrimaryReason,
-            "secondary_reasons" => Field::SecondaryReasons,
-            "notes" => Field::Notes,
-            "won_reason" => Field::WonReason,
-            "lost_reason" => Field::LostReason,
-            other => {
-                return Err(UserError::UnknownField(
-                    other.to_owned(),
-                    "deal_id, name, account, rep, outcome, close_date, amount, currency, competitor, stage, industry, size, region, primary_reason, secondary_reasons, notes, won_reason, lost_reason",
-                )
-                .into());
-            }
-        })
-    }
-}
-
-/// Column names of Quiver's own format.
-const QUIVER: &[(&str, Field)] = &[
-    ("deal_id", Field::DealId),
-    ("name", Field::Name),
-    ("account", Field::Account),
-    ("rep", Field::Rep),
-    ("outcome", Field::Outcome),
-    ("close_date", Field::CloseDate),
-    ("amount", Field::Amount),
-    ("currency", Field::Currency),
-    ("competitor", Field::Competitor),
-    ("stage", Field::Stage),
-    ("industry", Field::Industry),
-    ("size", Field::Size),
-    ("region", Field::Region),
-    ("primary_reason", Field::PrimaryReason),
-    ("secondary_reasons", Field::SecondaryReasons),
-    ("notes", Field::Notes),
-];
-
-/// A Salesforce opportunity report: "Stage" there is the closed stage (the outcome).
-const SALESFORCE: &[(&str, Field)] = &[
-    ("opportunity id", Field::DealId),
-    ("opportunity name", Field::Name),
-    ("account name", Field::Account),
-    ("opportunity owner", Field::Rep),
-    ("stage", Field::Outcome),
-    ("close date", Field::CloseDate),
-    ("amount", Field::Amount),
-    ("amount currency", Field::Currency),
-    ("opportunity currency", Field::Currency),
-    ("currency", Field::Currency),
-    ("competitor", Field::Competitor),
-    ("main competitor", Field::Competitor),
-    ("primary competitor", Field::Competitor),
-    ("lost at stage", Field::Stage),
-    ("stage lost", Field::Stage),
-    ("industry", Field::Industry),
-    ("employees", Field::Size),
-    ("company size", Field::Size),
-    ("region", Field::Region),
-    ("sales region", Field::Region),
-    ("win reason", Field::WonReason),
-    ("loss reason", Field::LostReason),
-    ("closed lost reason", Field::LostReason),
-    ("secondary reasons", Field::SecondaryReasons),
-    ("win/loss notes", Field::Notes),
-    ("description", Field::Notes),
-];
-
-/// A HubSpot deal export.
-const HUBSPOT: &[(&str, Field)] = &[
-    ("record id", Field::DealId),
-    ("deal id", Field::DealId),
-    ("deal name", Field::Name),
-    ("associated company", Field::Account),
-    ("associated company (primary)", Field::Account),
-    ("company name", Field::Account),
-    ("deal owner", Field::Rep),
-    ("deal stage", Field::Outcome),
-    ("close date", Field::CloseDate),
-    ("amount", Field::Amount),
-    ("currency", Field::Currency),
-    ("deal currency code", Field::Currency),
-    ("competitor", Field::Competitor),
-    ("lost at stage", Field::Stage),
-    ("industry", Field::Industry),
-    ("company size", Field::Size),
-    ("number of employees", Field::Size),
-    ("region", Field::Region),
-    ("closed won reason", Field::WonReason),
-    ("closed lost reason", Field::LostReason),
-    ("secondary reasons", Field::SecondaryReasons),
-    ("deal description", Field::Notes),
-    ("notes", Field::Notes),
-];
 
 #[derive(Debug, Default, Serialize)]
 pub struct ImportReport {
@@ -158,6 +27,9 @@ pub struct ImportReport {
     /// Reasons not in the taxonomy, coded OTHER (with `unknown_as_other`).
     pub as_other: usize,
     pub failed: Vec<RowError>,
+    /// The distinct reason values that are neither a code, a label nor a mapped CRM
+    /// value, with the rows that carry them, most first: what to map.
+    pub unmapped_values: Vec<UnmappedValue>,
     pub dry_run: bool,
     /// What to do about the failures, when rows failed on their reasons: a CRM's
     /// reason column often holds free text, not codes.
@@ -167,6 +39,13 @@ pub struct ImportReport {
 
 /// Said once per import in which a reason was not a code or label of the taxonomy.
 const REASON_HINT: &str = "a reason must be a code or label of the taxonomy, optionally with the buyer's words (`PRICE.TOO_HIGH: over budget`); a column of free text can be imported with unknown reasons coded OTHER, their words kept as the note, to recode later by editing the deals";
+
+/// A reason value no code, label or mapping reads.
+#[derive(Debug, Serialize)]
+pub struct UnmappedValue {
+    pub value: String,
+    pub rows: usize,
+}
 
 #[derive(Debug, Serialize)]
 pub struct RowError {
@@ -187,6 +66,9 @@ pub struct Options<'a> {
     /// text) is coded OTHER, its words kept as the reason's note, instead of failing
     /// the row.
     pub unknown_as_other: bool,
+    /// CRM values to read as codes (`Price` = `PRICE.TOO_HIGH`): kept in the catalog
+    /// for every later import (unless this is a dry run).
+    pub map_values: Vec<(String, String)>,
 }
 
 /// Imports a CSV of closed deals.
@@ -271,6 +153,16 @@ pub fn import(
     }
     let tx = catalog.transaction()?;
     let db = tx.tables();
+    for (value, code) in &opts.map_values {
+        reasons::map_value_in(db, value, code, now)?;
+    }
+    let value_map: HashMap<String, String> = db
+        .reason_value_map()?
+        .into_iter()
+        .map(|(v, c)| (v.trim().to_lowercase(), c))
+        .collect();
+    // lower-cased value -> (value as first seen, rows)
+    let mut unmapped: HashMap<String, (String, usize)> = HashMap::new();
     let mut lines = Lines::new(csv_text);
     for rec in reader.records() {
         let (line, rec) = match rec {
@@ -336,7 +228,13 @@ pub fn import(
         let deal = owner.and_then(|rep| {
             let mut d = row_deal(&get)?;
             d.rep = rep;
-            unknown = settle_reasons(db, &mut d.reasons, opts.unknown_as_other)?;
+            unknown = settle_reasons(
+                db,
+                &mut d.reasons,
+                opts.unknown_as_other,
+                &value_map,
+                &mut unmapped,
+            )?;
             Ok(d)
         });
         let outcome = match deal {
@@ -364,6 +262,12 @@ pub fn import(
             }),
         }
     }
+    let mut unmapped: Vec<UnmappedValue> = unmapped
+        .into_values()
+        .map(|(value, rows)| UnmappedValue { value, rows })
+        .collect();
+    unmapped.sort_by(|a, b| b.rows.cmp(&a.rows).then(a.value.cmp(&b.value)));
+    report.unmapped_values = unmapped;
     if opts.dry_run {
         tx.rollback()?;
     } else {
@@ -470,7 +374,13 @@ impl<'a> Lines<'a> {
 /// `as_other`, reasons that are neither are coded OTHER, all their words kept as the
 /// note (several of them as one OTHER). Returns how many reasons were not in the
 /// taxonomy.
-fn settle_reasons(db: Tables<'_>, reasons: &mut Vec<ReasonEntry>, as_other: bool) -> Result<usize> {
+fn settle_reasons(
+    db: Tables<'_>,
+    reasons: &mut Vec<ReasonEntry>,
+    as_other: bool,
+    value_map: &HashMap<String, String>,
+    unmapped: &mut HashMap<String, (String, usize)>,
+) -> Result<usize> {
     let mut unknown = 0;
     for r in reasons.iter_mut() {
         if reasons::lookup(db, &r.code)?.is_some() {
@@ -487,6 +397,24 @@ fn settle_reasons(db: Tables<'_>, reasons: &mut Vec<ReasonEntry>, as_other: bool
             };
             continue;
         }
+        // A CRM value mapped to a code: the whole value, else the part before a colon
+        // (the words after it stay the note).
+        let key = |v: &str| v.trim().to_lowercase();
+        if let Some(code) = value_map.get(&key(&whole)) {
+            *r = ReasonEntry {
+                code: code.clone(),
+                note: None,
+            };
+            continue;
+        }
+        if let Some(code) = value_map.get(&key(&r.code)) {
+            r.code = code.clone();
+            continue;
+        }
+        let seen = unmapped
+            .entry(key(&whole))
+            .or_insert_with(|| (whole.trim().to_owned(), 0));
+        seen.1 += 1;
         unknown += 1;
         if as_other {
             *r = ReasonEntry {
@@ -753,6 +681,7 @@ mod tests {
                     today: NaiveDate::from_ymd_opt(2026, 12, 5).unwrap(),
                     by: "Dana",
                     unknown_as_other: false,
+                    map_values: vec![],
                 };
                 let report = import(&mut catalog, &text, &opts, Utc::now()).unwrap();
                 prop_assert!(report.failed.is_empty(), "{:?}", report.failed.iter().map(|f| &f.message).collect::<Vec<_>>());

@@ -2,6 +2,7 @@
 //! each with an optional note (what the buyer said). Validation speaks the rep's
 //! language; every change to a recorded deal is kept in `deal_audit`.
 
+mod columns;
 pub mod import;
 
 use chrono::{DateTime, NaiveDate, Utc};

@@ -20,6 +20,9 @@ pub struct DealRow {
     pub rep: String,
     pub outcome: Outcome,
     pub close_date: NaiveDate,
+    /// The stage it was lost at, as recorded.
+    pub stage: Option<String>,
+    pub amount: Option<f64>,
 }
 
 /// One coded reason of a closed deal, with the deal's segments.

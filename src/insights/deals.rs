@@ -292,7 +292,126 @@ pub fn stages(data: &dyn ReportData, opts: &Options) -> Result<Report> {
         t.push(v);
     }
     report.tables.push(t);
+    funnel(data, opts, &rows, &mut report)?;
     Ok(report)
+}
+
+/// The funnel: per configured stage, the deals that reached it (a won deal passed every
+/// stage; a lost or no-decision deal reached the stage it was lost at and every earlier
+/// one), those lost there, the loss rate, the amount lost, the top primary reasons, and
+/// the revenue won had the loss rate been `what_if_points` lower.
+fn funnel(
+    data: &dyn ReportData,
+    opts: &Options,
+    primary: &[Coded],
+    report: &mut Report,
+) -> Result<()> {
+    let deals = data.deals(&opts.window_start(), &opts.window_end())?;
+    let stage_of = |s: &Option<String>| {
+        let s = s.as_deref()?.trim().to_lowercase();
+        opts.stages.iter().position(|x| x.to_lowercase() == s)
+    };
+    let won: Vec<f64> = deals
+        .iter()
+        .filter(|d| d.outcome == Outcome::Won)
+        .map(|d| d.amount.unwrap_or(0.0))
+        .collect();
+    let won_with_amount: Vec<f64> = deals
+        .iter()
+        .filter(|d| d.outcome == Outcome::Won)
+        .filter_map(|d| d.amount)
+        .collect();
+    let won_revenue: f64 = won.iter().sum();
+    let mean_won = if won_with_amount.is_empty() {
+        0.0
+    } else {
+        won_with_amount.iter().sum::<f64>() / won_with_amount.len() as f64
+    };
+    // Not-won deals by the stage they ended at; those at no known stage stay out.
+    let mut ended: Vec<Vec<&super::data::DealRow>> = vec![Vec::new(); opts.stages.len()];
+    let mut unplaced = 0usize;
+    for d in deals.iter().filter(|d| d.outcome != Outcome::Won) {
+        match stage_of(&d.stage) {
+            Some(i) => ended[i].push(d),
+            None => unplaced += 1,
+        }
+    }
+    let points = opts.what_if_points;
+    report
+        .summary
+        .insert("won_revenue".into(), json!(round(won_revenue)));
+    report
+        .summary
+        .insert("what_if_points".into(), json!(points));
+    report
+        .summary
+        .insert("funnel_unplaced".into(), json!(unplaced));
+    report.notes.push(format!(
+        "funnel: a won deal passed every stage; a lost or no-decision deal reached the stage it was lost at and every earlier one ({unplaced} with no known stage are left out). loss_rate = lost_here / reached, with its 95% Wilson interval. what_if_revenue: had the stage's loss rate been {points} points lower, reached × {points}/100 more deals (at most those lost there) would have passed it, then won at the rate of the deals that passed it (won / (reached − lost_here)), at the mean won amount; what_if_gain is that revenue minus the revenue won."
+    ));
+    let mut t = Table::new(
+        "funnel",
+        &[
+            "stage",
+            "reached",
+            "lost_here",
+            "loss_rate",
+            "ci_low",
+            "ci_high",
+            "small_sample",
+            "amount_lost",
+            "top_reasons",
+            "what_if_revenue",
+            "what_if_gain",
+        ],
+    );
+    let mut reached = won.len() + ended.iter().map(Vec::len).sum::<usize>();
+    for (i, stage) in opts.stages.iter().enumerate() {
+        let lost_here = ended[i].len();
+        let (lo, hi) = super::wilson(lost_here, reached);
+        let rate = if reached == 0 {
+            0.0
+        } else {
+            lost_here as f64 / reached as f64
+        };
+        let amount_lost: f64 = ended[i].iter().filter_map(|d| d.amount).sum();
+        let ids: std::collections::HashSet<&str> = ended[i].iter().map(|d| d.id.as_str()).collect();
+        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+        for r in primary.iter().filter(|r| ids.contains(r.deal.as_str())) {
+            *counts.entry(&r.code).or_default() += 1;
+        }
+        let mut top: Vec<_> = counts.into_iter().collect();
+        top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        let top: Vec<serde_json::Value> = top
+            .iter()
+            .take(3)
+            .map(|(c, k)| json!({"code": c, "deals": k}))
+            .collect();
+        let passed = reached - lost_here;
+        let win_after = if passed == 0 {
+            0.0
+        } else {
+            won.len() as f64 / passed as f64
+        };
+        let extra = (reached as f64 * points / 100.0).min(lost_here as f64);
+        let gain = extra * win_after * mean_won;
+        t.push(vec![
+            json!(stage),
+            json!(reached),
+            json!(lost_here),
+            json!(round(rate)),
+            json!(round(lo)),
+            json!(round(hi)),
+            json!(reached < opts.small_sample),
+            json!(round(amount_lost)),
+            json!(top),
+            json!(round(won_revenue + gain)),
+            json!(round(gain)),
+        ]);
+        reached = passed;
+    }
+    report.tables.push(t);
+    Ok(())
 }
 
 /// Funnel order of a stage name (unknown stages last).

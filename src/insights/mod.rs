@@ -256,6 +256,8 @@ pub struct Options {
     pub limit: usize,
     /// The funnel's stages, in order.
     pub stages: Vec<String>,
+    /// stages' what-if: the points by which a stage's loss rate is lowered.
+    pub what_if_points: f64,
 }
 
 impl Options {
@@ -276,6 +278,7 @@ impl Options {
                 .iter()
                 .map(|s| (*s).to_owned())
                 .collect(),
+            what_if_points: 10.0,
         }
     }
 
@@ -333,8 +336,9 @@ impl ColumnKind {
             "lift" | "lift_ci_low" | "lift_ci_high" => ColumnKind::Points,
             "top_reasons" => ColumnKind::Codes,
             "top_assets" => ColumnKind::Assets,
-            "z" | "mean_coded_reasons" | "opens_per_week" => ColumnKind::Number,
-            "ci_low" | "ci_high" | "click_through" => ColumnKind::Share,
+            "z" | "mean_coded_reasons" | "opens_per_week" | "amount_lost" | "what_if_revenue"
+            | "what_if_gain" => ColumnKind::Number,
+            "ci_low" | "ci_high" | "click_through" | "loss_rate" => ColumnKind::Share,
             c if c.ends_with("share") || c.starts_with("win_rate") => ColumnKind::Share,
             "deals"
             | "lost"
@@ -370,7 +374,9 @@ impl ColumnKind {
             | "deals_not_used"
             | "zero_result_searches"
             | "searches_opened"
-            | "mentions" => ColumnKind::Count,
+            | "mentions"
+            | "reached"
+            | "lost_here" => ColumnKind::Count,
             _ => ColumnKind::Text,
         }
     }

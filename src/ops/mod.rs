@@ -21,6 +21,7 @@ use chrono::{DateTime, Utc};
 use crate::Result;
 use crate::capture::{self, Surface};
 use crate::catalog::Catalog;
+use crate::datadir::DataDir;
 
 pub use assets::{
     AssetPage, AssetSet, Preview, asset_bytes, asset_page, preview, set_asset_fields,
@@ -68,4 +69,12 @@ impl Caller {
     pub fn today(&self) -> chrono::NaiveDate {
         self.now.date_naive()
     }
+}
+
+/// Removes the sample library and its history (`quiver demo remove`, Settings).
+///
+/// # Errors
+/// As [`crate::demo::remove`].
+pub fn remove_demo(dd: &mut DataDir, _caller: &Caller) -> Result<crate::demo::Removed> {
+    crate::demo::remove(dd)
 }

@@ -42,6 +42,10 @@ pub struct ReportRequest {
     #[serde(default)]
     #[cfg_attr(test, ts(optional, type = "number"))]
     pub grace_days: Option<i64>,
+    /// stages: the points by which each stage's loss rate is lowered in the what-if
+    /// column (default 10).
+    #[serde(default)]
+    pub what_if: Option<f64>,
 }
 
 fn invalid(field: &str, message: String) -> crate::Error {
@@ -100,6 +104,15 @@ impl ReportRequest {
                 return Err(invalid("grace_days", format!("{days} is below 0")));
             }
             opts.grace_days = days;
+        }
+        if let Some(points) = self.what_if {
+            if !(0.0..=100.0).contains(&points) {
+                return Err(invalid(
+                    "what_if",
+                    format!("{points} is not between 0 and 100 points"),
+                ));
+            }
+            opts.what_if_points = points;
         }
         opts.stages = dd.config.stages.clone();
         Ok(opts)

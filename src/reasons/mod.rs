@@ -157,6 +157,65 @@ pub fn code_of(catalog: &Catalog, given: &str, field: &str) -> Result<String> {
     }
 }
 
+/// A CRM's picklist value mapped to a reason code: every later deal import reads the
+/// value as the code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ValueMapping {
+    pub value: String,
+    pub code: String,
+}
+
+/// The CRM values mapped to codes, by value.
+///
+/// # Errors
+/// Catalog errors.
+pub fn value_map(catalog: &Catalog) -> Result<Vec<ValueMapping>> {
+    Ok(catalog
+        .tables()
+        .reason_value_map()?
+        .into_iter()
+        .map(|(value, code)| ValueMapping { value, code })
+        .collect())
+}
+
+/// Maps a CRM value (compared lower-cased and trimmed) to a code, given by code or
+/// label, for every later import.
+///
+/// # Errors
+/// [`UserError::InvalidValue`] on `map_value` for an empty value or an unknown or
+/// retired code.
+pub fn map_value(
+    catalog: &Catalog,
+    value: &str,
+    code: &str,
+    now: DateTime<Utc>,
+) -> Result<ValueMapping> {
+    map_value_in(catalog.tables(), value, code, now)
+}
+
+pub(crate) fn map_value_in(
+    db: Tables<'_>,
+    value: &str,
+    code: &str,
+    now: DateTime<Utc>,
+) -> Result<ValueMapping> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(invalid("map_value", "the CRM value is empty"));
+    }
+    let reason = resolve_for_new_deal(db, code).map_err(|e| match e {
+        crate::Error::User(UserError::InvalidValue { message, .. }) => {
+            invalid("map_value", message)
+        }
+        other => other,
+    })?;
+    db.set_reason_value(value, &reason.code, &now.to_rfc3339())?;
+    Ok(ValueMapping {
+        value: value.to_owned(),
+        code: reason.code,
+    })
+}
+
 /// Finds a reason by code or by label (case-insensitive), for deals: retired codes are
 /// refused with the code to use instead.
 ///

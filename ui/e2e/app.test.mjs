@@ -391,3 +391,19 @@ test("the window runs only Quiver's own code and reaches no other origin", async
   assert.equal(outcome.injected, false, "an inline script does not run (Content-Security-Policy)");
   assert.equal(outcome.fetched, false, "the page cannot reach another origin, even on this machine");
 });
+
+test("settings remove the sample library and its history, and nothing of the rep's own", async () => {
+  const before = JSON.parse(execFileSync(CLI, ["--data-dir", dataDir, "--json", "status"], { encoding: "utf8" }));
+  await screen("settings");
+  await (await visible("#remove-demo")).click();
+  await (await visible("#remove-demo-confirm")).click();
+  await driver.wait(until.elementLocated(By.xpath(`//div[contains(@class,"notice") and contains(., "Removed the sample library")]`)), 20000);
+  const after = JSON.parse(execFileSync(CLI, ["--data-dir", dataDir, "--json", "status"], { encoding: "utf8" }));
+  assert.ok(after.assets < before.assets, `${before.assets} -> ${after.assets}`);
+  assert.ok(after.library.some((f) => f === fs.realpathSync(newFolder)), "the rep's own folder stays");
+  const left = events();
+  assert.ok(left.length > 0 && left.every((e) => !String(e.path ?? "").includes("sample-library")), "the demo's events are gone, the rep's stay");
+  const deals = JSON.parse(execFileSync(CLI, ["--data-dir", dataDir, "--json", "deal", "list"], { encoding: "utf8" }));
+  assert.ok(deals.some((d) => d.deal_id === "OPP-E2E-LOST"), "the rep's deal stays");
+  assert.ok(!deals.some((d) => d.deal_id.startsWith("DEMO-")), "the demo's deals are gone");
+});

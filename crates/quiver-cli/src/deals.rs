@@ -58,6 +58,17 @@ pub enum ReasonsCommand {
     },
     /// Add or update codes from a TOML or CSV file (by extension).
     Import { file: PathBuf },
+    /// A CRM's picklist values read as codes by every deal import.
+    #[command(subcommand)]
+    Map(MapCommand),
+}
+
+#[derive(Subcommand)]
+pub enum MapCommand {
+    /// List the CRM values mapped to codes.
+    List,
+    /// Read the CRM value VALUE as CODE (a code or label) in every later import.
+    Set { value: String, code: String },
 }
 
 #[derive(Args, Default)]
@@ -156,6 +167,10 @@ pub enum DealCommand {
         /// free text) as OTHER, its words kept as the note, instead of failing the row.
         #[arg(long)]
         unknown_as_other: bool,
+        /// VALUE=CODE: read the CRM's reason VALUE as CODE, in this import and every
+        /// later one (`--map-value "Price=PRICE.TOO_HIGH"`; repeatable).
+        #[arg(long = "map-value", value_name = "VALUE=CODE")]
+        map_value: Vec<String>,
     },
 }
 
@@ -168,6 +183,27 @@ pub fn reasons(
     let rep = caller.rep(&dd.catalog)?;
     let now = caller.now;
     let changed = match cmd {
+        ReasonsCommand::Map(MapCommand::List) => {
+            let list = reasons::value_map(&dd.catalog)?;
+            if json {
+                return print_json(&list);
+            }
+            if list.is_empty() {
+                println!("no CRM values mapped yet");
+            }
+            for m in list {
+                println!("{:<30} {}", m.value, m.code);
+            }
+            return Ok(());
+        }
+        ReasonsCommand::Map(MapCommand::Set { value, code }) => {
+            let m = reasons::map_value(&dd.catalog, &value, &code, now)?;
+            if json {
+                return print_json(&m);
+            }
+            println!("{:?} now reads as {}", m.value, m.code);
+            return Ok(());
+        }
         ReasonsCommand::Find { text, kind, limit } => {
             let found = ops::find_reasons(dd, &text, kind.as_deref(), limit)?;
             if json {
@@ -464,7 +500,15 @@ pub fn deal(dd: &mut DataDir, caller: &Caller, cmd: DealCommand, json: bool) -> 
             map,
             dry_run,
             unknown_as_other,
+            map_value,
         } => {
+            let mut map_values = Vec::new();
+            for m in &map_value {
+                let (value, code) = m
+                    .rsplit_once('=')
+                    .with_context(|| format!("--map-value {m:?} is not VALUE=CODE"))?;
+                map_values.push((value.trim().to_owned(), code.trim().to_owned()));
+            }
             let bytes =
                 std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
             let mut parsed = Vec::new();
@@ -483,6 +527,7 @@ pub fn deal(dd: &mut DataDir, caller: &Caller, cmd: DealCommand, json: bool) -> 
                 today: caller.today(),
                 by: &me,
                 unknown_as_other,
+                map_values,
             };
             let mut report = import::import_bytes(&mut dd.catalog, &bytes, &opts, caller.now)?;
             if report.hint.is_some() {
@@ -511,6 +556,14 @@ pub fn deal(dd: &mut DataDir, caller: &Caller, cmd: DealCommand, json: bool) -> 
                     report.as_other,
                     if report.as_other == 1 { "" } else { "s" }
                 );
+            }
+            if !report.unmapped_values.is_empty() {
+                println!(
+                    "reason values that are no code, label or mapped value (map them with --map-value VALUE=CODE):"
+                );
+                for u in &report.unmapped_values {
+                    println!("  {:>5}  {}", u.rows, u.value);
+                }
             }
             for f in &report.failed {
                 println!(

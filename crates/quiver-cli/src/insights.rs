@@ -51,6 +51,9 @@ pub struct ReportArgs {
     /// unused: days an asset must have existed in the window to be judged.
     #[arg(long, default_value_t = 14)]
     grace_days: i64,
+    /// stages: the what-if column lowers each stage's loss rate by N points.
+    #[arg(long, value_name = "N", default_value_t = 10.0)]
+    what_if: f64,
 }
 
 pub fn report(dd: &DataDir, caller: &Caller, args: ReportArgs, json: bool) -> anyhow::Result<()> {
@@ -67,6 +70,7 @@ pub fn report(dd: &DataDir, caller: &Caller, args: ReportArgs, json: bool) -> an
         rule: Some(args.rule),
         days: Some(args.days),
         min_support: Some(args.min_support),
+        what_if: Some(args.what_if),
         grace_days: Some(args.grace_days),
     };
     if let Some(out) = &args.out {

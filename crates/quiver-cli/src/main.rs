@@ -87,13 +87,23 @@ enum Command {
     },
     /// Fill this data dir with the sample library and a synthetic history, so every
     /// report has something to show.
+    #[command(args_conflicts_with_subcommands = true)]
     Demo {
+        #[command(subcommand)]
+        action: Option<DemoCommand>,
         #[arg(long, default_value_t = 7)]
         seed: u64,
         /// small (6 reps, 160 deals) or large (40 reps, 3000 deals)
         #[arg(long, default_value = "small")]
         size: String,
     },
+}
+
+#[derive(Subcommand)]
+enum DemoCommand {
+    /// Remove the sample library and its history (its events and deals), and nothing
+    /// else.
+    Remove,
 }
 
 #[derive(Subcommand)]
@@ -281,10 +291,11 @@ impl Command {
             Command::Library(LibraryCommand::Add { .. })
             | Command::Rep(RepCommand::Set { .. })
             | Command::Events(EventsCommand::Import { .. })
-            | Command::Demo { .. } => true,
+            | Command::Demo { action: None, .. } => true,
             Command::Reasons(r) => !matches!(
                 r,
                 ReasonsCommand::List { .. }
+                    | ReasonsCommand::Map(deals::MapCommand::List)
                     | ReasonsCommand::Export { .. }
                     | ReasonsCommand::Find { .. }
             ),
@@ -487,7 +498,27 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Reasons(cmd) => deals::reasons(&mut dd, &caller, cmd, json)?,
         Command::Deal(cmd) => deals::deal(&mut dd, &caller, *cmd, json)?,
         Command::Report(args) => insights::report(&dd, &caller, args, json)?,
-        Command::Demo { seed, size } => {
+        Command::Demo {
+            action: Some(DemoCommand::Remove),
+            ..
+        } => {
+            let removed = ops::remove_demo(&mut dd, &caller)?;
+            if json {
+                return print_json(&removed);
+            }
+            println!(
+                "removed the sample library {} with {} assets, {} events and {} deals",
+                removed.library.display(),
+                removed.assets,
+                removed.events,
+                removed.deals
+            );
+        }
+        Command::Demo {
+            seed,
+            size,
+            action: None,
+        } => {
             let size = match size.as_str() {
                 "small" => quiver::demo::Size::Small,
                 "large" => quiver::demo::Size::Large,

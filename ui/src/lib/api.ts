@@ -42,6 +42,7 @@ import type { Added } from "./bindings/Added";
 import type { ReasonMatch } from "./bindings/ReasonMatch";
 import type { KnownDeal } from "./bindings/KnownDeal";
 import type { AssetPage } from "./bindings/AssetPage";
+import type { Removed } from "./bindings/Removed";
 
 export type { ReasonMatch, KnownDeal, AssetPage };
 export type { Hit, ReportName, IndexReport, Rep, Status, Location, OpenAck, Preview, AssetDetail, Deal, DealInput, Reason, Report, ReportRequest, ProblemRow };
@@ -149,6 +150,7 @@ export const api = {
   problems: () => invoke<ProblemRow[]>("problems"),
   setRep: (rep: Rep) => invoke<Rep>("rep_set", { rep }),
   loadDemo: () => invoke<void>("load_demo"),
+  removeDemo: () => invoke<Removed>("demo_remove"),
 };
 
 export function onIndexProgress(f: (p: IndexProgress) => void): Promise<UnlistenFn> {

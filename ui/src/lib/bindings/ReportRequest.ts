@@ -37,4 +37,9 @@ min_support?: number,
 /**
  * unused: days an asset must have existed in the window to be judged.
  */
-grace_days?: number, };
+grace_days?: number, 
+/**
+ * stages: the points by which each stage's loss rate is lowered in the what-if
+ * column (default 10).
+ */
+what_if?: number, };
