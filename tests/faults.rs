@@ -500,8 +500,7 @@ fn workers_die_with_their_index_run_and_keep_their_own_time_limit() {
 
     // A worker on its own (its parent stuck, say) stops at its CPU limit.
     let mut worker = Command::new(crate::util::BIN)
-        .arg("__extract-worker")
-        .env("QUIVER_WORKER_CPU_SECS", "1")
+        .args(["__extract-worker", "--cpu-secs", "1"])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::null())
         .spawn()

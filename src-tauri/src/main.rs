@@ -24,10 +24,8 @@ pub struct Shell {
 fn main() -> ExitCode {
     // Extraction runs in child processes of this same binary (see `extract::pool`).
     if std::env::args().nth(1).as_deref() == Some(pool::WORKER_ARG) {
-        return match pool::serve_stdio() {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(_) => ExitCode::FAILURE,
-        };
+        let args: Vec<String> = std::env::args().skip(2).collect();
+        return quiver_os::extraction_worker(&args);
     }
     let explicit = std::env::args()
         .skip_while(|a| a != "--data-dir")

@@ -7,7 +7,7 @@
 
 mod html;
 mod office;
-mod pdf;
+pub mod pdf;
 pub mod pool;
 mod sheet;
 mod text;

@@ -22,13 +22,19 @@ fn pdfium() -> Result<&'static Pdfium, Problem> {
         .map_err(|e| Problem::new(ProblemKind::Unsupported, e.clone()))
 }
 
+/// A `libpdfium.so` a front names (from `QUIVER_PDFIUM`): looked for first.
+static CHOSEN: OnceLock<PathBuf> = OnceLock::new();
+
+/// Makes `path` the first place `libpdfium.so` is looked for, in this process. Call it
+/// before the first PDF is read.
+pub fn use_library(path: PathBuf) {
+    let _ = CHOSEN.set(path);
+}
+
 /// Places `libpdfium.so` is looked for, in order.
 pub fn library_candidates() -> Vec<PathBuf> {
     let name = Pdfium::pdfium_platform_library_name();
-    let mut out = Vec::new();
-    if let Some(p) = std::env::var_os("QUIVER_PDFIUM") {
-        out.push(PathBuf::from(p));
-    }
+    let mut out: Vec<PathBuf> = CHOSEN.get().cloned().into_iter().collect();
     if let Some(dir) = std::env::current_exe()
         .ok()
         .and_then(|e| e.parent().map(PathBuf::from))

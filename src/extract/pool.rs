@@ -391,8 +391,10 @@ impl Worker {
         let parent = std::process::id();
         let mut cmd = Command::new(&command.program);
         cmd.args(&command.args)
-            .env("QUIVER_WORKER_MAX_MEMORY", max_memory_bytes.to_string())
-            .env(WORKER_CPU_ENV, timeout.as_secs().max(1).to_string())
+            .arg(MAX_MEMORY_ARG)
+            .arg(max_memory_bytes.to_string())
+            .arg(CPU_SECS_ARG)
+            .arg(timeout.as_secs().max(1).to_string())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
@@ -457,17 +459,20 @@ fn describe(status: std::process::ExitStatus) -> String {
 }
 
 /// The worker's side: reads requests from stdin, answers one JSON line each, until
-/// stdin closes. Call it from `main` when the first argument is [`WORKER_ARG`].
-pub fn serve_stdio() -> std::io::Result<()> {
-    if let Some(bytes) = std::env::var("QUIVER_WORKER_MAX_MEMORY")
-        .ok()
-        .and_then(|v| v.parse::<u64>().ok())
-    {
+/// stdin closes. Call it from `main` when the first argument is [`WORKER_ARG`], with
+/// the arguments after it (the limits the pool passes: `--max-memory BYTES`,
+/// `--cpu-secs SECS`).
+pub fn serve_stdio(args: &[String]) -> std::io::Result<()> {
+    let value = |name: &str| -> Option<u64> {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .and_then(|v| v.parse().ok())
+    };
+    if let Some(bytes) = value(MAX_MEMORY_ARG) {
         limit_memory(bytes);
     }
-    let cpu_secs = std::env::var(WORKER_CPU_ENV)
-        .ok()
-        .and_then(|v| v.parse::<u64>().ok());
+    let cpu_secs = value(CPU_SECS_ARG);
     // A panic inside a parser is reported as this file's problem, not printed.
     std::panic::set_hook(Box::new(|_| {}));
     let stdin = std::io::stdin();
@@ -519,8 +524,10 @@ fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
         .unwrap_or_else(|| "internal error".to_owned())
 }
 
+/// The memory limit a worker sets on itself (`RLIMIT_AS`), in bytes.
+const MAX_MEMORY_ARG: &str = "--max-memory";
 /// The time limit a worker keeps itself, besides the parent's: `RLIMIT_CPU`.
-const WORKER_CPU_ENV: &str = "QUIVER_WORKER_CPU_SECS";
+const CPU_SECS_ARG: &str = "--cpu-secs";
 
 /// Lets this request use `secs` more seconds of CPU (twice that, for the threads a
 /// parser may use, plus a margin) before the kernel stops the worker: a backstop for

@@ -169,10 +169,8 @@ enum AssetCommand {
 
 fn main() -> ExitCode {
     if std::env::args().nth(1).as_deref() == Some(pool::WORKER_ARG) {
-        return match pool::serve_stdio() {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(_) => ExitCode::FAILURE,
-        };
+        let args: Vec<String> = std::env::args().skip(2).collect();
+        return quiver_os::extraction_worker(&args);
     }
     // Like other Unix tools, stop quietly when the reader of our output goes away
     // (`quiver report unused | head`).

@@ -54,3 +54,17 @@ pub fn open_viewer(path: &str, page: Option<u32>) -> quiver::Result<Option<Strin
         .into()),
     }
 }
+
+/// A front's extraction worker (the front's binary started with
+/// `quiver::extract::pool::WORKER_ARG`): `QUIVER_PDFIUM` may name the PDFium library
+/// to use, read here because the core reads no environment; `args` are the arguments
+/// after the worker's.
+pub fn extraction_worker(args: &[String]) -> std::process::ExitCode {
+    if let Some(p) = std::env::var_os("QUIVER_PDFIUM").filter(|p| !p.is_empty()) {
+        quiver::extract::pdf::use_library(p.into());
+    }
+    match quiver::extract::pool::serve_stdio(args) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(_) => std::process::ExitCode::FAILURE,
+    }
+}
