@@ -3,8 +3,9 @@
 //! fronts cannot disagree on a rule: the checks, the order of steps and what is recorded
 //! live here. GitButler's `but-api` is the model.
 //!
-//! Every operation takes a [`Caller`]: the time and the login name come from the front,
-//! because the core reads no clock and no environment.
+//! An operation that records something, or depends on today, takes a [`Caller`]: the
+//! time and the login name come from the front, because the core reads no clock and no
+//! environment.
 
 mod assets;
 mod deals;

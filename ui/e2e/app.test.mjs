@@ -48,6 +48,22 @@ async function shot(name) {
 const $ = (css) => driver.findElement(By.css(css));
 const visible = async (css, ms = 20000) => driver.wait(until.elementIsVisible(await driver.wait(until.elementLocated(By.css(css)), ms)), ms);
 
+/**
+ * Runs an action on elements looked up afresh, again if the page re-rendered them
+ * meanwhile (WebKit then reports the old node as not found).
+ */
+async function settled(action) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await action();
+    } catch (e) {
+      const stale = e.name === "StaleElementReferenceError" || e.name === "NoSuchElementError";
+      if (!stale || attempt >= 5) throw e;
+      await driver.sleep(200);
+    }
+  }
+}
+
 async function screen(name) {
   await (await visible(`nav button[data-screen="${name}"]`)).click();
 }
@@ -230,25 +246,29 @@ test("prepare for an open CRM deal found by its account, keep it, and let it cle
   const imported = JSON.parse(execFileSync(CLI, ["--data-dir", dataDir, "--json", "deal", "import", crm], { encoding: "utf8" }));
   assert.equal(imported.still_open, 1, "the open opportunity is not a closed deal");
   await screen("search");
-  await (await visible("#deal-picker")).clear();
-  await $("#deal-picker").sendKeys("globex");
+  await visible("#deal-picker");
+  await settled(async () => {
+    await $("#deal-picker").clear();
+    await $("#deal-picker").sendKeys("globex");
+  });
   await visible('#deal-menu li[data-deal="OPP-77"]');
   await shot("deal-picker");
-  await $("#deal-picker").sendKeys(Key.ENTER);
+  await settled(() => $("#deal-picker").sendKeys(Key.ENTER));
   await driver.wait(async () => (await $("#deal-picker").getAttribute("value")) === "OPP-77", 10000);
   const status = JSON.parse(execFileSync(CLI, ["--data-dir", dataDir, "--json", "status"], { encoding: "utf8" }));
   assert.equal(status.current_deal, "OPP-77", "the choice is kept in the data dir, across restarts");
 
   await searchFor("roi payback");
-  await (await visible(".hit button.open")).click();
+  await visible(".hit button.open");
+  await settled(() => $(".hit button.open").click());
   await driver.wait(until.elementLocated(By.xpath(`//div[contains(@class,"notice") and contains(., "for deal OPP-77")]`)), 10000);
   assert.ok(events().some((e) => e.kind === "open" && e.deal_id === "OPP-77"), "the open is tied to the deal picked, not to the words typed");
 
   // After the call: the deal is won, recorded from the keyboard; preparing for it ends.
   await screen("record");
-  const deal = await visible("#deal-id");
-  assert.equal(await deal.getAttribute("value"), "OPP-77", "the form starts on the deal being prepared for");
-  await deal.sendKeys(Key.TAB, Key.TAB);
+  await visible("#deal-id");
+  assert.equal(await settled(() => $("#deal-id").getAttribute("value")), "OPP-77", "the form starts on the deal being prepared for");
+  await settled(() => $("#deal-id").sendKeys(Key.TAB, Key.TAB));
   await driver.actions().sendKeys("w").perform();
   await (await visible("#primary-reason")).sendKeys("roi", Key.ENTER);
   await visible("#primary-note");
