@@ -6,6 +6,7 @@ use std::process::{Command, ExitCode};
 
 mod bench;
 mod desktop;
+mod package;
 mod peers;
 mod scale;
 
@@ -22,9 +23,11 @@ fn main() -> ExitCode {
         "run" => run(rest),
         "test" => test(),
         "bench" => bench::run(rest),
+        "package" if rest.first().is_some_and(|a| a == "--test") => package::install_test(),
+        "package" => package::run().map(|_| ()),
         _ => {
             eprintln!(
-                "usage: cargo xtask <task>\n\n  run    set up, build, and open the Quiver app on a data dir of its own\n         (--headless: the command line on the sample library instead)\n  test   set up, then run every test (fmt, clippy, unit, integration, app end to end)\n  setup  install what building and testing need (Debian packages, npm packages,\n         tauri-driver, PDFium)\n  bench  measure and rewrite BENCHMARKS.md; parts (default: all): corpus (indexing,\n         search, capture, reports), peers (against Recoll and rga), growth (the\n         corpus copied ten times, all three tools), scale (100k documents), app (the\n         desktop app in a real window)"
+                "usage: cargo xtask <task>\n\n  run    set up, build, and open the Quiver app on a data dir of its own\n         (--headless: the command line on the sample library instead)\n  test   set up, then run every test (fmt, clippy, unit, integration, app end to end)\n  package  build the .deb and .rpm (Tauri's bundler) into target/release/bundle/\n         (--test: then install the .deb with apt, use it and remove it; needs root)\n  setup  install what building and testing need (Debian packages, npm packages,\n         tauri-driver, PDFium)\n  bench  measure and rewrite BENCHMARKS.md; parts (default: all): corpus (indexing,\n         search, capture, reports), peers (against Recoll and rga), growth (the\n         corpus copied ten times, all three tools), scale (100k documents), app (the\n         desktop app in a real window)"
             );
             return ExitCode::from(2);
         }
@@ -341,6 +344,22 @@ fn test() -> Result {
     let cargo_ok = out.status.success();
     let bindings_ok = bindings_current()?;
     let (e2e_passed, e2e_failed, e2e_ok) = e2e()?;
+    // The package is installed with apt, which needs root (CI has it).
+    let package_ok = if is_root() {
+        match package::install_test() {
+            Ok(()) => {
+                eprintln!("package: built, installed, used and removed");
+                true
+            }
+            Err(e) => {
+                eprintln!("package: {e}");
+                false
+            }
+        }
+    } else {
+        eprintln!("package: skipped (installing a .deb needs root)");
+        true
+    };
     println!(
         "tests: {} passed, {} failed",
         passed + e2e_passed,
@@ -352,6 +371,8 @@ fn test() -> Result {
         Err("ui/src/lib/bindings is stale: commit what `cargo test` generated".into())
     } else if !e2e_ok {
         Err("end-to-end tests failed".into())
+    } else if !package_ok {
+        Err("the package test failed".into())
     } else {
         Ok(())
     }

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use chrono::Utc;
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
@@ -85,6 +85,11 @@ enum Command {
         #[arg(long)]
         repair: bool,
     },
+    /// Print shell completions (bash, zsh, fish, elvish, powershell) to stdout.
+    Completions { shell: clap_complete::Shell },
+    /// Print the man page (roff) to stdout; packages install it as quiver(1).
+    #[command(hide = true, name = "man-page")]
+    ManPage,
     /// Fill this data dir with the sample library and a synthetic history, so every
     /// report has something to show.
     #[command(args_conflicts_with_subcommands = true)]
@@ -333,8 +338,26 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let json = cli.json;
     let now = Utc::now();
     let caller = Caller::new(now, quiver_os::login_name(), Surface::Cli);
+    // What describes the CLI itself needs no data dir.
+    match &cli.command {
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                *shell,
+                &mut Cli::command(),
+                "quiver",
+                &mut std::io::stdout(),
+            );
+            return Ok(());
+        }
+        Command::ManPage => {
+            clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?;
+            return Ok(());
+        }
+        _ => {}
+    }
     let mut dd = open(&cli, now)?;
     match cli.command {
+        Command::Completions { .. } | Command::ManPage => {}
         Command::Library(LibraryCommand::Add { paths }) => {
             let added = quiver::library::add(&dd.catalog, &paths, now)?;
             if json {
