@@ -249,17 +249,7 @@ pub fn stages(data: &dyn ReportData, opts: &Options) -> Result<Report> {
     stages.sort_by_key(|(s, _)| order(s));
     for (stage, list) in stages {
         let lost = list.iter().filter(|r| r.outcome == Outcome::Lost).count();
-        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-        for r in &list {
-            *counts.entry(&r.code).or_default() += 1;
-        }
-        let mut top: Vec<_> = counts.into_iter().collect();
-        top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-        let top: Vec<serde_json::Value> = top
-            .iter()
-            .take(3)
-            .map(|(c, k)| json!({"code": c, "deals": k}))
-            .collect();
+        let top = top_codes(list.iter().map(|r| r.code.as_str()));
         let mut v = vec![json!(stage), json!(lost), json!(list.len() - lost)];
         v.extend(share(list.len(), n, opts.small_sample));
         v.push(json!(top));
@@ -376,17 +366,12 @@ fn funnel(
         };
         let amount_lost: f64 = ended[i].iter().filter_map(|d| d.amount).sum();
         let ids: std::collections::HashSet<&str> = ended[i].iter().map(|d| d.id.as_str()).collect();
-        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-        for r in primary.iter().filter(|r| ids.contains(r.deal.as_str())) {
-            *counts.entry(&r.code).or_default() += 1;
-        }
-        let mut top: Vec<_> = counts.into_iter().collect();
-        top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-        let top: Vec<serde_json::Value> = top
-            .iter()
-            .take(3)
-            .map(|(c, k)| json!({"code": c, "deals": k}))
-            .collect();
+        let top = top_codes(
+            primary
+                .iter()
+                .filter(|r| ids.contains(r.deal.as_str()))
+                .map(|r| r.code.as_str()),
+        );
         let passed = reached - lost_here;
         let win_after = if passed == 0 {
             0.0
@@ -501,4 +486,18 @@ pub fn completeness(data: &dyn ReportData, opts: &Options) -> Result<Report> {
     report.summary.insert("deals".into(), json!(total));
     report.tables.push(t);
     Ok(report)
+}
+
+/// The three codes given most often, as `{code, deals}`, ties by code.
+fn top_codes<'a>(codes: impl Iterator<Item = &'a str>) -> Vec<serde_json::Value> {
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for code in codes {
+        *counts.entry(code).or_default() += 1;
+    }
+    let mut top: Vec<_> = counts.into_iter().collect();
+    top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    top.iter()
+        .take(3)
+        .map(|(c, k)| json!({"code": c, "deals": k}))
+        .collect()
 }
