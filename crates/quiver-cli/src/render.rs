@@ -31,6 +31,9 @@ pub fn search_results(r: &Results, color: bool) {
     } else {
         format!("“{}”", r.query)
     };
+    if let Some(meant) = &r.did_you_mean {
+        println!("did you mean “{meant}”?");
+    }
     if r.hits.is_empty() {
         println!("no results for {query}");
         return;
