@@ -65,7 +65,7 @@ async function settled(action) {
 }
 
 async function screen(name) {
-  await (await visible(`nav button[data-screen="${name}"]`)).click();
+  await settled(async () => (await visible(`nav button[data-screen="${name}"]`)).click());
 }
 
 async function waitIdle() {
@@ -77,9 +77,9 @@ async function waitIdle() {
  * which survive switching screens, are cleared first). */
 async function searchFor(query) {
   await screen("search");
-  for (const chip of await driver.findElements(By.css(".chips .chip"))) {
-    await chip.click();
-  }
+  await settled(async () => {
+    for (const chip of await driver.findElements(By.css(".chips .chip"))) await chip.click();
+  });
   const box = await visible("#search-box");
   await box.clear();
   await box.sendKeys(query);
